@@ -1,0 +1,85 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	"github.com/rosterhq/roster/models"
+)
+
+// Client is Roster's River client. Jobs are inserted through gorm's
+// *sql.Tx, so that they commit or roll back with the writes beside them.
+type Client = river.Client[*sql.Tx]
+
+// Options tune the client; zero values take the defaults.
+type Options struct {
+	Logger     *slog.Logger
+	MaxWorkers int // default 10
+	// FetchPollInterval is how often an idle client looks for new work
+	// (default 1s; on PostgreSQL new jobs are also announced by NOTIFY).
+	FetchPollInterval time.Duration
+}
+
+// NewClient builds the River client for db with every worker and periodic
+// job registered, and points the store's Enqueue at it. Close the returned
+// function after the client has stopped.
+func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Options) (*Client, func(), error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxWorkers == 0 {
+		opts.MaxWorkers = 10
+	}
+	if opts.FetchPollInterval == 0 {
+		opts.FetchPollInterval = time.Second
+	}
+	driver, closeDriver, err := newDriver(ctx, db)
+	if err != nil {
+		return nil, nil, err
+	}
+	workers := river.NewWorkers()
+	registerWorkers(workers, store, opts.Logger)
+	client, err := river.NewClient(driver, &river.Config{
+		Logger:            opts.Logger,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
+		Workers:           workers,
+		PeriodicJobs:      periodicJobs(),
+		FetchPollInterval: opts.FetchPollInterval,
+		JobTimeout:        5 * time.Minute,
+	})
+	if err != nil {
+		closeDriver()
+		return nil, nil, fmt.Errorf("jobs: new client: %w", err)
+	}
+	store.UseJobs(client)
+	return client, closeDriver, nil
+}
+
+// newDriver picks River's driver for the dialect. On PostgreSQL a
+// one-connection pgx pool carries LISTEN/NOTIFY, so jobs start as soon as
+// they commit instead of at the next poll; everything else goes through
+// the same *sql.DB as gorm.
+func newDriver(ctx context.Context, db *models.DB) (riverdriver.Driver[*sql.Tx], func(), error) {
+	if db.Dialect == models.SQLite {
+		return riversqlite.New(db.SQL), func() {}, nil
+	}
+	cfg, err := pgxpool.ParseConfig(db.URL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("jobs: listener pool: %w", err)
+	}
+	cfg.MinConns, cfg.MaxConns = 0, 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("jobs: listener pool: %w", err)
+	}
+	return riverdatabasesql.NewWithPgxListener(db.SQL, pool), pool.Close, nil
+}
