@@ -307,4 +307,3 @@ func (s *Store) RecordSignIn(ctx context.Context, actor Actor, a *Admin, method,
 		})
 	})
 }
-
