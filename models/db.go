@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -89,10 +90,8 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 	var dialector gorm.Dialector
 	switch dialect {
 	case SQLite:
-		if dir := filepath.Dir(dsn); dir != "." {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, fmt.Errorf("create database directory: %w", err)
-			}
+		if err := createPrivateFile(dsn); err != nil {
+			return nil, err
 		}
 		dialector = sqlite.Open("file:" + dsn +
 			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)" +
@@ -120,6 +119,24 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
 	return &DB{Gorm: g, SQL: sqlDB, Dialect: dialect, URL: raw}, nil
+}
+
+// createPrivateFile creates a missing SQLite file readable by its owner
+// only: it holds sessions and encrypted secrets.
+func createPrivateFile(path string) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	return f.Close()
 }
 
 // Close closes the pool.

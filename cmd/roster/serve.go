@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/migrations"
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/web"
+	"github.com/rosterhq/roster/web/auth"
+)
+
+// serve runs the web server and the job runner until ctx ends, then
+// stops accepting requests, lets in-flight requests and jobs finish within
+// the shutdown timeout, and returns nil.
+func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
+	start := time.Now()
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	store := models.NewStore(db)
+
+	if err := bootstrapOwner(ctx, cfg, store, logger); err != nil {
+		return err
+	}
+
+	var provider *auth.Provider
+	if cfg.OIDCIssuer != "" {
+		provider, err = auth.NewProvider(ctx, auth.Config{
+			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL:   cfg.baseURL.String() + "/auth/oidc/callback",
+			AllowedDomain: cfg.OIDCAllowedDomain, GroupsClaim: cfg.OIDCGroupsClaim,
+		})
+		if err != nil {
+			return fmt.Errorf("SSO: %w", err)
+		}
+	}
+
+	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer closeJobs()
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		jobs.NewMetricsCollector(db, logger))
+
+	deps := web.Deps{
+		DB: db, Store: store, Logger: logger, RoleMap: cfg.roleMap, Registry: registry,
+		Ready: func(ctx context.Context) error { return migrations.Check(ctx, db.SQL, string(db.Dialect)) },
+	}
+	if provider != nil {
+		deps.OIDC = provider
+	}
+	handler := web.New(web.Config{
+		BaseURL: cfg.baseURL, SessionIdleTimeout: cfg.SessionIdleTimeout, SessionLifetime: cfg.SessionLifetime,
+		TrustedProxies: cfg.trustedProxies, MetricsToken: cfg.MetricsToken,
+	}, deps)
+	defer handler.Close()
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (ROSTER_ADDR): %w", cfg.Addr, err)
+	}
+
+	// Jobs run on a context of their own: a signal stops the client
+	// gracefully below rather than cancelling jobs mid-flight.
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		return fmt.Errorf("start job runner: %w", err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("roster is running", "url", cfg.baseURL.String(), "addr", ln.Addr().String(),
+		"database", db.Dialect, "sso", provider != nil, "startup", time.Since(start).Round(time.Millisecond))
+
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("web server: %w", err)
+	case <-ctx.Done():
+		err = nil
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil {
+		logger.Warn("requests still running at the shutdown timeout", "error", serr)
+	}
+	if jerr := client.Stop(shutdownCtx); jerr != nil {
+		logger.Warn("jobs still running at the shutdown timeout; cancelling them (River retries them on next start)", "error", jerr)
+		cancelCtx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel2()
+		_ = client.StopAndCancel(cancelCtx)
+	}
+	if err == nil {
+		logger.Info("stopped")
+	}
+	return err
+}
+
+// bootstrapOwner gives a fresh installation its first way in: with no
+// admins at all, it creates the owner ROSTER_OWNER_EMAIL and logs a
+// one-time sign-in link.
+func bootstrapOwner(ctx context.Context, cfg *config, store *models.Store, logger *slog.Logger) error {
+	n, err := store.CountAdmins(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	a, _, err := store.EnsureAdmin(ctx, models.SystemActor, cfg.OwnerEmail, models.RoleOwner)
+	if err != nil {
+		return err
+	}
+	link, err := issueLoginLink(ctx, cfg, store, models.SystemActor, a)
+	if err != nil {
+		return err
+	}
+	logger.Warn("no admins yet: sign in as the first owner with this one-time link (valid 15 minutes; "+
+		"later, use roster login-link --email EMAIL)", "owner", a.Email, "link", link)
+	return nil
+}
+

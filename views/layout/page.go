@@ -1,0 +1,49 @@
+// Package layout is the page shell: the HTML document, the signed-in
+// application frame with its navigation, and the bare frame of the
+// sign-in pages.
+package layout
+
+// Page carries what every page needs besides its own content.
+type Page struct {
+	Title   string  // shown in <title> and as the page heading
+	Active  string  // navigation key of the current area, e.g. "admins"
+	User    *User   // nil on public pages
+	CSRF    string  // token for forms and htmx requests
+	Flashes []Flash // messages from the previous request
+	Version string  // static asset version, for cache busting
+}
+
+// User is the signed-in admin as the shell shows them.
+type User struct {
+	Email string
+	Name  string
+	Role  string
+}
+
+// Display is the name shown in the sidebar.
+func (u *User) Display() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+// Flash is a one-time message. Kind is success, error or info.
+type Flash struct {
+	Kind    string
+	Message string
+}
+
+// NavItem is one link of the sidebar.
+type NavItem struct {
+	Key   string
+	Label string
+	Href  string
+}
+
+// Navigation is the sidebar, in order. Areas appear here as they are built.
+var Navigation = []NavItem{
+	{Key: "dashboard", Label: "Dashboard", Href: "/"},
+	{Key: "activity", Label: "Activity", Href: "/activity"},
+	{Key: "admins", Label: "Admins", Href: "/admins"},
+}

@@ -1,0 +1,80 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/views/activity"
+)
+
+const activityPageSize = 50
+
+// activity lists the audit trail, newest first, with filters and keyset
+// pagination.
+func (s *Server) activity(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := activity.Filter{
+		Action:  strings.TrimSpace(c.QueryParam("action")),
+		Actor:   strings.ToLower(strings.TrimSpace(c.QueryParam("actor"))),
+		Subject: strings.TrimSpace(c.QueryParam("subject")),
+	}
+	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	events, more, err := s.store.ListAuditEvents(ctx, models.AuditFilter{
+		Action: f.Action, Actor: f.Actor, Subject: f.Subject, BeforeID: before, Limit: activityPageSize,
+	})
+	if err != nil {
+		return err
+	}
+	actions, err := s.store.AuditActions(ctx)
+	if err != nil {
+		return err
+	}
+	v := activity.View{Filter: f, Actions: actions}
+	for _, e := range events {
+		v.Events = append(v.Events, activityEvent(e))
+	}
+	q := url.Values{}
+	for k, val := range map[string]string{"action": f.Action, "actor": f.Actor, "subject": f.Subject} {
+		if val != "" {
+			q.Set(k, val)
+		}
+	}
+	if before > 0 {
+		v.FirstURL = "/activity?" + q.Encode()
+	}
+	if more {
+		q.Set("before", strconv.FormatInt(events[len(events)-1].ID, 10))
+		v.NextURL = "/activity?" + q.Encode()
+	}
+	return render(c, http.StatusOK, activity.Page(s.page(c, "Activity", "activity"), v))
+}
+
+func activityEvent(e models.AuditEvent) activity.Event {
+	subject := e.SubjectLabel
+	if subject == "" && e.SubjectType != "" {
+		subject = e.SubjectType + " " + e.SubjectID
+	}
+	return activity.Event{
+		ID: e.ID, At: e.CreatedAt.UTC().Format("2006-01-02 15:04:05"), AtISO: e.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
+		Actor: e.ActorEmail, Action: e.Action, Subject: subject, IP: e.IP,
+		Before: prettyJSON(e.Before), After: prettyJSON(e.After),
+	}
+}
+
+func prettyJSON(s *string) string {
+	if s == nil || *s == "" || *s == "null" {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(*s), "", "  "); err != nil {
+		return *s
+	}
+	return buf.String()
+}

@@ -1,0 +1,30 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/views/dashboard"
+)
+
+// dashboard is the page admins land on.
+func (s *Server) dashboard(c echo.Context) error {
+	ctx := c.Request().Context()
+	n, err := s.store.CountAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	recent, _, err := s.store.ListAuditEvents(ctx, models.AuditFilter{Limit: 5})
+	if err != nil {
+		return err
+	}
+	v := dashboard.View{Admins: n, CanManage: currentAdmin(c).Role.AtLeast(models.RoleOwner)}
+	for _, e := range recent {
+		v.RecentActions = append(v.RecentActions, dashboard.Recent{
+			At: e.CreatedAt.UTC().Format("Jan 2 15:04 UTC"), Actor: e.ActorEmail, Action: e.Action,
+		})
+	}
+	return render(c, http.StatusOK, dashboard.Page(s.page(c, "Dashboard", "dashboard"), v))
+}

@@ -1,0 +1,61 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosterhq/roster/views/errorpage"
+)
+
+// handleError is the one path by which errors reach a user. Client errors
+// show their message; server errors are logged with the request id and
+// shown as a plain page without internals.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		s.logger.Error("error after response started", "path", c.Request().URL.Path, "error", err)
+		return
+	}
+	code := http.StatusInternalServerError
+	var msg string
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+	}
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if code >= 500 {
+		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
+			"request_id", reqID, "error", err)
+	}
+	v := errorpage.View{Code: code, Title: http.StatusText(code), Message: msg, RequestID: reqID, SignedIn: currentAdmin(c) != nil}
+	switch code {
+	case http.StatusNotFound:
+		v.Title, v.Message = "Page not found", "There is nothing at this address. It may have moved, or the link may be mistyped."
+	case http.StatusMethodNotAllowed:
+		v.Message = "This address does not accept that kind of request."
+	case http.StatusUnauthorized:
+		v.Title = "Sign in first"
+	case http.StatusForbidden:
+		v.Title = "Not allowed"
+	case http.StatusRequestEntityTooLarge:
+		v.Message = "The upload is larger than Roster accepts."
+	}
+	if code >= 500 {
+		v.Title, v.Message = "Something went wrong", "Roster could not complete this request. The error has been logged; quote the request id below when you report it."
+	}
+	if v.Message == "" {
+		v.Message = http.StatusText(code)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(code)
+		return
+	}
+	p := s.page(c, v.Title, "")
+	if rerr := render(c, code, errorpage.Page(p, v)); rerr != nil {
+		s.logger.Error("render error page", "error", rerr)
+	}
+}

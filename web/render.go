@@ -1,0 +1,46 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosterhq/roster/views/layout"
+)
+
+// render writes a templ component with a status code.
+func render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}
+
+// page builds the shell's view model for this request, consuming any
+// pending flash messages.
+func (s *Server) page(c echo.Context, title, active string) layout.Page {
+	p := layout.Page{Title: title, Active: active, Version: s.version}
+	p.CSRF, _ = c.Get(ctxCSRF).(string)
+	if a := currentAdmin(c); a != nil {
+		p.User = &layout.User{Email: a.Email, Name: a.Name, Role: string(a.Role)}
+	}
+	if hasSession(c) {
+		if raw := s.sessions.PopString(c.Request().Context(), sessionFlash); raw != "" {
+			kind, msg, _ := strings.Cut(raw, "|")
+			p.Flashes = append(p.Flashes, layout.Flash{Kind: kind, Message: msg})
+		}
+	}
+	return p
+}
+
+// flash keeps a message for the next page this session sees.
+func (s *Server) flash(c echo.Context, kind, msg string) {
+	s.sessions.Put(c.Request().Context(), sessionFlash, kind+"|"+msg)
+}
+
+// redirectWithFlash is the end of a successful POST (Post/Redirect/Get).
+func (s *Server) redirectWithFlash(c echo.Context, to, kind, msg string) error {
+	s.flash(c, kind, msg)
+	return c.Redirect(http.StatusSeeOther, to)
+}

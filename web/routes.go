@@ -1,0 +1,59 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/static"
+)
+
+// routes is Roster's whole HTTP surface, grouped by who may call it.
+//
+// Every request except static files, probes and metrics carries a
+// session and passes the CSRF check; role groups nest, each admitting its
+// role and every role above it (owner > admin > approver > viewer).
+func (s *Server) routes() {
+	e := s.echo
+	e.Use(
+		middleware.RequestID(),
+		middleware.Recover(),
+		s.requestLogger(),
+		s.metrics.middleware,
+		s.securityHeaders,
+		middleware.BodyLimit(s.cfg.BodyLimit),
+		s.loadSession,
+		s.csrf(),
+		s.loadAdmin,
+	)
+
+	// Infrastructure: no session, no sign-in.
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsHandler())
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))))
+
+	// Public: signing in and out.
+	public := e.Group("", noStore)
+	public.GET("/login", s.signInPage)
+	public.GET("/auth/oidc/start", s.oidcStart)
+	public.GET("/auth/oidc/callback", s.oidcCallback)
+	public.GET("/login/link/:token", s.loginLinkPage)
+	public.POST("/login/link/:token", s.loginLinkUse)
+	public.POST("/logout", s.signOut)
+
+	// Viewer and above: read everything.
+	viewer := e.Group("", noStore, requireRole(models.RoleViewer))
+	viewer.GET("/", s.dashboard)
+	viewer.GET("/activity", s.activity)
+	viewer.GET("/admins", s.adminsPage)
+
+	// Owner: manage who operates Roster.
+	owner := e.Group("", noStore, requireRole(models.RoleOwner))
+	owner.POST("/admins", s.adminsInvite)
+	owner.POST("/admins/:id/role", s.adminsSetRole)
+	owner.POST("/admins/:id/disable", s.adminsDisable)
+	owner.POST("/admins/:id/enable", s.adminsEnable)
+}

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/static"
+	"github.com/rosterhq/roster/web/auth"
+)
+
+// Config is the web server's share of Roster's configuration.
+type Config struct {
+	BaseURL *url.URL
+	// SessionIdleTimeout signs an admin out after this long without a
+	// request; SessionLifetime after this long in any case.
+	SessionIdleTimeout time.Duration
+	SessionLifetime    time.Duration
+	// BodyLimit caps request bodies, e.g. "10M".
+	BodyLimit string
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed when
+	// recording a client's address. Empty: the peer address is used.
+	TrustedProxies []*net.IPNet
+	// MetricsToken, when set, is required as a bearer token on /metrics.
+	MetricsToken string
+}
+
+// OIDC is the sign-in provider as the handlers use it (*auth.Provider).
+type OIDC interface {
+	AuthCodeURL(f auth.Flow) string
+	Exchange(ctx context.Context, f auth.Flow, callback url.Values) (*auth.Identity, error)
+}
+
+// Deps are the server's collaborators, built by main.
+type Deps struct {
+	DB       *models.DB
+	Store    *models.Store
+	Logger   *slog.Logger
+	OIDC     OIDC         // nil when SSO is not configured
+	RoleMap  auth.RoleMap // optional group → role mapping
+	Registry *prometheus.Registry
+	// Ready reports whether the database answers and is fully migrated.
+	Ready func(context.Context) error
+}
+
+// Server is Roster's HTTP server.
+type Server struct {
+	cfg      Config
+	echo     *echo.Echo
+	store    *models.Store
+	sessions *scs.SessionManager
+	oidc     OIDC
+	roleMap  auth.RoleMap
+	logger   *slog.Logger
+	metrics  *httpMetrics
+	registry *prometheus.Registry
+	ready    func(context.Context) error
+	version  string
+	stopGC   func()
+}
+
+// New builds the server and its route table.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.SessionIdleTimeout == 0 {
+		cfg.SessionIdleTimeout = 2 * time.Hour
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "10M"
+	}
+	s := &Server{
+		cfg:      cfg,
+		echo:     echo.New(),
+		store:    deps.Store,
+		oidc:     deps.OIDC,
+		roleMap:  deps.RoleMap,
+		logger:   deps.Logger,
+		registry: deps.Registry,
+		ready:    deps.Ready,
+		version:  static.Version(),
+	}
+	s.sessions, s.stopGC = newSessionManager(cfg, deps.DB)
+	s.metrics = newHTTPMetrics(deps.Registry)
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Close stops the session store's background clean-up.
+func (s *Server) Close() { s.stopGC() }
+
+// newSessionManager keeps sessions in the same database as everything
+// else, so a restart or a second replica keeps everyone signed in.
+func newSessionManager(cfg Config, db *models.DB) (*scs.SessionManager, func()) {
+	sm := scs.New()
+	sm.IdleTimeout = cfg.SessionIdleTimeout
+	sm.Lifetime = cfg.SessionLifetime
+	sm.Cookie.Name = "roster_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https"
+	sm.Cookie.Path = "/"
+	if db.Dialect == models.Postgres {
+		st := postgresstore.NewWithCleanupInterval(db.SQL, 10*time.Minute)
+		sm.Store = st
+		return sm, st.StopCleanup
+	}
+	st := sqlite3store.NewWithCleanupInterval(db.SQL, 10*time.Minute)
+	sm.Store = st
+	return sm, st.StopCleanup
+}
+
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
