@@ -151,4 +151,3 @@ func pathID(c echo.Context) (int64, error) {
 	}
 	return id, nil
 }
-

@@ -22,7 +22,7 @@ const (
 
 // Keys of values kept on the echo context for one request.
 const (
-	ctxAdmin = "admin"
+	ctxAdmin   = "admin"
 	ctxCSRF    = "csrf"
 	ctxSession = "session"
 )
@@ -73,7 +73,7 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogMethod: true, LogURIPath: true, LogRoutePath: true, LogStatus: true, LogLatency: true,
 		LogRequestID: true, LogRemoteIP: true, LogError: true, HandleError: false,
-		Skipper:      skipInfra,
+		Skipper: skipInfra,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
 			switch {

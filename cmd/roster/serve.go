@@ -138,4 +138,3 @@ func bootstrapOwner(ctx context.Context, cfg *config, store *models.Store, logge
 		"later, use roster login-link --email EMAIL)", "owner", a.Email, "link", link)
 	return nil
 }
-
