@@ -1,0 +1,77 @@
+/* Roster admin: small progressive-enhancement helpers.
+ *
+ * Loaded with <script src="/static/app.js" defer>, after htmx.min.js.
+ * Works under CSP script-src 'self': no inline scripts, no eval, no inline
+ * event handlers. All behaviour is attached by event delegation on the
+ * document, so it also applies to content swapped in by htmx.
+ */
+(function () {
+  "use strict";
+
+  // (a) CSRF: send the token from <meta name="csrf-token"> as the
+  // X-CSRF-Token header on every htmx request to this origin. The meta tag is
+  // read per request so a token rotated by a boosted navigation is picked up.
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function sameOrigin(path) {
+    try {
+      return new URL(path, document.baseURI).origin === window.location.origin;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var token = csrfToken();
+    if (token && sameOrigin(evt.detail.path)) {
+      evt.detail.headers["X-CSRF-Token"] = token;
+    }
+  });
+
+  // (b) Confirmation: <form data-confirm="Remove this user?"> asks before it
+  // submits; a submit button may carry its own data-confirm instead. The
+  // listener runs in the capture phase on window, before htmx's own submit
+  // handler on the form, so a declined confirm stops both normal and htmx
+  // (hx-post, hx-boost) submissions.
+  window.addEventListener(
+    "submit",
+    function (evt) {
+      var form = evt.target;
+      if (!(form instanceof HTMLFormElement)) return;
+      var submitter = evt.submitter;
+      var message =
+        (submitter && submitter.getAttribute("data-confirm")) ||
+        form.getAttribute("data-confirm");
+      if (message && !window.confirm(message)) {
+        evt.preventDefault();
+        evt.stopImmediatePropagation();
+      }
+    },
+    true
+  );
+
+  // Non-form htmx elements (e.g. <button hx-delete="..." data-confirm="...">)
+  // are confirmed through htmx's own confirm hook. Forms are skipped because
+  // the submit listener above has already asked.
+  document.addEventListener("htmx:confirm", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt || elt instanceof HTMLFormElement) return;
+    var message = elt.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      evt.preventDefault();
+    }
+  });
+
+  // (c) Flash messages: a [data-dismiss] button inside .flash removes it.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target instanceof Element && evt.target.closest("[data-dismiss]");
+    if (!button) return;
+    var flash = button.closest(".flash");
+    if (!flash) return;
+    evt.preventDefault();
+    flash.remove();
+  });
+})();
