@@ -32,6 +32,7 @@ type config struct {
 	OIDCAllowedDomain  string        `env:"ROSTER_OIDC_ALLOWED_DOMAIN"`
 	OIDCGroupsClaim    string        `env:"ROSTER_OIDC_GROUPS_CLAIM"`
 	OIDCRoleMap        string        `env:"ROSTER_OIDC_ROLE_MAP"`
+	OIDCScopes         []string      `env:"ROSTER_OIDC_SCOPES" envSeparator:","`
 	OwnerEmail         string        `env:"ROSTER_OWNER_EMAIL" envDefault:"owner@localhost"`
 	SessionIdleTimeout time.Duration `env:"ROSTER_SESSION_IDLE_TIMEOUT" envDefault:"2h"`
 	SessionLifetime    time.Duration `env:"ROSTER_SESSION_LIFETIME" envDefault:"12h"`
@@ -63,6 +64,7 @@ var settingsHelp = [][2]string{
 	{"ROSTER_OIDC_ALLOWED_DOMAIN", "only emails at this domain may sign in (optional)"},
 	{"ROSTER_OIDC_GROUPS_CLAIM", "ID token claim holding the user's groups, e.g. groups (optional)"},
 	{"ROSTER_OIDC_ROLE_MAP", "group=role pairs, comma-separated, e.g. it-owners=owner,it=admin (optional)"},
+	{"ROSTER_OIDC_SCOPES", "extra scopes to request besides openid email profile, comma-separated, e.g. groups (optional)"},
 	{"ROSTER_OWNER_EMAIL", "email of the first owner, created with a sign-in link on the first start (default owner@localhost)"},
 	{"ROSTER_SESSION_IDLE_TIMEOUT", "sign out after this long without activity (default 2h)"},
 	{"ROSTER_SESSION_LIFETIME", "sign out after this long in any case (default 12h)"},

@@ -39,7 +39,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		provider, err = auth.NewProvider(ctx, auth.Config{
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			RedirectURL:   cfg.baseURL.String() + "/auth/oidc/callback",
-			AllowedDomain: cfg.OIDCAllowedDomain, GroupsClaim: cfg.OIDCGroupsClaim,
+			AllowedDomain: cfg.OIDCAllowedDomain, GroupsClaim: cfg.OIDCGroupsClaim, Scopes: cfg.OIDCScopes,
 		})
 		if err != nil {
 			return fmt.Errorf("SSO: %w", err)
