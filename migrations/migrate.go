@@ -3,8 +3,9 @@
 // River's own tables.
 //
 // Roster's migrations and River's run under one PostgreSQL session advisory
-// lock (goose's session locker), so several replicas starting at once apply
-// each migration exactly once; the others wait and then find nothing to do.
+// lock (goose's session locker, one lock per schema), so several replicas
+// starting at once apply each migration exactly once; the others wait and
+// then find nothing to do.
 package migrations
 
 import (
@@ -13,6 +14,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 
@@ -129,19 +131,33 @@ func riverMigrator(db *sql.DB, dialect string) (*rivermigrate.Migrator[*sql.Tx],
 }
 
 // lockSession takes goose's PostgreSQL advisory lock on a dedicated
-// connection for the whole run. SQLite needs no lock: its write
-// transactions are serialised and only one instance may use a file.
+// connection for the whole run. The lock id is derived from the current
+// schema, so instances sharing a schema serialise while Roster
+// installations (or tests) in other schemas of the same database do not
+// wait for each other. SQLite needs no lock: its write transactions are
+// serialised and only one instance may use a file.
 func lockSession(ctx context.Context, db *sql.DB, dialect string) (func(), error) {
 	if dialect != Postgres {
 		return func() {}, nil
 	}
-	locker, err := lock.NewPostgresSessionLocker()
-	if err != nil {
-		return nil, err
-	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: connect: %w", err)
+	}
+	var schema string
+	if err := conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migrations: current schema: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("roster-migrations:" + schema))
+	locker, err := lock.NewPostgresSessionLocker(
+		lock.WithLockID(int64(h.Sum64()>>1)),
+		lock.WithLockTimeout(1, 600), // poll every second, for up to ten minutes
+	)
+	if err != nil {
+		conn.Close()
+		return nil, err
 	}
 	if err := locker.SessionLock(ctx, conn); err != nil {
 		conn.Close()

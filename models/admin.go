@@ -200,7 +200,9 @@ func (s *Store) SetAdminRole(ctx context.Context, actor Actor, id int64, role Ro
 				return err
 			}
 		}
-		if err := tx.db.WithContext(ctx).Model(a).Updates(map[string]any{"role": role, "updated_at": time.Now().UTC()}).Error; err != nil {
+		err = tx.db.WithContext(ctx).Model(&Admin{}).Where("id = ?", a.ID).
+			Updates(map[string]any{"role": role, "updated_at": time.Now().UTC()}).Error
+		if err != nil {
 			return fmt.Errorf("store: set role of admin %d: %w", id, translate(err))
 		}
 		return tx.Audit(ctx, actor, AuditEntry{
@@ -233,7 +235,9 @@ func (s *Store) SetAdminDisabled(ctx context.Context, actor Actor, id int64, dis
 			now := time.Now().UTC()
 			at, action = &now, ActionAdminDisabled
 		}
-		if err := tx.db.WithContext(ctx).Model(a).Updates(map[string]any{"disabled_at": at, "updated_at": time.Now().UTC()}).Error; err != nil {
+		err = tx.db.WithContext(ctx).Model(&Admin{}).Where("id = ?", a.ID).
+			Updates(map[string]any{"disabled_at": at, "updated_at": time.Now().UTC()}).Error
+		if err != nil {
 			return fmt.Errorf("store: disable admin %d: %w", id, translate(err))
 		}
 		return tx.Audit(ctx, actor, AuditEntry{
@@ -282,23 +286,27 @@ func (s *Store) guardLastOwner(ctx context.Context, exceptID int64) error {
 
 // RecordSignIn notes a successful sign-in and audits it. For SSO sign-ins
 // (issuer and subject set) it binds the admin to that identity the first
-// time and refuses a different subject afterwards.
+// time and refuses a different identity afterwards. The check is made by
+// the update itself, against the stored row, so two racing first sign-ins
+// with different identities cannot both bind.
 func (s *Store) RecordSignIn(ctx context.Context, actor Actor, a *Admin, method, issuer, subject string) error {
 	return s.WithTx(ctx, func(tx *Store) error {
 		now := time.Now().UTC()
 		updates := map[string]any{"last_login_at": now, "updated_at": now}
+		q := tx.db.WithContext(ctx).Model(&Admin{}).Where("id = ?", a.ID)
 		if subject != "" {
-			if a.OIDCSubject != nil && (*a.OIDCSubject != subject || a.OIDCIssuer == nil || *a.OIDCIssuer != issuer) {
-				return ErrIdentityMismatch
-			}
 			updates["oidc_issuer"], updates["oidc_subject"] = issuer, subject
+			q = q.Where("oidc_subject IS NULL OR (oidc_subject = ? AND oidc_issuer = ?)", subject, issuer)
 		}
-		res := tx.db.WithContext(ctx).Model(&Admin{}).Where("id = ?", a.ID).Updates(updates)
+		res := q.Updates(updates)
 		if err := res.Error; err != nil {
 			if errors.Is(translate(err), ErrConflict) {
 				return ErrIdentityMismatch // another admin already holds this identity
 			}
 			return fmt.Errorf("store: record sign-in of admin %d: %w", a.ID, translate(err))
+		}
+		if res.RowsAffected != 1 {
+			return ErrIdentityMismatch
 		}
 		actor.AdminID, actor.Email = a.ID, a.Email
 		return tx.Audit(ctx, actor, AuditEntry{

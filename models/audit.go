@@ -128,8 +128,11 @@ type AuditFilter struct {
 
 // ListAuditEvents returns one page of events and whether more follow.
 func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, bool, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
+	switch {
+	case f.Limit <= 0:
 		f.Limit = 50
+	case f.Limit > 500:
+		f.Limit = 500
 	}
 	q := s.db.WithContext(ctx).Model(&AuditEvent{})
 	q = applyAuditFilter(q, f)

@@ -51,6 +51,8 @@ $$ LANGUAGE plpgsql;
 -- +goose StatementEnd
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE OR DELETE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only();
 
 -- Sessions for github.com/alexedwards/scs/postgresstore.
 CREATE TABLE sessions (
@@ -62,6 +64,7 @@ CREATE INDEX sessions_expiry_idx ON sessions (expiry);
 
 -- +goose Down
 DROP TABLE sessions;
+DROP TRIGGER audit_events_no_truncate ON audit_events;
 DROP TRIGGER audit_events_no_update ON audit_events;
 DROP FUNCTION audit_events_append_only();
 DROP TABLE audit_events;
