@@ -36,7 +36,7 @@ func (s *Server) routes() {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))))
 
 	// Public: signing in and out.
-	public := e.Group("", noStore)
+	public := group(e, noStore)
 	public.GET("/login", s.signInPage)
 	public.GET("/auth/oidc/start", s.oidcStart)
 	public.GET("/auth/oidc/callback", s.oidcCallback)
@@ -45,15 +45,28 @@ func (s *Server) routes() {
 	public.POST("/logout", s.signOut)
 
 	// Viewer and above: read everything.
-	viewer := e.Group("", noStore, requireRole(models.RoleViewer))
+	viewer := group(e, noStore, requireRole(models.RoleViewer))
 	viewer.GET("/", s.dashboard)
 	viewer.GET("/activity", s.activity)
 	viewer.GET("/admins", s.adminsPage)
 
 	// Owner: manage who operates Roster.
-	owner := e.Group("", noStore, requireRole(models.RoleOwner))
+	owner := group(e, noStore, requireRole(models.RoleOwner))
 	owner.POST("/admins", s.adminsInvite)
 	owner.POST("/admins/:id/role", s.adminsSetRole)
 	owner.POST("/admins/:id/disable", s.adminsDisable)
 	owner.POST("/admins/:id/enable", s.adminsEnable)
 }
+
+// routeGroup attaches middleware to each of its routes. Unlike echo.Group
+// it adds no catch-all route, so an unknown path is a plain 404 for
+// everyone instead of a sign-in redirect or a 403 from some group.
+type routeGroup struct {
+	e  *echo.Echo
+	mw []echo.MiddlewareFunc
+}
+
+func group(e *echo.Echo, mw ...echo.MiddlewareFunc) routeGroup { return routeGroup{e: e, mw: mw} }
+
+func (g routeGroup) GET(path string, h echo.HandlerFunc)  { g.e.GET(path, h, g.mw...) }
+func (g routeGroup) POST(path string, h echo.HandlerFunc) { g.e.POST(path, h, g.mw...) }
