@@ -23,6 +23,12 @@ import (
 // the shutdown timeout, and returns nil.
 func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	start := time.Now()
+	// Listen first: a taken port is reported before any database work.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (ROSTER_ADDR): %w", cfg.Addr, err)
+	}
+	defer ln.Close()
 	db, err := openDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -78,15 +84,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (ROSTER_ADDR): %w", cfg.Addr, err)
-	}
-
 	// Jobs run on a context of their own: a signal stops the client
 	// gracefully below rather than cancelling jobs mid-flight.
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
-		ln.Close()
 		return fmt.Errorf("start job runner: %w", err)
 	}
 	serveErr := make(chan error, 1)
