@@ -59,6 +59,9 @@ func ParseRole(s string) (Role, error) {
 var (
 	// ErrLastOwner refuses a change that would leave no active owner.
 	ErrLastOwner = errors.New("the last active owner cannot be removed, demoted or disabled")
+	// ErrDisableSelf refuses an admin disabling themselves: another owner
+	// must do it, so nobody locks themselves out by mistake.
+	ErrDisableSelf = errors.New("you cannot disable yourself; ask another owner")
 	// ErrIdentityMismatch refuses a sign-in whose OIDC subject differs from
 	// the one this admin first signed in with (a recycled or spoofed email).
 	ErrIdentityMismatch = errors.New("this email is bound to a different SSO identity")
@@ -214,8 +217,12 @@ func (s *Store) SetAdminRole(ctx context.Context, actor Actor, id int64, role Ro
 
 // SetAdminDisabled disables or re-enables an admin. A disabled admin can
 // no longer sign in and loses any open session at its next request.
-// Disabling the last active owner is ErrLastOwner.
+// Disabling the last active owner is ErrLastOwner; disabling oneself is
+// ErrDisableSelf.
 func (s *Store) SetAdminDisabled(ctx context.Context, actor Actor, id int64, disabled bool) error {
+	if disabled && actor.AdminID == id {
+		return ErrDisableSelf
+	}
 	return s.WithTx(ctx, func(tx *Store) error {
 		a, err := tx.lockAdmin(ctx, id)
 		if err != nil {
@@ -284,19 +291,31 @@ func (s *Store) guardLastOwner(ctx context.Context, exceptID int64) error {
 	return nil
 }
 
+// SignIn describes a successful authentication.
+type SignIn struct {
+	Method  string // "sso" or "login_link"
+	Issuer  string // SSO only: the OIDC issuer and subject
+	Subject string
+	Name    string // SSO only: the name the identity provider gives, if any
+}
+
 // RecordSignIn notes a successful sign-in and audits it. For SSO sign-ins
 // (issuer and subject set) it binds the admin to that identity the first
 // time and refuses a different identity afterwards. The check is made by
 // the update itself, against the stored row, so two racing first sign-ins
-// with different identities cannot both bind.
-func (s *Store) RecordSignIn(ctx context.Context, actor Actor, a *Admin, method, issuer, subject string) error {
+// with different identities cannot both bind. An admin without a name
+// takes the one the identity provider gives.
+func (s *Store) RecordSignIn(ctx context.Context, actor Actor, a *Admin, in SignIn) error {
 	return s.WithTx(ctx, func(tx *Store) error {
 		now := time.Now().UTC()
 		updates := map[string]any{"last_login_at": now, "updated_at": now}
 		q := tx.db.WithContext(ctx).Model(&Admin{}).Where("id = ?", a.ID)
-		if subject != "" {
-			updates["oidc_issuer"], updates["oidc_subject"] = issuer, subject
-			q = q.Where("oidc_subject IS NULL OR (oidc_subject = ? AND oidc_issuer = ?)", subject, issuer)
+		if in.Subject != "" {
+			updates["oidc_issuer"], updates["oidc_subject"] = in.Issuer, in.Subject
+			q = q.Where("oidc_subject IS NULL OR (oidc_subject = ? AND oidc_issuer = ?)", in.Subject, in.Issuer)
+		}
+		if name := strings.TrimSpace(in.Name); a.Name == "" && name != "" && len(name) <= 200 {
+			updates["name"] = name
 		}
 		res := q.Updates(updates)
 		if err := res.Error; err != nil {
@@ -311,7 +330,7 @@ func (s *Store) RecordSignIn(ctx context.Context, actor Actor, a *Admin, method,
 		actor.AdminID, actor.Email = a.ID, a.Email
 		return tx.Audit(ctx, actor, AuditEntry{
 			Action: ActionSignIn, SubjectType: "admin", SubjectID: a.ID, SubjectLabel: a.Email,
-			After: map[string]any{"method": method},
+			After: map[string]any{"method": in.Method},
 		})
 	})
 }

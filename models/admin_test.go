@@ -487,7 +487,7 @@ func TestRecordSignInBindsIdentity(t *testing.T) {
 		trail := newAuditTrail(t, store)
 		visitor := models.Actor{IP: "198.51.100.7", RequestID: "req-sso-1"}
 
-		require.NoError(t, store.RecordSignIn(ctx, visitor, reloadAdmin(t, store, created.ID), "sso", issuer, "sub-1"))
+		require.NoError(t, store.RecordSignIn(ctx, visitor, reloadAdmin(t, store, created.ID), models.SignIn{Method: "sso", Issuer: issuer, Subject: "sub-1"}))
 		first := reloadAdmin(t, store, created.ID)
 		require.NotNil(t, first.OIDCIssuer)
 		require.NotNil(t, first.OIDCSubject)
@@ -506,8 +506,8 @@ func TestRecordSignInBindsIdentity(t *testing.T) {
 		require.Equal(t, created.ID, *ev.ActorID)
 
 		// Another subject, or the same subject from another issuer, is refused.
-		require.ErrorIs(t, store.RecordSignIn(ctx, visitor, first, "sso", issuer, "sub-2"), models.ErrIdentityMismatch)
-		require.ErrorIs(t, store.RecordSignIn(ctx, visitor, first, "sso", "https://evil.example.com", "sub-1"), models.ErrIdentityMismatch)
+		require.ErrorIs(t, store.RecordSignIn(ctx, visitor, first, models.SignIn{Method: "sso", Issuer: issuer, Subject: "sub-2"}), models.ErrIdentityMismatch)
+		require.ErrorIs(t, store.RecordSignIn(ctx, visitor, first, models.SignIn{Method: "sso", Issuer: "https://evil.example.com", Subject: "sub-1"}), models.ErrIdentityMismatch)
 		refused := reloadAdmin(t, store, created.ID)
 		require.Equal(t, "sub-1", *refused.OIDCSubject)
 		require.Equal(t, issuer, *refused.OIDCIssuer)
@@ -515,14 +515,14 @@ func TestRecordSignInBindsIdentity(t *testing.T) {
 		trail.none()
 
 		// The bound identity signs in again.
-		require.NoError(t, store.RecordSignIn(ctx, visitor, refused, "sso", issuer, "sub-1"))
+		require.NoError(t, store.RecordSignIn(ctx, visitor, refused, models.SignIn{Method: "sso", Issuer: issuer, Subject: "sub-1"}))
 		again := reloadAdmin(t, store, created.ID)
 		require.Equal(t, "sub-1", *again.OIDCSubject)
 		require.False(t, again.LastLoginAt.Before(*first.LastLoginAt))
 		require.Equal(t, models.ActionSignIn, trail.one().Action)
 
 		// A sign-in link carries no identity and leaves the binding alone.
-		require.NoError(t, store.RecordSignIn(ctx, visitor, again, "link", "", ""))
+		require.NoError(t, store.RecordSignIn(ctx, visitor, again, models.SignIn{Method: "link", Issuer: "", Subject: ""}))
 		require.Equal(t, "sub-1", *reloadAdmin(t, store, created.ID).OIDCSubject)
 		requireEvent(t, trail.one(), wantEvent{
 			action: models.ActionSignIn, actor: models.Actor{Email: "alice@example.com", IP: visitor.IP, RequestID: visitor.RequestID},
@@ -538,10 +538,10 @@ func TestRecordSignInRefusesIdentityOfAnotherAdmin(t *testing.T) {
 		const issuer = "https://idp.example.com"
 		alice := createAdmin(t, store, "alice@example.com", models.RoleAdmin)
 		bob := createAdmin(t, store, "bob@example.com", models.RoleAdmin)
-		require.NoError(t, store.RecordSignIn(ctx, models.Actor{}, alice, "sso", issuer, "sub-alice"))
+		require.NoError(t, store.RecordSignIn(ctx, models.Actor{}, alice, models.SignIn{Method: "sso", Issuer: issuer, Subject: "sub-alice"}))
 		trail := newAuditTrail(t, store)
 
-		require.ErrorIs(t, store.RecordSignIn(ctx, models.Actor{}, bob, "sso", issuer, "sub-alice"), models.ErrIdentityMismatch)
+		require.ErrorIs(t, store.RecordSignIn(ctx, models.Actor{}, bob, models.SignIn{Method: "sso", Issuer: issuer, Subject: "sub-alice"}), models.ErrIdentityMismatch)
 		stored := reloadAdmin(t, store, bob.ID)
 		require.Nil(t, stored.OIDCSubject)
 		require.Nil(t, stored.LastLoginAt)
@@ -559,9 +559,25 @@ func TestRecordSignInChecksStoredIdentity(t *testing.T) {
 		loaded := createAdmin(t, store, "alice@example.com", models.RoleAdmin)
 		stale := *loaded // read before the first sign-in bound an identity
 
-		require.NoError(t, store.RecordSignIn(ctx, models.Actor{}, loaded, "sso", "https://idp.example.com", "sub-1"))
-		err := store.RecordSignIn(ctx, models.Actor{}, &stale, "sso", "https://idp.example.com", "sub-2")
+		require.NoError(t, store.RecordSignIn(ctx, models.Actor{}, loaded, models.SignIn{Method: "sso", Issuer: "https://idp.example.com", Subject: "sub-1"}))
+		err := store.RecordSignIn(ctx, models.Actor{}, &stale, models.SignIn{Method: "sso", Issuer: "https://idp.example.com", Subject: "sub-2"})
 		require.ErrorIs(t, err, models.ErrIdentityMismatch)
 		require.Equal(t, "sub-1", *reloadAdmin(t, store, loaded.ID).OIDCSubject)
+	})
+}
+
+func TestAdminCannotDisableThemselves(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		ctx := context.Background()
+		first := createAdmin(t, store, "first@example.com", models.RoleOwner)
+		second := createAdmin(t, store, "second@example.com", models.RoleOwner)
+		self := models.Actor{AdminID: first.ID, Email: first.Email}
+
+		require.ErrorIs(t, store.SetAdminDisabled(ctx, self, first.ID, true), models.ErrDisableSelf)
+		require.True(t, reloadAdmin(t, store, first.ID).Active())
+
+		require.NoError(t, store.SetAdminDisabled(ctx, self, second.ID, true), "disabling someone else works")
+		require.False(t, reloadAdmin(t, store, second.ID).Active())
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,7 +37,10 @@ func (s *Server) activity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := activity.View{Filter: f, Actions: actions}
+	v := activity.View{Filter: f}
+	for _, a := range actions {
+		v.Actions = append(v.Actions, activity.Option{Value: a, Label: actionLabel(a)})
+	}
 	for _, e := range events {
 		v.Events = append(v.Events, activityEvent(e))
 	}
@@ -62,10 +66,30 @@ func activityEvent(e models.AuditEvent) activity.Event {
 		subject = e.SubjectType + " " + e.SubjectID
 	}
 	return activity.Event{
-		ID: e.ID, At: e.CreatedAt.UTC().Format("2006-01-02 15:04:05"), AtISO: e.CreatedAt.UTC().Format("2006-01-02T15:04:05Z"),
-		Actor: e.ActorEmail, Action: e.Action, Subject: subject, IP: e.IP,
+		ID: e.ID, At: e.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), AtISO: e.CreatedAt.UTC().Format(time.RFC3339),
+		Actor: e.ActorEmail, Action: e.Action, Label: actionLabel(e.Action), Subject: subject, IP: e.IP,
 		Before: prettyJSON(e.Before), After: prettyJSON(e.After),
 	}
+}
+
+// actionLabels are the audit actions in words. An action without a label
+// is shown by its code.
+var actionLabels = map[string]string{
+	models.ActionSignIn:          "Signed in",
+	models.ActionSignInFailed:    "Sign-in refused",
+	models.ActionSignOut:         "Signed out",
+	models.ActionLoginLinkIssued: "Sign-in link issued",
+	models.ActionAdminInvited:    "Admin invited",
+	models.ActionAdminRole:       "Admin role changed",
+	models.ActionAdminDisabled:   "Admin disabled",
+	models.ActionAdminEnabled:    "Admin enabled",
+}
+
+func actionLabel(action string) string {
+	if l, ok := actionLabels[action]; ok {
+		return l
+	}
+	return action
 }
 
 func prettyJSON(s *string) string {

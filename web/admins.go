@@ -64,7 +64,7 @@ func (s *Server) renderAdmins(c echo.Context, status int, form admins.InviteForm
 	for _, a := range list {
 		r := admins.Row{ID: a.ID, Email: a.Email, Name: a.Name, Role: string(a.Role), Disabled: !a.Active(), IsSelf: a.ID == me.ID}
 		if a.LastLoginAt != nil {
-			r.LastLogin = a.LastLoginAt.UTC().Format("2006-01-02 15:04 UTC")
+			r.LastLogin = formatTime(*a.LastLoginAt)
 		}
 		v.Rows = append(v.Rows, r)
 	}
@@ -137,6 +137,8 @@ func (s *Server) adminChange(c echo.Context, id int64, done string, change func(
 		return echo.NewHTTPError(http.StatusNotFound)
 	case errors.Is(err, models.ErrLastOwner):
 		return s.redirectWithFlash(c, "/admins", "error", "Roster needs at least one active owner: "+err.Error()+".")
+	case errors.Is(err, models.ErrDisableSelf):
+		return s.redirectWithFlash(c, "/admins", "error", "You cannot disable yourself. Ask another owner.")
 	case err != nil:
 		return err
 	}

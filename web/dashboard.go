@@ -23,7 +23,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	v := dashboard.View{Admins: n, CanManage: currentAdmin(c).Role.AtLeast(models.RoleOwner)}
 	for _, e := range recent {
 		v.RecentActions = append(v.RecentActions, dashboard.Recent{
-			At: e.CreatedAt.UTC().Format("Jan 2 15:04 UTC"), Actor: e.ActorEmail, Action: e.Action,
+			At: formatTime(e.CreatedAt), Actor: e.ActorEmail, Action: actionLabel(e.Action),
 		})
 	}
 	return render(c, http.StatusOK, dashboard.Page(s.page(c, "Dashboard", "dashboard"), v))

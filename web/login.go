@@ -91,7 +91,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	if err := s.syncRole(ctx, a, id.Groups); err != nil {
 		return err
 	}
-	return s.signIn(c, a, "sso", id.Issuer, id.Subject, next)
+	return s.signIn(c, a, models.SignIn{Method: "sso", Issuer: id.Issuer, Subject: id.Subject, Name: id.Name}, next)
 }
 
 // isUserFacing reports whether an OIDC error's message is meant for the
@@ -128,9 +128,9 @@ func (s *Server) syncRole(ctx context.Context, a *models.Admin, groups []string)
 
 // signIn starts an admin's session: a fresh session token (no fixation),
 // the admin id, and an audit event.
-func (s *Server) signIn(c echo.Context, a *models.Admin, method, issuer, subject, next string) error {
+func (s *Server) signIn(c echo.Context, a *models.Admin, in models.SignIn, next string) error {
 	ctx := c.Request().Context()
-	err := s.store.RecordSignIn(ctx, actor(c), a, method, issuer, subject)
+	err := s.store.RecordSignIn(ctx, actor(c), a, in)
 	if errors.Is(err, models.ErrIdentityMismatch) {
 		return s.denySignIn(c, a.Email, err.Error(), "Not authorised",
 			"This email address is linked to a different account at your identity provider. Ask an owner to check your Roster admin entry.")
@@ -142,7 +142,7 @@ func (s *Server) signIn(c echo.Context, a *models.Admin, method, issuer, subject
 		return err
 	}
 	s.sessions.Put(ctx, sessionAdminID, a.ID)
-	s.logger.Info("signed in", "admin_id", a.ID, "method", method)
+	s.logger.Info("signed in", "admin_id", a.ID, "method", in.Method)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 

@@ -34,7 +34,7 @@ func (s *Server) loginLinkUse(c echo.Context) error {
 	if !a.Active() {
 		return s.denySignIn(c, a.Email, "admin disabled", "Not authorised", a.Email+" has been disabled. Ask an owner to enable you again.")
 	}
-	return s.signIn(c, a, "login_link", "", "", "/")
+	return s.signIn(c, a, models.SignIn{Method: "login_link"}, "/")
 }
 
 func (s *Server) invalidLink(c echo.Context) error {

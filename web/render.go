@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -33,6 +34,9 @@ func (s *Server) page(c echo.Context, title, active string) layout.Page {
 	}
 	return p
 }
+
+// formatTime is how every page shows a moment: UTC, to the minute.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // flash keeps a message for the next page this session sees.
 func (s *Server) flash(c echo.Context, kind, msg string) {

@@ -138,8 +138,9 @@ func (cfg *config) checkOIDC() error {
 	set := map[string]string{
 		"ROSTER_OIDC_ISSUER": cfg.OIDCIssuer, "ROSTER_OIDC_CLIENT_ID": cfg.OIDCClientID, "ROSTER_OIDC_CLIENT_SECRET": cfg.OIDCClientSecret,
 	}
-	if cfg.OIDCIssuer == "" && cfg.OIDCClientID == "" && cfg.OIDCClientSecret == "" {
-		return nil
+	if cfg.OIDCIssuer == "" && cfg.OIDCClientID == "" && cfg.OIDCClientSecret == "" && cfg.OIDCAllowedDomain == "" &&
+		cfg.OIDCGroupsClaim == "" && cfg.OIDCRoleMap == "" && len(cfg.OIDCScopes) == 0 {
+		return nil // SSO off
 	}
 	for _, name := range []string{"ROSTER_OIDC_ISSUER", "ROSTER_OIDC_CLIENT_ID", "ROSTER_OIDC_CLIENT_SECRET"} {
 		if set[name] == "" {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,21 +102,39 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		err = nil
 	}
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if serr := srv.Shutdown(shutdownCtx); serr != nil {
-		logger.Warn("requests still running at the shutdown timeout", "error", serr)
-	}
-	if jerr := client.Stop(shutdownCtx); jerr != nil {
-		logger.Warn("jobs still running at the shutdown timeout; cancelling them (River retries them on next start)", "error", jerr)
-		cancelCtx, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel2()
-		_ = client.StopAndCancel(cancelCtx)
-	}
+	shutdown(srv, client, cfg.ShutdownTimeout, logger)
 	if err == nil {
 		logger.Info("stopped")
 	}
 	return err
+}
+
+// shutdown drains the web server and the job runner at the same time,
+// under one deadline. Requests still open at the deadline are cut off;
+// jobs still running are cancelled, and River runs them again at the next
+// start (workers are idempotent).
+func shutdown(srv *http.Server, client *jobs.Client, timeout time.Duration, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := srv.Shutdown(ctx); err != nil {
+			logger.Warn("requests still open at the shutdown timeout; closing them", "error", err)
+			srv.Close()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := client.Stop(ctx); err != nil {
+			logger.Warn("jobs still running at the shutdown timeout; cancelling them (they run again at the next start)", "error", err)
+			cancelCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = client.StopAndCancel(cancelCtx)
+		}
+	}()
+	wg.Wait()
 }
 
 // bootstrapOwner gives a fresh installation its first way in: with no

@@ -214,7 +214,7 @@ func TestServeShutdownTimeout(t *testing.T) {
 	elapsed := time.Since(stopped)
 	assert.GreaterOrEqual(t, elapsed, time.Second, "run returned before the shutdown timeout")
 	assert.Less(t, elapsed, 5*time.Second)
-	assert.Contains(t, srv.Log.String(), "requests still running at the shutdown timeout")
+	assert.Contains(t, srv.Log.String(), "requests still open at the shutdown timeout")
 	assert.Contains(t, srv.Log.String(), "msg=stopped")
 }
 
