@@ -108,12 +108,12 @@ func TestDashboardRecentActivity(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, models.SQLite)
 	b := srv.browser(t)
-	b.signInAs(models.RoleOwner)
+	owner := b.signInAs(models.RoleOwner)
 	srv.createAdmin(t, models.RoleViewer)
 
 	p := b.get("/")
 	p.requireStatus(http.StatusOK)
 	require.Equal(t, "2", p.Text("metric-admins"))
 	require.Equal(t, 1, p.TestID("dashboard-invite").Length(), "owners are offered to invite admins")
-	require.Contains(t, p.Body, models.ActionSignIn)
+	require.Contains(t, p.Body, "by "+owner.Email, "the sign-in is among the recent actions")
 }
