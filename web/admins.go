@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,11 +41,13 @@ func (f *inviteForm) Validate() map[string]string {
 		f.Email = email
 	}
 	f.Name = strings.TrimSpace(f.Name)
-	if len(f.Name) > 200 {
+	if utf8.RuneCountInString(f.Name) > 200 {
 		errs["name"] = "Keep the name under 200 characters."
 	}
-	if _, err := models.ParseRole(f.Role); err != nil {
+	if role, err := models.ParseRole(f.Role); err != nil {
 		errs["role"] = "Choose one of the roles."
+	} else {
+		f.Role = string(role)
 	}
 	return errs
 }

@@ -137,3 +137,19 @@ func TestCSRFFetchMetadata(t *testing.T) {
 		})
 	}
 }
+
+// A token issued before sign-in (which anyone who planted it could know)
+// is worthless after it: sign-in rotates the CSRF token with the session.
+func TestCSRFTokenRotatesAtSignIn(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, models.SQLite)
+	b := srv.browser(t)
+	before := b.token()
+	b.signInAs(models.RoleOwner)
+	require.NotEqual(t, before, b.token(), "the signed-in page carries a new token")
+
+	form := url.Values{"email": {"planted@example.com"}, "role": {"viewer"}, "_csrf": {before}}
+	b.postRaw("/admins", form).requireStatus(http.StatusForbidden)
+	_, err := srv.Store.AdminByEmail(context.Background(), "planted@example.com")
+	require.ErrorIs(t, err, models.ErrNotFound)
+}

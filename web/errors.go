@@ -45,7 +45,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		v.Message = "The upload is larger than Roster accepts."
 	}
 	if code >= 500 {
-		v.Title, v.Message = "Something went wrong", "Roster could not complete this request. The error has been logged; quote the request id below when you report it."
+		v = serverErrorView(code, reqID, v.SignedIn)
 	}
 	if v.Message == "" {
 		v.Message = http.StatusText(code)
@@ -58,4 +58,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if rerr := render(c, code, errorpage.Page(p, v)); rerr != nil {
 		s.logger.Error("render error page", "error", rerr)
 	}
+}
+
+// serverErrorView is the page for any server-side failure: no internals,
+// just the request id to find them in the log.
+func serverErrorView(code int, reqID string, signedIn bool) errorpage.View {
+	return errorpage.View{Code: code, Title: "Something went wrong", RequestID: reqID, SignedIn: signedIn,
+		Message: "Roster could not complete this request. The error has been logged; quote the request id below when you report it."}
 }

@@ -74,11 +74,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	id, err := s.oidc.Exchange(ctx, flow, c.QueryParams())
 	if err != nil {
 		s.logger.Warn("SSO sign-in failed", "error", err, "request_id", actor(c).RequestID)
-		msg := "Your identity provider's answer could not be verified. Try again; if it keeps failing, ask an owner to check the SSO settings."
-		if isUserFacing(err) {
-			msg = err.Error()
-		}
-		return s.denySignIn(c, "", err.Error(), "Sign-in failed", msg)
+		return s.denySignIn(c, "", err.Error(), "Sign-in failed", userMessage(err))
 	}
 	a, err := s.store.AdminByEmail(ctx, id.Email)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && !a.Active()) {
@@ -88,22 +84,20 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.syncRole(ctx, a, id.Groups); err != nil {
-		return err
-	}
-	return s.signIn(c, a, models.SignIn{Method: "sso", Issuer: id.Issuer, Subject: id.Subject, Name: id.Name}, next)
+	return s.signIn(c, a, models.SignIn{Method: "sso", Issuer: id.Issuer, Subject: id.Subject, Name: id.Name}, id.Groups, next)
 }
 
-// isUserFacing reports whether an OIDC error's message is meant for the
-// person signing in (rather than for the operator's log).
-func isUserFacing(err error) bool {
+// userMessage is what the person signing in is told about a failed SSO
+// exchange: the plain sentence of the matching error, never the IdP's raw
+// response (which goes to the log and the audit trail).
+func userMessage(err error) string {
 	for _, e := range []error{webauth.ErrStateMismatch, webauth.ErrNonceMismatch, webauth.ErrEmailNotVerified,
 		webauth.ErrNoEmail, webauth.ErrDomainNotAllowed, webauth.ErrIdPError} {
 		if errors.Is(err, e) {
-			return true
+			return e.Error()
 		}
 	}
-	return false
+	return "Your identity provider's answer could not be verified. Try again; if it keeps failing, ask an owner to check the SSO settings."
 }
 
 // syncRole applies ROSTER_OIDC_ROLE_MAP: when the admin's groups map to a
@@ -126,9 +120,11 @@ func (s *Server) syncRole(ctx context.Context, a *models.Admin, groups []string)
 	return nil
 }
 
-// signIn starts an admin's session: a fresh session token (no fixation),
-// the admin id, and an audit event.
-func (s *Server) signIn(c echo.Context, a *models.Admin, in models.SignIn, next string) error {
+// signIn starts an admin's session: it records the sign-in (which checks
+// the SSO identity binding), only then applies the groups' role, and
+// starts a fresh session (new session token against fixation, new CSRF
+// token) holding the admin id.
+func (s *Server) signIn(c echo.Context, a *models.Admin, in models.SignIn, groups []string, next string) error {
 	ctx := c.Request().Context()
 	err := s.store.RecordSignIn(ctx, actor(c), a, in)
 	if errors.Is(err, models.ErrIdentityMismatch) {
@@ -138,10 +134,15 @@ func (s *Server) signIn(c echo.Context, a *models.Admin, in models.SignIn, next 
 	if err != nil {
 		return err
 	}
+	if err := s.syncRole(ctx, a, groups); err != nil {
+		return err
+	}
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
 	s.sessions.Put(ctx, sessionAdminID, a.ID)
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.secureCookies()})
 	s.logger.Info("signed in", "admin_id", a.ID, "method", in.Method)
 	return c.Redirect(http.StatusSeeOther, next)
 }
@@ -178,11 +179,21 @@ func (s *Server) signOut(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login?signed_out=1")
 }
 
-// safeNext keeps post-sign-in redirects on Roster: only absolute paths,
-// never "//host" or a scheme.
+// safeNext keeps post-sign-in redirects on Roster: a path on this host,
+// never "//host", a scheme, a backslash or control characters (browsers
+// drop tabs and newlines, so "/\t/evil.example" would become "//evil.example").
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/auth/") {
+	if next == "" || len(next) > 2048 || strings.HasPrefix(next, "//") {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/login") || strings.HasPrefix(u.Path, "/auth/") {
 		return "/"
 	}
 	return next

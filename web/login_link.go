@@ -14,7 +14,7 @@ import (
 // the POST uses the link, so mail scanners that fetch it leave it intact.
 func (s *Server) loginLinkPage(c echo.Context) error {
 	a, err := s.store.PeekLoginToken(c.Request().Context(), c.Param("token"))
-	if err != nil {
+	if err != nil || !a.Active() {
 		return s.invalidLink(c)
 	}
 	v := auth.LinkView{Email: a.Email, Action: c.Request().URL.Path}
@@ -34,7 +34,7 @@ func (s *Server) loginLinkUse(c echo.Context) error {
 	if !a.Active() {
 		return s.denySignIn(c, a.Email, "admin disabled", "Not authorised", a.Email+" has been disabled. Ask an owner to enable you again.")
 	}
-	return s.signIn(c, a, models.SignIn{Method: "login_link"}, "/")
+	return s.signIn(c, a, models.SignIn{Method: "login_link"}, nil, "/")
 }
 
 func (s *Server) invalidLink(c echo.Context) error {

@@ -100,7 +100,7 @@ func TestLoginLinkRefused(t *testing.T) {
 					time.Now().Add(-time.Minute).UTC(), a.ID).Error
 				require.NoError(t, err)
 			}},
-		{name: "admin disabled", wantTitle: "Not authorised", wantReason: "admin disabled", getShows: true,
+		{name: "admin disabled", wantTitle: "Not authorised", wantReason: "admin disabled",
 			spoil: func(t *testing.T, srv *testServer, a *models.Admin) {
 				require.NoError(t, srv.Store.SetAdminDisabled(context.Background(), models.CLIActor, a.ID, true))
 			}},

@@ -44,7 +44,7 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // securityHeaders sets the headers every response carries.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	hsts := s.cfg.BaseURL != nil && s.cfg.BaseURL.Scheme == "https"
+	hsts := s.secureCookies()
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -116,6 +116,12 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// csrfCookie holds the CSRF token (echo's double-submit cookie).
+const csrfCookie = "roster_csrf"
+
+// secureCookies is true when Roster is served over https.
+func (s *Server) secureCookies() bool { return s.cfg.BaseURL != nil && s.cfg.BaseURL.Scheme == "https" }
+
 // csrf protects every state-changing request: forms send the token in the
 // _csrf field, htmx requests in the X-CSRF-Token header (static/app.js).
 // Any failure is 403 and the handler never runs.
@@ -124,11 +130,11 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		Skipper:        skipInfra,
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 		ContextKey:     ctxCSRF,
-		CookieName:     "roster_csrf",
+		CookieName:     csrfCookie,
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteLaxMode,
-		CookieSecure:   s.cfg.BaseURL != nil && s.cfg.BaseURL.Scheme == "https",
+		CookieSecure:   s.secureCookies(),
 		ErrorHandler: func(err error, c echo.Context) error {
 			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Roster. Reload the page and try again.").SetInternal(err)
 		},

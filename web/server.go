@@ -16,6 +16,8 @@ import (
 
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/static"
+	"github.com/rosterhq/roster/views/errorpage"
+	"github.com/rosterhq/roster/views/layout"
 	"github.com/rosterhq/roster/web/auth"
 )
 
@@ -91,7 +93,7 @@ func New(cfg Config, deps Deps) *Server {
 		ready:    deps.Ready,
 		version:  static.Version(),
 	}
-	s.sessions, s.stopGC = newSessionManager(cfg, deps.DB)
+	s.sessions, s.stopGC = s.newSessionManager(deps.DB)
 	s.metrics = newHTTPMetrics(deps.Registry)
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError
@@ -108,7 +110,8 @@ func (s *Server) Close() { s.stopGC() }
 
 // newSessionManager keeps sessions in the same database as everything
 // else, so a restart or a second replica keeps everyone signed in.
-func newSessionManager(cfg Config, db *models.DB) (*scs.SessionManager, func()) {
+func (s *Server) newSessionManager(db *models.DB) (*scs.SessionManager, func()) {
+	cfg := s.cfg
 	sm := scs.New()
 	sm.IdleTimeout = cfg.SessionIdleTimeout
 	sm.Lifetime = cfg.SessionLifetime
@@ -116,6 +119,7 @@ func newSessionManager(cfg Config, db *models.DB) (*scs.SessionManager, func()) 
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https"
+	sm.ErrorFunc = s.sessionError
 	sm.Cookie.Path = "/"
 	if db.Dialect == models.Postgres {
 		st := postgresstore.NewWithCleanupInterval(db.SQL, 10*time.Minute)
@@ -125,6 +129,18 @@ func newSessionManager(cfg Config, db *models.DB) (*scs.SessionManager, func()) 
 	st := sqlite3store.NewWithCleanupInterval(db.SQL, 10*time.Minute)
 	sm.Store = st
 	return sm, st.StopCleanup
+}
+
+// sessionError handles a failure to load or save a session (the database
+// is down, say) like any other server error: logged with the request id,
+// shown as the plain error page.
+func (s *Server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	reqID := w.Header().Get(echo.HeaderXRequestID)
+	s.logger.Error("session store failed", "method", r.Method, "path", r.URL.Path, "request_id", reqID, "error", err)
+	w.Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	w.WriteHeader(http.StatusInternalServerError)
+	v := serverErrorView(http.StatusInternalServerError, reqID, false)
+	_ = errorpage.Page(layout.Page{Title: v.Title, Version: s.version}, v).Render(r.Context(), w)
 }
 
 func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {

@@ -383,6 +383,9 @@ func (b *browser) signIn(a *models.Admin) {
 	link := b.srv.loginLink(b.t, a)
 	b.get(link).requireStatus(http.StatusOK)
 	b.post(link, nil).requireRedirect(http.StatusSeeOther, "/")
+	// Follow the redirect as a browser would: sign-in rotates the CSRF
+	// token, so the next form needs the token of a page loaded after it.
+	b.get("/").requireStatus(http.StatusOK)
 }
 
 // signInAs creates an admin with this role and signs in as them.
