@@ -15,7 +15,7 @@ run:
 
 ## build: build the roster binary into bin/
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/roster
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/roster
 
 ## test: run every test, on SQLite and PostgreSQL, including the browser tests
 test:
