@@ -5,7 +5,7 @@
 GO        ?= go
 BIN       ?= bin/roster
 PKGS      := ./...
-TEST_FLAGS ?= -count=1 -timeout 20m
+TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 .PHONY: run build test generate check-generate lint bench clean
 

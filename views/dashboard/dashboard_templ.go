@@ -90,12 +90,12 @@ func Page(p layout.Page, v View) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.Admins == 1 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "person can sign in to Roster")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "admin account, invited ones included")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "people can sign in to Roster")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "admin accounts, invited ones included")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
