@@ -57,7 +57,7 @@ func BenchmarkStartupToReady(b *testing.B) {
 }
 
 // buildRoster builds the roster binary as `make build` does.
-func buildRoster(b *testing.B) string {
+func buildRoster(b testing.TB) string {
 	b.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -82,7 +82,7 @@ type rosterProcess struct {
 // startRoster starts the binary with env added to this process's
 // environment less its ROSTER_ variables, and polls /readyz every 5 ms
 // until it answers 200. It returns the time that took.
-func startRoster(b *testing.B, bin string, env []string) (*rosterProcess, time.Duration) {
+func startRoster(b testing.TB, bin string, env []string) (*rosterProcess, time.Duration) {
 	b.Helper()
 	var addr string
 	for _, kv := range env {
@@ -120,19 +120,22 @@ func startRoster(b *testing.B, bin string, env []string) (*rosterProcess, time.D
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (p *rosterProcess) stop(b *testing.B) {
+func (p *rosterProcess) stop(b testing.TB) { p.signal(b, syscall.SIGTERM) }
+
+// signal sends sig and waits for exit code 0.
+func (p *rosterProcess) signal(b testing.TB, sig os.Signal) {
 	b.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(sig); err != nil {
 		b.Fatal(err)
 	}
 	select {
 	case err := <-p.exited:
 		if err != nil {
-			b.Fatalf("roster exited with %v after SIGTERM:\n%s", err, p.output)
+			b.Fatalf("roster exited with %v after %v:\n%s", err, sig, p.output)
 		}
 	case <-time.After(30 * time.Second):
 		_ = p.cmd.Process.Kill()
-		b.Fatalf("roster did not stop within 30s of SIGTERM:\n%s", p.output)
+		b.Fatalf("roster did not stop within 30s of %v:\n%s", sig, p.output)
 	}
 }
 
