@@ -10,8 +10,8 @@ TEST_FLAGS ?= -race -count=1 -timeout 20m
 .PHONY: run build test generate check-generate lint bench clean
 
 ## run: start Roster on the embedded SQLite database (roster.db)
-run:
-	$(GO) run ./cmd/roster serve
+run: build
+	./$(BIN) serve
 
 ## build: build the roster binary into bin/
 build:

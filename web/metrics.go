@@ -42,8 +42,8 @@ func (m *httpMetrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				status = 500
 			}
 		}
-		route := c.Path()
-		if route == "" || status == 404 && route == "/*" {
+		route := c.Path() // empty when no route matched
+		if route == "" {
 			route = "unmatched"
 		}
 		m.duration.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
