@@ -1,0 +1,281 @@
+package models
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+)
+
+// PersonStatus is where a person is in their employment.
+type PersonStatus string
+
+// Person statuses, as HR sources report them.
+const (
+	StatusPending    PersonStatus = "pending"
+	StatusActive     PersonStatus = "active"
+	StatusLeave      PersonStatus = "leave"
+	StatusTerminated PersonStatus = "terminated"
+)
+
+// Valid reports whether s is a known status.
+func (s PersonStatus) Valid() bool {
+	switch s {
+	case StatusPending, StatusActive, StatusLeave, StatusTerminated:
+		return true
+	}
+	return false
+}
+
+// EmploymentTypes are the accepted employment types.
+var EmploymentTypes = []string{"full_time", "part_time", "intern", "contractor", "freelance"}
+
+// PersonFields are a person's HR attributes as a source reports them,
+// normalised: emails lower-case, phones E.164, dates YYYY-MM-DD.
+type PersonFields struct {
+	ExternalID      string `gorm:"column:external_id"`
+	FirstName       string
+	LastName        string
+	PreferredName   string
+	WorkEmail       string
+	PersonalEmail   string
+	Phone           string
+	Title           string
+	Department      string
+	Team            string
+	Division        string
+	CostCenter      string
+	ManagerID       string `gorm:"column:manager_external_id"` // the manager's external id
+	Location        string
+	Country         string
+	Timezone        string
+	EmploymentType  string
+	Status          PersonStatus
+	StartDate       string // YYYY-MM-DD or ""
+	TerminationDate string // YYYY-MM-DD or ""
+	Groups          []string          `gorm:"serializer:json"`
+	Custom          map[string]string `gorm:"serializer:json"`
+}
+
+// StandardAttributes are the attribute names of PersonFields, in the order
+// the CSV template and the person page use.
+var StandardAttributes = []string{
+	"employee_id", "first_name", "last_name", "preferred_name", "work_email", "personal_email", "phone",
+	"title", "department", "team", "division", "cost_center", "manager_id", "location", "country",
+	"timezone", "employment_type", "status", "start_date", "termination_date", "groups",
+}
+
+// Attributes returns every attribute by name, custom ones included
+// (groups joined with ";"). Rules and diffs work on this map.
+func (f *PersonFields) Attributes() map[string]string {
+	m := map[string]string{
+		"employee_id": f.ExternalID, "first_name": f.FirstName, "last_name": f.LastName,
+		"preferred_name": f.PreferredName, "work_email": f.WorkEmail, "personal_email": f.PersonalEmail,
+		"phone": f.Phone, "title": f.Title, "department": f.Department, "team": f.Team, "division": f.Division,
+		"cost_center": f.CostCenter, "manager_id": f.ManagerID, "location": f.Location, "country": f.Country,
+		"timezone": f.Timezone, "employment_type": f.EmploymentType, "status": string(f.Status),
+		"start_date": f.StartDate, "termination_date": f.TerminationDate, "groups": strings.Join(f.Groups, ";"),
+	}
+	for k, v := range f.Custom {
+		if _, standard := m[k]; !standard {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// Hash fingerprints the fields, so an unchanged record is recognised
+// without comparing field by field.
+func (f *PersonFields) Hash() string {
+	groups := append([]string(nil), f.Groups...)
+	sort.Strings(groups)
+	c := *f
+	c.Groups = groups
+	b, _ := json.Marshal(c) // map keys are sorted by encoding/json
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// DisplayName is the name people use for this person.
+func (f *PersonFields) DisplayName() string {
+	first := f.FirstName
+	if f.PreferredName != "" {
+		first = f.PreferredName
+	}
+	name := strings.TrimSpace(first + " " + f.LastName)
+	if name == "" {
+		return f.WorkEmail
+	}
+	return name
+}
+
+// FieldChange is one attribute's change in an HR event.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
+
+// DiffFields lists the attributes that differ between two records, by name.
+func DiffFields(old, new *PersonFields) []FieldChange {
+	a, b := old.Attributes(), new.Attributes()
+	var out []FieldChange
+	for k, nv := range b {
+		if ov := a[k]; ov != nv {
+			out = append(out, FieldChange{Field: k, Old: ov, New: nv})
+		}
+	}
+	for k, ov := range a {
+		if _, ok := b[k]; !ok && ov != "" {
+			out = append(out, FieldChange{Field: k, Old: ov})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+// Person is someone an HR source knows about, identified by source and
+// external id. A person is never deleted: a leaver stays, terminated, with
+// their history.
+type Person struct {
+	ID       int64
+	SourceID int64
+	PersonFields
+	Hash          string
+	DuplicateOfID *int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (Person) TableName() string { return "people" }
+
+// EventKind is what happened to a person in a sync run.
+type EventKind string
+
+// HR event kinds.
+const (
+	EventJoined  EventKind = "joined"
+	EventChanged EventKind = "changed" // a mover: some attribute changed
+	EventLeft    EventKind = "left"
+	EventRehired EventKind = "rehired"
+	EventLeave   EventKind = "leave" // went on leave of absence
+)
+
+// PersonEvent is one entry of a person's history.
+type PersonEvent struct {
+	ID        int64
+	PersonID  int64
+	SyncRunID *int64
+	Kind      EventKind
+	Diff      []FieldChange `gorm:"serializer:json"`
+	CreatedAt time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (PersonEvent) TableName() string { return "person_events" }
+
+// PersonByID returns one person.
+func (s *Store) PersonByID(ctx context.Context, id int64) (*Person, error) {
+	var p Person
+	if err := s.db.WithContext(ctx).First(&p, id).Error; err != nil {
+		return nil, fmt.Errorf("store: person %d: %w", id, translate(err))
+	}
+	return &p, nil
+}
+
+// PeopleOfSource returns every person a source has reported, for
+// comparing a new snapshot against.
+func (s *Store) PeopleOfSource(ctx context.Context, sourceID int64) ([]Person, error) {
+	var people []Person
+	if err := s.db.WithContext(ctx).Where("source_id = ?", sourceID).Order("id").Find(&people).Error; err != nil {
+		return nil, fmt.Errorf("store: people of source %d: %w", sourceID, translate(err))
+	}
+	return people, nil
+}
+
+// PeopleFilter selects people for the People page. Zero fields match all.
+type PeopleFilter struct {
+	Search     string // name, email or employee id, case-insensitive substring
+	Department string
+	Status     PersonStatus
+	SourceID   int64
+	Offset     int
+	Limit      int
+}
+
+// ListPeople returns one page of people ordered by name, and the total.
+func (s *Store) ListPeople(ctx context.Context, f PeopleFilter) ([]Person, int64, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	q := s.db.WithContext(ctx).Model(&Person{})
+	if f.Search != "" {
+		like := "%" + strings.ToLower(strings.TrimSpace(f.Search)) + "%"
+		q = q.Where("lower(first_name || ' ' || last_name) LIKE ? OR lower(preferred_name) LIKE ? OR lower(work_email) LIKE ? OR lower(external_id) LIKE ?",
+			like, like, like, like)
+	}
+	if f.Department != "" {
+		q = q.Where("department = ?", f.Department)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.SourceID != 0 {
+		q = q.Where("source_id = ?", f.SourceID)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("store: count people: %w", translate(err))
+	}
+	var people []Person
+	if err := q.Order("last_name, first_name, id").Offset(f.Offset).Limit(f.Limit).Find(&people).Error; err != nil {
+		return nil, 0, fmt.Errorf("store: list people: %w", translate(err))
+	}
+	return people, total, nil
+}
+
+// Departments lists the distinct departments, for filters.
+func (s *Store) Departments(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&Person{}).Where("department <> ''").Distinct("department").Order("department").Pluck("department", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: departments: %w", translate(err))
+	}
+	return out, nil
+}
+
+// PersonEvents returns a person's history, newest first.
+func (s *Store) PersonEvents(ctx context.Context, personID int64) ([]PersonEvent, error) {
+	var events []PersonEvent
+	if err := s.db.WithContext(ctx).Where("person_id = ?", personID).Order("id DESC").Find(&events).Error; err != nil {
+		return nil, fmt.Errorf("store: events of person %d: %w", personID, translate(err))
+	}
+	return events, nil
+}
+
+// PersonIdentity is the part of a person that duplicate detection
+// compares.
+type PersonIdentity struct {
+	ID         int64
+	SourceID   int64
+	ExternalID string
+	WorkEmail  string
+	Phone      string
+	Status     PersonStatus
+}
+
+// PersonIdentities returns every known person's identity, across sources.
+func (s *Store) PersonIdentities(ctx context.Context) ([]PersonIdentity, error) {
+	var out []PersonIdentity
+	err := s.db.WithContext(ctx).Model(&Person{}).Select("id, source_id, external_id, work_email, phone, status").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: person identities: %w", translate(err))
+	}
+	return out, nil
+}

@@ -1,0 +1,57 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// Setting keys.
+const (
+	// SettingOrgTimezone is the IANA time zone used for people without one.
+	SettingOrgTimezone = "org_timezone"
+)
+
+// setting is one row of the settings table.
+type setting struct {
+	Key       string `gorm:"primaryKey"`
+	Value     string
+	UpdatedAt time.Time
+}
+
+func (setting) TableName() string { return "settings" }
+
+// Setting returns a setting's value, or def when it is not set.
+func (s *Store) Setting(ctx context.Context, key, def string) (string, error) {
+	var row setting
+	err := s.db.WithContext(ctx).Where("key = ?", key).First(&row).Error
+	if errors.Is(translate(err), ErrNotFound) {
+		return def, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: setting %s: %w", key, translate(err))
+	}
+	return row.Value, nil
+}
+
+// SetSetting stores a setting and audits the change.
+func (s *Store) SetSetting(ctx context.Context, actor Actor, key, value string) error {
+	return s.WithTx(ctx, func(tx *Store) error {
+		old, err := tx.Setting(ctx, key, "")
+		if err != nil {
+			return err
+		}
+		row := setting{Key: key, Value: value, UpdatedAt: time.Now().UTC()}
+		err = tx.db.WithContext(ctx).Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "key"}}, DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
+		}).Create(&row).Error
+		if err != nil {
+			return fmt.Errorf("store: set %s: %w", key, translate(err))
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionSettingChanged, SubjectType: "setting", SubjectLabel: key,
+			Before: map[string]string{key: old}, After: map[string]string{key: value}})
+	})
+}

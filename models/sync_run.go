@@ -1,0 +1,305 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SyncStatus is where a sync run is.
+type SyncStatus string
+
+// Sync run statuses. A preview run is an uploaded file waiting for an
+// admin to confirm it; a held run tripped the brake and waits for an owner
+// or admin to confirm or discard it. Neither has changed any person yet.
+const (
+	SyncPreview   SyncStatus = "preview"
+	SyncRunning   SyncStatus = "running"
+	SyncSucceeded SyncStatus = "succeeded"
+	SyncFailed    SyncStatus = "failed"
+	SyncHeld      SyncStatus = "held"
+	SyncDiscarded SyncStatus = "discarded"
+)
+
+// ErrRunDecided refuses to confirm or discard a run that is no longer
+// waiting (someone else decided it first).
+var ErrRunDecided = errors.New("this sync run has already been applied or discarded")
+
+// RowError is one invalid row of an import, by line number.
+type RowError struct {
+	Line    int    `json:"line"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e RowError) String() string {
+	if e.Field != "" {
+		return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Message)
+	}
+	return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+}
+
+// SyncCounts are what a run found.
+type SyncCounts struct {
+	Joiners   int
+	Movers    int
+	Leavers   int
+	Rehires   int
+	Unchanged int
+}
+
+// SyncRun is one read of a source: an upload, a command-line import or a
+// scheduled fetch.
+type SyncRun struct {
+	ID       int64
+	SourceID int64
+	Status   SyncStatus
+	Trigger  string // upload, cli, schedule
+	FileName string
+	SyncCounts
+	RowErrors  []RowError `gorm:"serializer:json"`
+	Error      string
+	HeldReason string
+	// Payload holds the normalised records of a preview or held run until
+	// it is applied or discarded.
+	Payload    string
+	CreatedBy  string
+	DecidedBy  string
+	DecidedAt  *time.Time
+	CreatedAt  time.Time
+	FinishedAt *time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (SyncRun) TableName() string { return "sync_runs" }
+
+// Records decodes the run's payload.
+func (r *SyncRun) Records() ([]PersonFields, error) {
+	var recs []PersonFields
+	if r.Payload == "" {
+		return nil, nil
+	}
+	if err := json.Unmarshal([]byte(r.Payload), &recs); err != nil {
+		return nil, fmt.Errorf("sync run %d: payload: %w", r.ID, err)
+	}
+	return recs, nil
+}
+
+// Waiting reports whether the run awaits a decision.
+func (r *SyncRun) Waiting() bool { return r.Status == SyncPreview || r.Status == SyncHeld }
+
+// CreateSyncRun records a run. For preview and held runs, records are kept
+// as the payload until someone decides.
+func (s *Store) CreateSyncRun(ctx context.Context, run *SyncRun, records []PersonFields) error {
+	if records != nil {
+		b, err := json.Marshal(records)
+		if err != nil {
+			return fmt.Errorf("store: sync run payload: %w", err)
+		}
+		run.Payload = string(b)
+	}
+	if run.RowErrors == nil {
+		run.RowErrors = []RowError{}
+	}
+	run.CreatedAt = time.Now().UTC()
+	if !run.Waiting() && run.FinishedAt == nil {
+		run.FinishedAt = &run.CreatedAt
+	}
+	if err := s.db.WithContext(ctx).Create(run).Error; err != nil {
+		return fmt.Errorf("store: create sync run: %w", translate(err))
+	}
+	return nil
+}
+
+// SyncRunByID returns one run.
+func (s *Store) SyncRunByID(ctx context.Context, id int64) (*SyncRun, error) {
+	var r SyncRun
+	if err := s.db.WithContext(ctx).First(&r, id).Error; err != nil {
+		return nil, fmt.Errorf("store: sync run %d: %w", id, translate(err))
+	}
+	return &r, nil
+}
+
+// ListSyncRuns returns a source's latest runs, newest first, without
+// payloads.
+func (s *Store) ListSyncRuns(ctx context.Context, sourceID int64, limit int) ([]SyncRun, error) {
+	var runs []SyncRun
+	err := s.db.WithContext(ctx).Omit("payload").Where("source_id = ?", sourceID).Order("id DESC").Limit(limit).Find(&runs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: sync runs of source %d: %w", sourceID, translate(err))
+	}
+	return runs, nil
+}
+
+// HeldSyncRuns returns every run the brake is holding, oldest first.
+func (s *Store) HeldSyncRuns(ctx context.Context) ([]SyncRun, error) {
+	var runs []SyncRun
+	err := s.db.WithContext(ctx).Omit("payload").Where("status = ?", SyncHeld).Order("id").Find(&runs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: held sync runs: %w", translate(err))
+	}
+	return runs, nil
+}
+
+// claimRun moves a waiting run to running; it fails with ErrRunDecided if
+// someone else got there first.
+func (s *Store) claimRun(ctx context.Context, id int64, from SyncStatus) error {
+	res := s.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ? AND status = ?", id, from).Update("status", SyncRunning)
+	if res.Error != nil {
+		return fmt.Errorf("store: claim sync run %d: %w", id, translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return ErrRunDecided
+	}
+	return nil
+}
+
+// DiscardSyncRun drops a preview or held run without touching anyone.
+func (s *Store) DiscardSyncRun(ctx context.Context, actor Actor, id int64) error {
+	return s.WithTx(ctx, func(tx *Store) error {
+		run, err := tx.SyncRunByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		res := tx.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ? AND status IN ?", id, []SyncStatus{SyncPreview, SyncHeld}).
+			Updates(map[string]any{"status": SyncDiscarded, "payload": "", "decided_by": actor.Email, "decided_at": now, "finished_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("store: discard sync run %d: %w", id, translate(res.Error))
+		}
+		if res.RowsAffected != 1 {
+			return ErrRunDecided
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionSyncDiscarded, SubjectType: "sync_run", SubjectID: id,
+			SubjectLabel: fmt.Sprintf("run %d", id), Before: map[string]any{"status": run.Status}})
+	})
+}
+
+// PersonChange is one person's part of a sync run, as detection computed
+// it: what to store and which event to record.
+type PersonChange struct {
+	Kind          EventKind
+	PersonID      int64 // 0 for a joiner
+	Fields        PersonFields
+	Diff          []FieldChange
+	DuplicateOfID *int64
+}
+
+// ApplySyncRun writes a run's changes in one transaction: people inserted
+// or updated, one event each, and the run marked succeeded with its
+// counts. from is the status the run must still have (preview, held or
+// running); it returns the ids of every person touched.
+func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, from SyncStatus, counts SyncCounts, changes []PersonChange) ([]int64, error) {
+	var touched []int64
+	err := s.WithTx(ctx, func(tx *Store) error {
+		if from != SyncRunning {
+			if err := tx.claimRun(ctx, run.ID, from); err != nil {
+				return err
+			}
+		}
+		var err error
+		if touched, err = tx.writePeople(ctx, run.SourceID, run.ID, changes); err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		err = tx.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ?", run.ID).Updates(map[string]any{
+			"status": SyncSucceeded, "payload": "", "finished_at": now,
+			"joiners": counts.Joiners, "movers": counts.Movers, "leavers": counts.Leavers,
+			"rehires": counts.Rehires, "unchanged": counts.Unchanged,
+		}).Error
+		if err != nil {
+			return fmt.Errorf("store: finish sync run %d: %w", run.ID, translate(err))
+		}
+		action := ActionSyncApplied
+		if from == SyncHeld || from == SyncPreview {
+			action = ActionSyncConfirmed
+			if err := tx.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ?", run.ID).
+				Updates(map[string]any{"decided_by": actor.Email, "decided_at": now}).Error; err != nil {
+				return fmt.Errorf("store: sync run %d: %w", run.ID, translate(err))
+			}
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: action, SubjectType: "sync_run", SubjectID: run.ID,
+			SubjectLabel: fmt.Sprintf("run %d", run.ID), After: counts})
+	})
+	run.Status, run.SyncCounts = SyncSucceeded, counts
+	return touched, err
+}
+
+// writePeople stores people and their events, in batches.
+func (s *Store) writePeople(ctx context.Context, sourceID, runID int64, changes []PersonChange) ([]int64, error) {
+	db := s.db.WithContext(ctx)
+	now := time.Now().UTC()
+	var joiners []*Person
+	var joinerChanges []int
+	events := make([]PersonEvent, 0, len(changes))
+	touched := make([]int64, 0, len(changes))
+	for i := range changes {
+		ch := &changes[i]
+		if ch.PersonID == 0 {
+			p := &Person{SourceID: sourceID, PersonFields: ch.Fields, Hash: ch.Fields.Hash(), DuplicateOfID: ch.DuplicateOfID, CreatedAt: now, UpdatedAt: now}
+			p.Groups, p.Custom = nonNil(p.Groups), nonNilMap(p.Custom)
+			joiners = append(joiners, p)
+			joinerChanges = append(joinerChanges, i)
+			continue
+		}
+		updates := personColumns(&ch.Fields)
+		updates["hash"], updates["updated_at"] = ch.Fields.Hash(), now
+		if ch.DuplicateOfID != nil {
+			updates["duplicate_of_id"] = *ch.DuplicateOfID
+		}
+		if err := db.Model(&Person{}).Where("id = ?", ch.PersonID).Updates(updates).Error; err != nil {
+			return nil, fmt.Errorf("store: update person %d: %w", ch.PersonID, translate(err))
+		}
+		touched = append(touched, ch.PersonID)
+		events = append(events, PersonEvent{PersonID: ch.PersonID, SyncRunID: &runID, Kind: ch.Kind, Diff: ch.Diff, CreatedAt: now})
+	}
+	if len(joiners) > 0 {
+		if err := db.CreateInBatches(joiners, 500).Error; err != nil {
+			return nil, fmt.Errorf("store: insert people: %w", translate(err))
+		}
+		for j, p := range joiners {
+			ch := &changes[joinerChanges[j]]
+			ch.PersonID = p.ID
+			touched = append(touched, p.ID)
+			events = append(events, PersonEvent{PersonID: p.ID, SyncRunID: &runID, Kind: ch.Kind, Diff: ch.Diff, CreatedAt: now})
+		}
+	}
+	if len(events) > 0 {
+		if err := db.CreateInBatches(events, 500).Error; err != nil {
+			return nil, fmt.Errorf("store: insert person events: %w", translate(err))
+		}
+	}
+	return touched, nil
+}
+
+// personColumns maps fields to their columns for an update (gorm's
+// Updates with a struct would skip zero values, which are real here:
+// a cleared title is a change).
+func personColumns(f *PersonFields) map[string]any {
+	groups, _ := json.Marshal(nonNil(f.Groups))
+	custom, _ := json.Marshal(nonNilMap(f.Custom))
+	return map[string]any{
+		"external_id": f.ExternalID, "first_name": f.FirstName, "last_name": f.LastName, "preferred_name": f.PreferredName,
+		"work_email": f.WorkEmail, "personal_email": f.PersonalEmail, "phone": f.Phone, "title": f.Title,
+		"department": f.Department, "team": f.Team, "division": f.Division, "cost_center": f.CostCenter,
+		"manager_external_id": f.ManagerID, "location": f.Location, "country": f.Country, "timezone": f.Timezone,
+		"employment_type": f.EmploymentType, "status": f.Status, "start_date": f.StartDate,
+		"termination_date": f.TerminationDate, "groups": string(groups), "custom": string(custom),
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
