@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
 )
 
 // PersonStatus is where a person is in their employment.
@@ -56,8 +55,8 @@ type PersonFields struct {
 	Timezone        string
 	EmploymentType  string
 	Status          PersonStatus
-	StartDate       string // YYYY-MM-DD or ""
-	TerminationDate string // YYYY-MM-DD or ""
+	StartDate       string            // YYYY-MM-DD or ""
+	TerminationDate string            // YYYY-MM-DD or ""
 	Groups          []string          `gorm:"serializer:json"`
 	Custom          map[string]string `gorm:"serializer:json"`
 }
