@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -84,45 +83,80 @@ func (c *Change) sameAs(o *Change) bool {
 // more) supersedes the open change without a successor. An identical open
 // change is kept as it is. It returns the open change, or nil.
 func (s *Store) ReplaceOpenChange(ctx context.Context, personID int64, next *Change) (*Change, error) {
-	var result *Change
+	open, err := s.ReplaceOpenChanges(ctx, map[int64]*Change{personID: next})
+	if err != nil {
+		return nil, err
+	}
+	return open[personID], nil
+}
+
+// ReplaceOpenChanges does ReplaceOpenChange for many people in one
+// transaction and a handful of statements: the planner's batch path.
+func (s *Store) ReplaceOpenChanges(ctx context.Context, next map[int64]*Change) (map[int64]*Change, error) {
+	result := make(map[int64]*Change, len(next))
+	ids := make([]int64, 0, len(next))
+	for id := range next {
+		ids = append(ids, id)
+	}
 	err := s.WithTx(ctx, func(tx *Store) error {
 		db := tx.db.WithContext(ctx)
-		var open Change
-		err := db.Where("person_id = ? AND status = ?", personID, ChangePending).First(&open).Error
-		hasOpen := err == nil
-		if err != nil && !errors.Is(translate(err), ErrNotFound) {
-			return fmt.Errorf("store: open change of person %d: %w", personID, translate(err))
-		}
-		if hasOpen && next != nil && open.sameAs(next) {
-			result = &open
-			return nil
+		open := map[int64]Change{}
+		for _, chunk := range chunks(ids, 1000) {
+			var rows []Change
+			if err := db.Where("person_id IN ? AND status = ?", chunk, ChangePending).Find(&rows).Error; err != nil {
+				return fmt.Errorf("store: open changes: %w", translate(err))
+			}
+			for _, c := range rows {
+				open[c.PersonID] = c
+			}
 		}
 		now := time.Now().UTC()
-		if hasOpen {
-			if err := db.Model(&Change{}).Where("id = ?", open.ID).
+		var supersede []int64
+		var inserts []*Change
+		for _, id := range ids {
+			o, hasOpen := open[id]
+			n := next[id]
+			if hasOpen && n != nil && o.sameAs(n) {
+				kept := o
+				result[id] = &kept
+				continue
+			}
+			if hasOpen {
+				supersede = append(supersede, o.ID)
+			}
+			if n != nil {
+				n.ID, n.PersonID, n.Status, n.CreatedAt, n.UpdatedAt = 0, id, ChangePending, now, now
+				if n.Plan == nil {
+					n.Plan = []PlanStep{}
+				}
+				inserts = append(inserts, n)
+				result[id] = n
+			}
+		}
+		for _, chunk := range chunks(supersede, 1000) {
+			if err := db.Model(&Change{}).Where("id IN ?", chunk).
 				Updates(map[string]any{"status": ChangeSuperseded, "updated_at": now}).Error; err != nil {
-				return fmt.Errorf("store: supersede change %d: %w", open.ID, translate(err))
+				return fmt.Errorf("store: supersede changes: %w", translate(err))
 			}
 		}
-		if next == nil {
-			return nil
-		}
-		next.ID, next.PersonID, next.Status, next.CreatedAt, next.UpdatedAt = 0, personID, ChangePending, now, now
-		if next.Plan == nil {
-			next.Plan = []PlanStep{}
-		}
-		if err := db.Create(next).Error; err != nil {
-			return fmt.Errorf("store: create change for person %d: %w", personID, translate(err))
-		}
-		if hasOpen {
-			if err := db.Model(&Change{}).Where("id = ?", open.ID).Update("superseded_by_id", next.ID).Error; err != nil {
-				return fmt.Errorf("store: link superseded change %d: %w", open.ID, translate(err))
+		if len(inserts) > 0 {
+			if err := db.CreateInBatches(inserts, 500).Error; err != nil {
+				return fmt.Errorf("store: create changes: %w", translate(err))
 			}
 		}
-		result = next
+		for _, n := range inserts {
+			if o, ok := open[n.PersonID]; ok {
+				if err := db.Model(&Change{}).Where("id = ?", o.ID).Update("superseded_by_id", n.ID).Error; err != nil {
+					return fmt.Errorf("store: link superseded change %d: %w", o.ID, translate(err))
+				}
+			}
+		}
 		return nil
 	})
-	return result, err
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
 }
 
 // ChangeByID returns one change.

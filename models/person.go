@@ -188,6 +188,49 @@ func (s *Store) PersonByID(ctx context.Context, id int64) (*Person, error) {
 	return &p, nil
 }
 
+// PeopleByIDs returns the given people (missing ids are skipped).
+func (s *Store) PeopleByIDs(ctx context.Context, ids []int64) ([]Person, error) {
+	out := make([]Person, 0, len(ids))
+	for _, chunk := range chunks(ids, 1000) {
+		var people []Person
+		if err := s.db.WithContext(ctx).Where("id IN ?", chunk).Find(&people).Error; err != nil {
+			return nil, fmt.Errorf("store: people by id: %w", translate(err))
+		}
+		out = append(out, people...)
+	}
+	return out, nil
+}
+
+// PlannableIDs returns the people whose access rules can affect: everyone
+// not terminated, and anyone who still holds an account.
+func (s *Store) PlannableIDs(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Model(&Person{}).
+		Where("status <> ? OR id IN (SELECT person_id FROM accounts WHERE status <> ?)", StatusTerminated, "deleted").
+		Order("id").Pluck("id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: plannable people: %w", translate(err))
+	}
+	return ids, nil
+}
+
+// LatestEvents returns each given person's most recent HR event.
+func (s *Store) LatestEvents(ctx context.Context, ids []int64) (map[int64]PersonEvent, error) {
+	out := make(map[int64]PersonEvent, len(ids))
+	for _, chunk := range chunks(ids, 1000) {
+		var events []PersonEvent
+		err := s.db.WithContext(ctx).
+			Where("id IN (SELECT max(id) FROM person_events WHERE person_id IN ? GROUP BY person_id)", chunk).Find(&events).Error
+		if err != nil {
+			return nil, fmt.Errorf("store: latest events: %w", translate(err))
+		}
+		for _, e := range events {
+			out[e.PersonID] = e
+		}
+	}
+	return out, nil
+}
+
 // PeopleOfSource returns every person a source has reported, for
 // comparing a new snapshot against.
 func (s *Store) PeopleOfSource(ctx context.Context, sourceID int64) ([]Person, error) {
