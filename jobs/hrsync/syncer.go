@@ -1,0 +1,277 @@
+package hrsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rosterhq/roster/models"
+)
+
+// Syncer applies sync runs through the store. Who may confirm or discard
+// a run (an owner or admin) is decided by the caller's route, not here.
+type Syncer struct {
+	// Store reads and writes people and runs.
+	Store *models.Store
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// Today returns the org's calendar date (YYYY-MM-DD). The default is
+	// Now in the org time zone setting (UTC when unset or unknown).
+	Today func(ctx context.Context) string
+	// AfterApply, when set, is called after a run is committed with the
+	// ids of every person it touched, so the planner re-plans them.
+	AfterApply func(ctx context.Context, personIDs []int64) error
+}
+
+var errNoSource = errors.New("hrsync: no source given")
+
+// Outcome is what a run did, or for a preview would do.
+type Outcome struct {
+	Counts     models.SyncCounts
+	Duplicates int
+	// Held is set when the brake holds the run (for a preview: would hold
+	// it on confirmation), with the reason an admin reads.
+	Held       bool
+	HeldReason string
+	Applied    bool
+	RowErrors  []models.RowError
+}
+
+// Summary is the command line's last line.
+func (o Outcome) Summary() string {
+	return fmt.Sprintf("joiners=%d movers=%d leavers=%d rehires=%d unchanged=%d held=%t",
+		o.Counts.Joiners, o.Counts.Movers, o.Counts.Leavers, o.Counts.Rehires, o.Counts.Unchanged, o.Held)
+}
+
+// Preview records a run awaiting confirmation. With row errors it records
+// a failed run instead (nothing kept, audited as rejected) and returns it
+// with the errors in the outcome. Otherwise it compares records with the
+// source's people and stores a preview run holding the counts, the brake's
+// verdict (HeldReason is set when confirming would hold the run) and the
+// records.
+func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
+	records []models.PersonFields, rowErrors []models.RowError) (*models.SyncRun, Outcome, error) {
+	if src == nil {
+		return nil, Outcome{}, errNoSource
+	}
+	if len(rowErrors) > 0 {
+		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
+	}
+	res, out, err := detect(ctx, s.Store, src, records, s.today(ctx))
+	if err != nil {
+		return nil, Outcome{}, err
+	}
+	run := &models.SyncRun{SourceID: src.ID, Status: models.SyncPreview, Trigger: trigger, FileName: fileName,
+		SyncCounts: res.Counts, HeldReason: out.HeldReason, CreatedBy: actor.Email}
+	if err := s.Store.CreateSyncRun(ctx, run, nonNil(records)); err != nil {
+		return nil, Outcome{}, fmt.Errorf("hrsync: preview: %w", err)
+	}
+	return run, out, nil
+}
+
+// Confirm decides a preview or held run. It compares the run's records
+// with the people as they are now (they may have changed since the
+// preview), then: a preview the brake stops is held and nothing is
+// applied; a held run is applied, the confirmation overriding the brake;
+// any other preview is applied. Of two concurrent confirmations exactly
+// one succeeds, the other gets models.ErrRunDecided.
+//
+// A held preview comes back as a new run: the store has no way to move a
+// preview to held, so the preview is discarded and a held run with the
+// same records takes its place.
+func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (*models.SyncRun, Outcome, error) {
+	today := s.today(ctx)
+	var run *models.SyncRun
+	var out Outcome
+	var touched []int64
+	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
+		waiting, err := tx.SyncRunByID(ctx, runID)
+		if err != nil {
+			return err
+		}
+		if !waiting.Waiting() {
+			return models.ErrRunDecided
+		}
+		src, err := tx.SourceByID(ctx, waiting.SourceID)
+		if err != nil {
+			return err
+		}
+		records, err := waiting.Records()
+		if err != nil {
+			return err
+		}
+		res, o, err := detect(ctx, tx, src, records, today)
+		if err != nil {
+			return err
+		}
+		out = o
+		if waiting.Status == models.SyncPreview && out.Held {
+			run, err = holdPreview(ctx, tx, actor, waiting, records, res.Counts, out.HeldReason)
+			return err
+		}
+		out.Held, out.HeldReason, out.Applied = false, "", true
+		run = waiting
+		touched, err = tx.ApplySyncRun(ctx, actor, run, waiting.Status, res.Counts, res.Changes)
+		return err
+	})
+	if err != nil {
+		return nil, Outcome{}, fmt.Errorf("hrsync: confirm run %d: %w", runID, err)
+	}
+	return s.finish(ctx, run, out, touched)
+}
+
+// Discard drops a preview or held run without touching anyone.
+func (s *Syncer) Discard(ctx context.Context, actor models.Actor, runID int64) error {
+	if err := s.Store.DiscardSyncRun(ctx, actor, runID); err != nil {
+		return fmt.Errorf("hrsync: discard run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// Import reads a snapshot in one synchronous call, for the command line
+// and scheduled syncs: what Preview then Confirm would do, without the
+// intermediate preview run. A run the brake stops is stored held (with
+// its records, for an admin to confirm); any other is applied at once and
+// audited as models.ActionSyncApplied. Row errors record a failed run, as
+// in Preview: check Outcome.RowErrors.
+func (s *Syncer) Import(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
+	records []models.PersonFields, rowErrors []models.RowError) (*models.SyncRun, Outcome, error) {
+	if src == nil {
+		return nil, Outcome{}, errNoSource
+	}
+	if len(rowErrors) > 0 {
+		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
+	}
+	today := s.today(ctx)
+	var run *models.SyncRun
+	var out Outcome
+	var touched []int64
+	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
+		res, o, err := detect(ctx, tx, src, records, today)
+		if err != nil {
+			return err
+		}
+		out = o
+		run = &models.SyncRun{SourceID: src.ID, Trigger: trigger, FileName: fileName, SyncCounts: res.Counts, CreatedBy: actor.Email}
+		if out.Held {
+			run.Status, run.HeldReason = models.SyncHeld, out.HeldReason
+			return createHeld(ctx, tx, actor, run, records, 0)
+		}
+		run.Status, out.Applied = models.SyncRunning, true
+		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
+			return err
+		}
+		touched, err = tx.ApplySyncRun(ctx, actor, run, models.SyncRunning, res.Counts, res.Changes)
+		return err
+	})
+	if err != nil {
+		return nil, Outcome{}, fmt.Errorf("hrsync: import: %w", err)
+	}
+	return s.finish(ctx, run, out, touched)
+}
+
+// detect compares records with the source's people as tx sees them, and
+// runs the brake.
+func detect(ctx context.Context, tx *models.Store, src *models.Source, records []models.PersonFields, today string) (Result, Outcome, error) {
+	existing, err := tx.PeopleOfSource(ctx, src.ID)
+	if err != nil {
+		return Result{}, Outcome{}, err
+	}
+	identities, err := tx.PersonIdentities(ctx)
+	if err != nil {
+		return Result{}, Outcome{}, err
+	}
+	res := Detect(existing, records, identities, today)
+	held, reason := Brake(src, len(records), res)
+	return res, Outcome{Counts: res.Counts, Duplicates: res.Duplicates, Held: held, HeldReason: reason}, nil
+}
+
+// holdPreview replaces a preview the brake stops with a held run. The
+// discard is the atomic claim: a concurrent decision on the same preview
+// gets models.ErrRunDecided.
+func holdPreview(ctx context.Context, tx *models.Store, actor models.Actor, preview *models.SyncRun,
+	records []models.PersonFields, counts models.SyncCounts, reason string) (*models.SyncRun, error) {
+	if err := tx.DiscardSyncRun(ctx, actor, preview.ID); err != nil {
+		return nil, err
+	}
+	held := &models.SyncRun{SourceID: preview.SourceID, Status: models.SyncHeld, Trigger: preview.Trigger,
+		FileName: preview.FileName, SyncCounts: counts, HeldReason: reason, CreatedBy: preview.CreatedBy}
+	return held, createHeld(ctx, tx, actor, held, records, preview.ID)
+}
+
+// createHeld stores a held run with its records and audits it; fromPreview
+// names the preview run it replaces, if any.
+func createHeld(ctx context.Context, tx *models.Store, actor models.Actor, run *models.SyncRun, records []models.PersonFields, fromPreview int64) error {
+	if err := tx.CreateSyncRun(ctx, run, nonNil(records)); err != nil {
+		return err
+	}
+	var before any
+	if fromPreview != 0 {
+		before = map[string]int64{"preview_run": fromPreview}
+	}
+	return tx.Audit(ctx, actor, models.AuditEntry{Action: models.ActionSyncHeld, SubjectType: "sync_run", SubjectID: run.ID,
+		SubjectLabel: fmt.Sprintf("run %d", run.ID), Before: before,
+		After: map[string]any{"reason": run.HeldReason, "counts": run.SyncCounts}})
+}
+
+// reject records a file with invalid rows as a failed run; nothing of it
+// is kept.
+func (s *Syncer) reject(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
+	rowErrors []models.RowError) (*models.SyncRun, Outcome, error) {
+	run := &models.SyncRun{SourceID: src.ID, Status: models.SyncFailed, Trigger: trigger, FileName: fileName,
+		RowErrors: rowErrors, Error: people(len(rowErrors), "invalid row", "invalid rows"), CreatedBy: actor.Email}
+	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
+		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor, models.AuditEntry{Action: models.ActionSyncRejected, SubjectType: "sync_run", SubjectID: run.ID,
+			SubjectLabel: fmt.Sprintf("run %d", run.ID), After: map[string]any{"file": fileName, "row_errors": len(rowErrors)}})
+	})
+	if err != nil {
+		return nil, Outcome{}, fmt.Errorf("hrsync: reject %q: %w", fileName, err)
+	}
+	return run, Outcome{RowErrors: rowErrors}, nil
+}
+
+// finish reloads a committed run and, when it was applied, lets the
+// planner know whom it touched. A failing AfterApply does not undo the
+// run: the error says the run is applied but re-planning must be retried.
+func (s *Syncer) finish(ctx context.Context, run *models.SyncRun, out Outcome, touched []int64) (*models.SyncRun, Outcome, error) {
+	fresh, err := s.Store.SyncRunByID(ctx, run.ID)
+	if err != nil {
+		return nil, out, fmt.Errorf("hrsync: reload run %d: %w", run.ID, err)
+	}
+	if out.Applied && s.AfterApply != nil && len(touched) > 0 {
+		if err := s.AfterApply(ctx, touched); err != nil {
+			return fresh, out, fmt.Errorf("hrsync: run %d applied, but re-planning its %d people failed: %w", run.ID, len(touched), err)
+		}
+	}
+	return fresh, out, nil
+}
+
+// today is the org's calendar date.
+func (s *Syncer) today(ctx context.Context) string {
+	if s.Today != nil {
+		return s.Today(ctx)
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	loc := time.UTC
+	if tz, err := s.Store.Setting(ctx, models.SettingOrgTimezone, "UTC"); err == nil {
+		if l, err := time.LoadLocation(tz); err == nil {
+			loc = l
+		}
+	}
+	return now().In(loc).Format(time.DateOnly)
+}
+
+// nonNil keeps an empty snapshot as an empty payload ("[]"), not none.
+func nonNil(records []models.PersonFields) []models.PersonFields {
+	if records == nil {
+		return []models.PersonFields{}
+	}
+	return records
+}
