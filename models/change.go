@@ -140,7 +140,7 @@ func (s *Store) ReplaceOpenChanges(ctx context.Context, next map[int64]*Change) 
 			}
 		}
 		if len(inserts) > 0 {
-			if err := db.CreateInBatches(inserts, 500).Error; err != nil {
+			if err := db.CreateInBatches(inserts, tx.insertBatch()).Error; err != nil {
 				return fmt.Errorf("store: create changes: %w", translate(err))
 			}
 		}

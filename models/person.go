@@ -95,6 +95,12 @@ func (f *PersonFields) Hash() string {
 	sort.Strings(groups)
 	c := *f
 	c.Groups = groups
+	if len(c.Custom) == 0 {
+		c.Custom = nil // nil and empty are the same record
+	}
+	if len(c.Groups) == 0 {
+		c.Groups = nil
+	}
 	b, _ := json.Marshal(c) // map keys are sorted by encoding/json
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])

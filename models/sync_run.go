@@ -177,6 +177,26 @@ func (s *Store) DiscardSyncRun(ctx context.Context, actor Actor, id int64) error
 	})
 }
 
+// HoldSyncRun moves a preview run the brake stops to held, with the
+// counts and the reason, and audits it. A run no longer in preview is
+// ErrRunDecided.
+func (s *Store) HoldSyncRun(ctx context.Context, actor Actor, id int64, counts SyncCounts, reason string) error {
+	return s.WithTx(ctx, func(tx *Store) error {
+		res := tx.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ? AND status = ?", id, SyncPreview).Updates(map[string]any{
+			"status": SyncHeld, "held_reason": reason, "joiners": counts.Joiners, "movers": counts.Movers,
+			"leavers": counts.Leavers, "rehires": counts.Rehires, "unchanged": counts.Unchanged,
+		})
+		if res.Error != nil {
+			return fmt.Errorf("store: hold sync run %d: %w", id, translate(res.Error))
+		}
+		if res.RowsAffected != 1 {
+			return ErrRunDecided
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionSyncHeld, SubjectType: "sync_run", SubjectID: id,
+			SubjectLabel: fmt.Sprintf("run %d", id), After: map[string]any{"reason": reason, "counts": counts}})
+	})
+}
+
 // PersonChange is one person's part of a sync run, as detection computed
 // it: what to store and which event to record.
 type PersonChange struct {
@@ -194,6 +214,9 @@ type PersonChange struct {
 func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, from SyncStatus, counts SyncCounts, changes []PersonChange) ([]int64, error) {
 	var touched []int64
 	err := s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.lockSource(ctx, run.SourceID); err != nil {
+			return err
+		}
 		if from != SyncRunning {
 			if err := tx.claimRun(ctx, run.ID, from); err != nil {
 				return err
@@ -223,8 +246,36 @@ func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, fro
 		return tx.Audit(ctx, actor, AuditEntry{Action: action, SubjectType: "sync_run", SubjectID: run.ID,
 			SubjectLabel: fmt.Sprintf("run %d", run.ID), After: counts})
 	})
+	if err != nil {
+		return nil, err
+	}
 	run.Status, run.SyncCounts = SyncSucceeded, counts
-	return touched, err
+	return touched, nil
+}
+
+// lockSource serialises applying runs of one source on PostgreSQL, so two
+// runs cannot interleave their writes. SQLite's write transactions are
+// serialised already.
+func (s *Store) lockSource(ctx context.Context, sourceID int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	var id int64
+	err := s.db.WithContext(ctx).Raw("SELECT id FROM sources WHERE id = ? FOR UPDATE", sourceID).Scan(&id).Error
+	if err != nil {
+		return fmt.Errorf("store: lock source %d: %w", sourceID, translate(err))
+	}
+	return nil
+}
+
+// insertBatch is how many rows one INSERT carries. SQLite's driver binds
+// parameters in time that grows with the square of their number, so it
+// gets small batches.
+func (s *Store) insertBatch() int {
+	if s.dialect == SQLite {
+		return 50
+	}
+	return 500
 }
 
 // writePeople stores people and their events, in batches.
@@ -256,7 +307,7 @@ func (s *Store) writePeople(ctx context.Context, sourceID, runID int64, changes 
 		events = append(events, PersonEvent{PersonID: ch.PersonID, SyncRunID: &runID, Kind: ch.Kind, Diff: ch.Diff, CreatedAt: now})
 	}
 	if len(joiners) > 0 {
-		if err := db.CreateInBatches(joiners, 500).Error; err != nil {
+		if err := db.CreateInBatches(joiners, s.insertBatch()).Error; err != nil {
 			return nil, fmt.Errorf("store: insert people: %w", translate(err))
 		}
 		for j, p := range joiners {
@@ -267,7 +318,7 @@ func (s *Store) writePeople(ctx context.Context, sourceID, runID int64, changes 
 		}
 	}
 	if len(events) > 0 {
-		if err := db.CreateInBatches(events, 500).Error; err != nil {
+		if err := db.CreateInBatches(events, s.insertBatch()).Error; err != nil {
 			return nil, fmt.Errorf("store: insert person events: %w", translate(err))
 		}
 	}

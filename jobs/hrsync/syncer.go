@@ -76,10 +76,6 @@ func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.So
 // applied; a held run is applied, the confirmation overriding the brake;
 // any other preview is applied. Of two concurrent confirmations exactly
 // one succeeds, the other gets models.ErrRunDecided.
-//
-// A held preview comes back as a new run: the store has no way to move a
-// preview to held, so the preview is discarded and a held run with the
-// same records takes its place.
 func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (*models.SyncRun, Outcome, error) {
 	today := s.today(ctx)
 	var run *models.SyncRun
@@ -107,7 +103,7 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 		}
 		out = o
 		if waiting.Status == models.SyncPreview && out.Held {
-			run, err = holdPreview(ctx, tx, actor, waiting, records, res.Counts, out.HeldReason)
+			run, err = holdPreview(ctx, tx, actor, waiting, res.Counts, out.HeldReason)
 			return err
 		}
 		out.Held, out.HeldReason, out.Applied = false, "", true
@@ -156,7 +152,7 @@ func (s *Syncer) Import(ctx context.Context, actor models.Actor, src *models.Sou
 		run = &models.SyncRun{SourceID: src.ID, Trigger: trigger, FileName: fileName, SyncCounts: res.Counts, CreatedBy: actor.Email}
 		if out.Held {
 			run.Status, run.HeldReason = models.SyncHeld, out.HeldReason
-			return createHeld(ctx, tx, actor, run, records, 0)
+			return createHeld(ctx, tx, actor, run, records)
 		}
 		run.Status, out.Applied = models.SyncRunning, true
 		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
@@ -187,32 +183,27 @@ func detect(ctx context.Context, tx *models.Store, src *models.Source, records [
 	return res, Outcome{Counts: res.Counts, Duplicates: res.Duplicates, Held: held, HeldReason: reason}, nil
 }
 
-// holdPreview replaces a preview the brake stops with a held run. The
-// discard is the atomic claim: a concurrent decision on the same preview
+// holdPreview moves a preview the brake stops to held; the guarded
+// update is the atomic claim, so a concurrent decision on the same preview
 // gets models.ErrRunDecided.
 func holdPreview(ctx context.Context, tx *models.Store, actor models.Actor, preview *models.SyncRun,
-	records []models.PersonFields, counts models.SyncCounts, reason string) (*models.SyncRun, error) {
-	if err := tx.DiscardSyncRun(ctx, actor, preview.ID); err != nil {
+	counts models.SyncCounts, reason string) (*models.SyncRun, error) {
+	if err := tx.HoldSyncRun(ctx, actor, preview.ID, counts, reason); err != nil {
 		return nil, err
 	}
-	held := &models.SyncRun{SourceID: preview.SourceID, Status: models.SyncHeld, Trigger: preview.Trigger,
-		FileName: preview.FileName, SyncCounts: counts, HeldReason: reason, CreatedBy: preview.CreatedBy}
-	return held, createHeld(ctx, tx, actor, held, records, preview.ID)
+	held := *preview
+	held.Status, held.SyncCounts, held.HeldReason = models.SyncHeld, counts, reason
+	return &held, nil
 }
 
-// createHeld stores a held run with its records and audits it; fromPreview
-// names the preview run it replaces, if any.
-func createHeld(ctx context.Context, tx *models.Store, actor models.Actor, run *models.SyncRun, records []models.PersonFields, fromPreview int64) error {
+// createHeld stores a held run with its records and audits it.
+func createHeld(ctx context.Context, tx *models.Store, actor models.Actor, run *models.SyncRun, records []models.PersonFields) error {
 	if err := tx.CreateSyncRun(ctx, run, nonNil(records)); err != nil {
 		return err
 	}
-	var before any
-	if fromPreview != 0 {
-		before = map[string]int64{"preview_run": fromPreview}
-	}
 	return tx.Audit(ctx, actor, models.AuditEntry{Action: models.ActionSyncHeld, SubjectType: "sync_run", SubjectID: run.ID,
-		SubjectLabel: fmt.Sprintf("run %d", run.ID), Before: before,
-		After: map[string]any{"reason": run.HeldReason, "counts": run.SyncCounts}})
+		SubjectLabel: fmt.Sprintf("run %d", run.ID),
+		After:        map[string]any{"reason": run.HeldReason, "counts": run.SyncCounts}})
 }
 
 // reject records a file with invalid rows as a failed run; nothing of it

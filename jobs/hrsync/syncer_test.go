@@ -244,7 +244,8 @@ func TestBrakeHoldsRunUntilConfirmed(t *testing.T) {
 		require.Equal(t, models.SyncHeld, held.Status)
 		require.Equal(t, wantReason, held.HeldReason)
 		require.Equal(t, models.SyncCounts{Leavers: 10, Unchanged: 10}, held.SyncCounts)
-		require.Equal(t, models.SyncDiscarded, f.run(preview.ID).Status, "the held run takes the preview's place")
+		require.Equal(t, preview.ID, held.ID, "the preview itself is held")
+		require.Equal(t, models.SyncHeld, f.run(preview.ID).Status)
 		require.Equal(t, []string{models.ActionSyncHeld}, f.audited(held.ID))
 		for _, p := range f.people() {
 			require.Equal(t, models.StatusActive, p.Status, "nothing of a held run is applied")
@@ -254,9 +255,6 @@ func TestBrakeHoldsRunUntilConfirmed(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, banner, 1)
 		require.Equal(t, held.ID, banner[0].ID)
-
-		_, _, err = f.syncer.Confirm(ctx, admin, preview.ID)
-		require.ErrorIs(t, err, models.ErrRunDecided, "the replaced preview cannot be confirmed")
 
 		applied, out, err := f.syncer.Confirm(ctx, admin, held.ID)
 		require.NoError(t, err)
