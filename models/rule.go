@@ -54,6 +54,21 @@ const (
 	ActionRuleDeleted  = "rule.deleted"
 )
 
+// fillDefaults spells out the defaults the engine assumes for empty
+// fields, so the stored rule says what it does.
+func (r *Rule) fillDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&r.Match, "all")
+	def(&r.LeaverMode, "at_date")
+	def(&r.Approval, "review")
+	def(&r.JoinerTime, "09:00")
+	def(&r.LeaverTime, "17:00")
+}
+
 // ListRules returns every rule, highest priority first.
 func (s *Store) ListRules(ctx context.Context) ([]Rule, error) {
 	var out []Rule
@@ -75,6 +90,7 @@ func (s *Store) RuleByID(ctx context.Context, id int64) (*Rule, error) {
 // SaveRule creates a rule (ID 0) or replaces one, bumping its version.
 // The caller has validated it. A name in use is ErrConflict.
 func (s *Store) SaveRule(ctx context.Context, actor Actor, r *Rule) error {
+	r.fillDefaults()
 	if r.Conditions == nil {
 		r.Conditions = []RuleCondition{}
 	}

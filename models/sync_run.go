@@ -288,6 +288,9 @@ func (s *Store) writePeople(ctx context.Context, sourceID, runID int64, changes 
 	touched := make([]int64, 0, len(changes))
 	for i := range changes {
 		ch := &changes[i]
+		if ch.Diff == nil {
+			ch.Diff = []FieldChange{}
+		}
 		if ch.PersonID == 0 {
 			p := &Person{SourceID: sourceID, PersonFields: ch.Fields, Hash: ch.Fields.Hash(), DuplicateOfID: ch.DuplicateOfID, CreatedAt: now, UpdatedAt: now}
 			p.Groups, p.Custom = nonNil(p.Groups), nonNilMap(p.Custom)

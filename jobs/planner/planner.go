@@ -1,0 +1,266 @@
+// Package planner turns HR data and provisioning rules into Team Updates:
+// for each person it computes desired access with the rules engine, diffs
+// it against what the person actually has, times it, explains it, and
+// keeps one open change per person.
+package planner
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/rules"
+)
+
+// batchSize is how many people are planned per transaction.
+const batchSize = 500
+
+// Planner plans changes. It holds no state between calls.
+type Planner struct {
+	Store *models.Store
+	Now   func() time.Time
+}
+
+// New returns a Planner over a store.
+func New(store *models.Store) *Planner { return &Planner{Store: store, Now: time.Now} }
+
+// world is what planning needs besides the people: loaded once per call.
+type world struct {
+	rules    []rules.Rule
+	byID     map[int64]rules.Rule
+	apps     map[int64]rules.App
+	orgTZ    string
+	env      rules.Env
+	now      time.Time
+	appNames map[int64]string
+}
+
+func (p *Planner) load(ctx context.Context) (*world, error) {
+	stored, err := p.Store.ListRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := p.Store.ListApps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	orgTZ, err := p.Store.Setting(ctx, models.SettingOrgTimezone, "UTC")
+	if err != nil {
+		return nil, err
+	}
+	w := &world{byID: map[int64]rules.Rule{}, apps: map[int64]rules.App{}, orgTZ: orgTZ, now: p.Now().UTC(), appNames: map[int64]string{}}
+	for _, r := range stored {
+		rr := EngineRule(&r)
+		w.rules = append(w.rules, rr)
+		w.byID[r.ID] = rr
+	}
+	for _, a := range apps {
+		w.apps[a.ID] = rules.App{ID: a.ID, Name: a.Name, DeprovisionMode: a.DeprovisionMode}
+		w.appNames[a.ID] = a.Name
+	}
+	w.env = rules.Env{Today: Today(w.now, orgTZ)}
+	return w, nil
+}
+
+// Today is the calendar date at now in the organisation's time zone.
+func Today(now time.Time, orgTZ string) string {
+	loc, err := time.LoadLocation(orgTZ)
+	if err != nil || orgTZ == "" {
+		loc = time.UTC
+	}
+	return now.In(loc).Format("2006-01-02")
+}
+
+// PlanPeople re-plans the given people: each ends up with at most one
+// pending change that reflects their current HR data and the current rules.
+func (p *Planner) PlanPeople(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	w, err := p.load(ctx)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(ids); start += batchSize {
+		end := min(start+batchSize, len(ids))
+		if err := p.planBatch(ctx, w, ids[start:end]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PlanEveryone re-plans everyone rules can affect (after a rule change).
+func (p *Planner) PlanEveryone(ctx context.Context) error {
+	ids, err := p.Store.PlannableIDs(ctx)
+	if err != nil {
+		return err
+	}
+	return p.PlanPeople(ctx, ids)
+}
+
+func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64) error {
+	people, err := p.Store.PeopleByIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	access, err := p.Store.AccessOf(ctx, ids)
+	if err != nil {
+		return err
+	}
+	events, err := p.Store.LatestEvents(ctx, ids)
+	if err != nil {
+		return err
+	}
+	next := make(map[int64]*models.Change, len(people))
+	for i := range people {
+		person := &people[i]
+		ev, hasEvent := events[person.ID]
+		next[person.ID] = planOne(w, person, access[person.ID], ev, hasEvent)
+	}
+	_, err = p.Store.ReplaceOpenChanges(ctx, next)
+	return err
+}
+
+// planOne computes one person's change, or nil when nothing is to be done.
+func planOne(w *world, person *models.Person, acc *models.Access, ev models.PersonEvent, hasEvent bool) *models.Change {
+	rp := EnginePerson(&person.PersonFields)
+	accounts, grants := actual(acc)
+	kind := changeKind(person, acc, ev, hasEvent)
+	desired := rules.Resolve(w.rules, rp, w.env)
+	steps := rules.Plan(kind, desired, accounts, grants, w.apps)
+	if len(steps) == 0 {
+		return nil
+	}
+	timingRules := matchedRules(w, desired)
+	if kind == rules.KindLeave {
+		timingRules = grantingRules(w, acc)
+	}
+	at, timing := rules.EffectiveAt(kind, timingRules, rp, person.Timezone, w.orgTZ, w.now)
+	why := rules.Why{Trigger: trigger(kind, ev, hasEvent), Matched: desired.Matched, Conflicts: desired.Conflicts, Timing: timing}
+	if hasEvent {
+		for _, d := range ev.Diff {
+			why.Diff = append(why.Diff, rules.FieldChange{Field: d.Field, Old: d.Old, New: d.New})
+		}
+	}
+	whyJSON, _ := models.WhyJSON(why)
+	c := &models.Change{
+		Kind: models.ChangeKind(kind), Plan: planSteps(steps), Why: whyJSON, Summary: why.Summary(),
+		RuleNames: ruleNames(desired.Matched), EffectiveAt: at.UTC().Truncate(time.Second),
+		AutoApproved: kind != rules.KindLeave && rules.AutoApprove(timingRules),
+	}
+	return c
+}
+
+// changeKind classifies the change: a terminated or leaving person is a
+// leaver; a rehire without live access is a rehire; someone with no live
+// account yet is a joiner; everyone else is a mover.
+func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent, hasEvent bool) rules.ChangeKind {
+	if person.Status == models.StatusTerminated || person.TerminationDate != "" {
+		return rules.KindLeave
+	}
+	live := false
+	for _, a := range acc.Accounts {
+		if a.Status == models.AccountActive {
+			live = true
+		}
+	}
+	switch {
+	case hasEvent && ev.Kind == models.EventRehired && !live:
+		return rules.KindRehire
+	case !live:
+		return rules.KindJoin
+	}
+	return rules.KindMove
+}
+
+func trigger(kind rules.ChangeKind, ev models.PersonEvent, hasEvent bool) string {
+	if hasEvent {
+		return string(ev.Kind)
+	}
+	return "rules changed"
+}
+
+func actual(acc *models.Access) ([]rules.ActualAccount, []rules.ActualGrant) {
+	if acc == nil {
+		return nil, nil
+	}
+	accounts := make([]rules.ActualAccount, len(acc.Accounts))
+	for i, a := range acc.Accounts {
+		accounts[i] = rules.ActualAccount{AppID: a.AppID, Status: a.Status}
+	}
+	grants := make([]rules.ActualGrant, len(acc.Grants))
+	for i, g := range acc.Grants {
+		grants[i] = rules.ActualGrant{AppID: g.AppID, EntitlementID: g.EntitlementID, Params: g.Params}
+	}
+	return accounts, grants
+}
+
+func matchedRules(w *world, d rules.Desired) []rules.Rule {
+	out := make([]rules.Rule, 0, len(d.Matched))
+	for _, m := range d.Matched {
+		out = append(out, w.byID[m.RuleID])
+	}
+	return out
+}
+
+// grantingRules are the rules behind a leaver's current grants: their
+// leaver timing applies even though the person matches nothing any more.
+func grantingRules(w *world, acc *models.Access) []rules.Rule {
+	seen := map[int64]bool{}
+	var out []rules.Rule
+	if acc == nil {
+		return nil
+	}
+	for _, g := range acc.Grants {
+		if g.RuleID != nil && !seen[*g.RuleID] {
+			if r, ok := w.byID[*g.RuleID]; ok {
+				out = append(out, r)
+				seen[*g.RuleID] = true
+			}
+		}
+	}
+	return out
+}
+
+func ruleNames(matched []rules.RuleMatch) string {
+	names := make([]string, len(matched))
+	for i, m := range matched {
+		names[i] = m.RuleName
+	}
+	return strings.Join(names, ", ")
+}
+
+func planSteps(steps []rules.Step) []models.PlanStep {
+	out := make([]models.PlanStep, len(steps))
+	for i, s := range steps {
+		out[i] = models.PlanStep{Op: string(s.Op), AppID: s.AppID, EntitlementID: s.EntitlementID,
+			Params: s.Params, Previous: s.Previous, Rules: s.Rules}
+	}
+	return out
+}
+
+// EngineRule converts a stored rule for the engine.
+func EngineRule(r *models.Rule) rules.Rule {
+	out := rules.Rule{
+		ID: r.ID, Name: r.Name, Enabled: r.Enabled, Priority: r.Priority, Match: rules.Match(r.Match),
+		Joiner:   rules.JoinerTiming{OffsetDays: r.JoinerOffsetDays, LocalTime: r.JoinerTime},
+		Leaver:   rules.LeaverTiming{Mode: rules.LeaverMode(r.LeaverMode), Days: r.LeaverDays, LocalTime: r.LeaverTime},
+		Approval: rules.Approval(r.Approval),
+	}
+	for _, c := range r.Conditions {
+		out.Conditions = append(out.Conditions, rules.Condition{Attribute: c.Attribute, Operator: rules.Operator(c.Operator), Value: c.Value})
+	}
+	for _, g := range r.Grants {
+		out.Grants = append(out.Grants, rules.Grant{AppID: g.AppID, EntitlementID: g.EntitlementID, Params: g.Params})
+	}
+	return out
+}
+
+// EnginePerson converts a person's fields for the engine.
+func EnginePerson(f *models.PersonFields) rules.Person {
+	attrs := f.Attributes()
+	delete(attrs, "groups")
+	return rules.Person{Attributes: attrs, Groups: f.Groups}
+}
