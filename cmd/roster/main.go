@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdout, stde
 		err = migrate(ctx, cfg, logger)
 	case "login-link":
 		err = loginLink(ctx, cfg, logger, args, stdout)
+	case "import":
+		err = importFile(ctx, cfg, logger, args, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "roster: unknown command %q; see roster --help\n", cmd)
 		return exitUsage
@@ -105,6 +107,10 @@ Usage:
   roster login-link --email EMAIL [--role owner|admin|approver|viewer]
                                      create the admin if missing and print a one-time
                                      sign-in link (valid 15 minutes) as the last line
+  roster import --source NAME FILE.csv
+                                     import a CSV snapshot into the CSV source NAME (created if
+                                     missing), as an upload and its confirmation would; the last
+                                     line is joiners=N movers=N leavers=N rehires=N unchanged=N held=B
   roster help                        show this help
 
 Configuration (environment variables):

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/hrsync"
+	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/migrations"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/web"
@@ -63,9 +65,12 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		jobs.NewMetricsCollector(db, logger))
 
+	plan, imports := services(store)
 	deps := web.Deps{
 		DB: db, Store: store, Logger: logger, RoleMap: cfg.roleMap, Registry: registry,
-		Ready: func(ctx context.Context) error { return migrations.Check(ctx, db.SQL, string(db.Dialect)) },
+		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, db.SQL, string(db.Dialect)) },
+		Planner:  plan,
+		Importer: imports,
 	}
 	if provider != nil {
 		deps.OIDC = provider
@@ -107,6 +112,14 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		logger.Info("stopped")
 	}
 	return err
+}
+
+// services builds the planner and the import path: every applied sync
+// run re-plans the people it touched.
+func services(store *models.Store) (*planner.Planner, *jobs.Imports) {
+	plan := planner.New(store)
+	syncer := &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}
+	return plan, &jobs.Imports{Syncer: syncer}
 }
 
 // shutdown drains the web server and the job runner at the same time,
