@@ -1,6 +1,16 @@
 // Package csvsource reads people from a CSV export: the column list, a
 // downloadable template, and a parser that validates every row and
 // reports each problem by line number.
+//
+// The parser is all-or-nothing: a file with any invalid row yields no
+// records, so an upload or `roster import` either applies every row or
+// changes nothing. Line numbers are the physical lines a spreadsheet user
+// sees (the header is line 1), and every problem is reported, not only the
+// first, up to a cap.
+//
+// Any column that is not one of Columns (or an alias of one) becomes a
+// custom attribute that rules can match on. Phone numbers are normalised
+// to E.164 with github.com/nyaruka/phonenumbers, and time zones are checked
+// against the Go tz database embedded in the binary (time/tzdata), so
+// validation does not depend on the host's /usr/share/zoneinfo.
 package csvsource
-
-import _ "github.com/nyaruka/phonenumbers" // E.164 normalisation (see parse.go)

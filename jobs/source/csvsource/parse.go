@@ -1,0 +1,177 @@
+package csvsource
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rosterhq/roster/models"
+)
+
+// MaxRows bounds a file: the whole file is held in memory while it is
+// checked, and a bigger export is almost certainly the wrong file.
+const MaxRows = 100000
+
+// maxErrors caps the report: past a thousand problems the file needs
+// fixing at its origin, not row by row.
+const maxErrors = 1000
+
+// Result of parsing.
+type Result struct {
+	Records       []models.PersonFields // in file order; only meaningful when Errors is empty
+	Errors        []models.RowError     // every problem, ordered by line then field
+	Rows          int                   // data rows read
+	CustomColumns []string              // names of the custom columns, normalised
+}
+
+// rawRow is one data row as read, before any checking.
+type rawRow struct {
+	line  int
+	cells []string
+	err   string // why the row could not be read as CSV
+}
+
+// Parse reads a whole file. It returns an error only when the file cannot
+// be read as CSV at all; everything else is a RowError. Records is nil
+// when there is any RowError, so an invalid file cannot be applied in part.
+func Parse(r io.Reader) (*Result, error) {
+	br := bufio.NewReader(r)
+	if msg := checkEncoding(br); msg != "" {
+		return &Result{Errors: []models.RowError{{Line: 1, Message: msg}}}, nil
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1 // a short row is read as empty trailing cells
+	cr.TrimLeadingSpace = true
+	cells, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return &Result{Errors: []models.RowError{{Line: 1, Message: "the file is empty: the first line must be the header"}}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("csvsource: read header: %w", err)
+	}
+	line, _ := cr.FieldPos(0)
+	h, headerErrs := parseHeader(line, cells)
+	rows, err := readRows(cr)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Rows: len(rows), CustomColumns: h.custom, Errors: headerErrs}
+	switch {
+	case len(rows) > MaxRows:
+		res.Rows = MaxRows
+		res.Errors = []models.RowError{{Line: 1, Message: fmt.Sprintf("the file has more than %d rows, the most one import reads", MaxRows)}}
+	case len(headerErrs) > 0:
+		// Rows are counted but not checked: against a wrong header every
+		// row would fail the same way.
+	case len(rows) == 0:
+		res.Errors = []models.RowError{{Line: h.line, Message: "the file has a header but no rows"}}
+	default:
+		res.Records, res.Errors = checkRows(h, rows)
+	}
+	return res, nil
+}
+
+// checkEncoding peeks at the start of the file: it drops a UTF-8 byte
+// order mark, and explains a UTF-16 file, which Excel writes as "Unicode
+// text" and which would otherwise read as a header of garbage.
+func checkEncoding(br *bufio.Reader) string {
+	start, _ := br.Peek(3)
+	switch {
+	case bytes.HasPrefix(start, []byte("\xef\xbb\xbf")):
+		_, _ = br.Discard(3)
+	case bytes.HasPrefix(start, []byte("\xff\xfe")), bytes.HasPrefix(start, []byte("\xfe\xff")):
+		return `the file is UTF-16 text: save it as "CSV UTF-8"`
+	}
+	return ""
+}
+
+// readRows reads every data row, skipping empty ones, and stops one row
+// past MaxRows. A row that is not valid CSV (a stray quote) is kept with
+// its reason, so it is reported in its place and reading goes on.
+func readRows(cr *csv.Reader) ([]rawRow, error) {
+	var rows []rawRow
+	for len(rows) <= MaxRows {
+		cells, err := cr.Read()
+		var perr *csv.ParseError
+		switch {
+		case errors.Is(err, io.EOF):
+			return rows, nil
+		case errors.As(err, &perr):
+			rows = append(rows, rawRow{line: perr.StartLine, err: perr.Err.Error()})
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("csvsource: read: %w", err)
+		}
+		if isBlank(cells) {
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		rows = append(rows, rawRow{line: line, cells: cells})
+	}
+	return rows, nil
+}
+
+// isBlank reports whether a row has no values: spreadsheets export rows
+// that merely had formatting as ",,,,".
+func isBlank(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRows turns rows into records. Every row is checked against the
+// whole file's employee ids, since a manager may come after their report.
+func checkRows(h *header, rows []rawRow) ([]models.PersonFields, []models.RowError) {
+	p := newRowParser(h, firstLines(h, rows))
+	records := make([]models.PersonFields, 0, len(rows))
+	var errs []models.RowError
+	for _, row := range rows {
+		rec, rowErrs := p.parse(row)
+		var more bool
+		if errs, more = appendCapped(errs, rowErrs); !more {
+			break
+		}
+		if len(errs) == 0 {
+			records = append(records, rec)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return records, nil
+}
+
+// firstLines maps each employee id to the line it first appears on.
+func firstLines(h *header, rows []rawRow) map[string]int {
+	ids := make(map[string]int, len(rows))
+	col := h.col["employee_id"]
+	for _, row := range rows {
+		if col >= len(row.cells) {
+			continue
+		}
+		id := strings.TrimSpace(row.cells[col])
+		if _, seen := ids[id]; id != "" && !seen {
+			ids[id] = row.line
+		}
+	}
+	return ids
+}
+
+// appendCapped adds a row's errors while the report has room. When it
+// runs out it adds one last error, on the first line left out, and
+// reports false.
+func appendCapped(errs, more []models.RowError) ([]models.RowError, bool) {
+	room := maxErrors - len(errs)
+	if len(more) <= room {
+		return append(errs, more...), true
+	}
+	errs = append(errs, more[:room]...)
+	return append(errs, models.RowError{Line: more[room].Line, Message: "too many errors; fix these first"}), false
+}
