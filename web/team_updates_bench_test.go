@@ -1,0 +1,191 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/models/modelstest"
+	"github.com/rosterhq/roster/rules"
+	"github.com/rosterhq/roster/web"
+)
+
+// benchPendingChanges is the queue size the Team Updates page is measured
+// at: 60% joiners, 25% movers, 15% leavers.
+const benchPendingChanges = 5000
+
+// BenchmarkTeamUpdatesPage measures GET /team-updates with 5,000 pending
+// changes, on SQLite (the figure to record) and PostgreSQL: "handler" is
+// server time (the request served in process, session and all),
+// "loopback" adds a real HTTP round trip.
+//
+//	go test ./web/ -run '^$' -bench TeamUpdatesPage -benchtime 20x
+func BenchmarkTeamUpdatesPage(b *testing.B) {
+	for _, d := range modelstest.Dialects {
+		b.Run(string(d), func(b *testing.B) { benchTeamUpdates(b, d) })
+	}
+}
+
+func benchTeamUpdates(b *testing.B, dialect models.Dialect) {
+	db := modelstest.Open(b, dialect)
+	store := models.NewStore(db)
+	seedTeamUpdates(b, db, store)
+
+	hs := httptest.NewUnstartedServer(nil)
+	base, err := url.Parse("http://" + hs.Listener.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := web.New(web.Config{BaseURL: base}, web.Deps{
+		DB: db, Store: store, Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
+		Ready: func(context.Context) error { return nil },
+	})
+	hs.Config.Handler = srv
+	hs.Start()
+	b.Cleanup(srv.Close)
+	b.Cleanup(hs.Close)
+	client := benchSignIn(b, hs.URL, store)
+
+	for _, path := range []string{"/team-updates", "/team-updates?tab=invite&page=60", "/team-updates?q=person-04"} {
+		b.Run("handler "+path, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, hs.URL+path, nil)
+			for _, c := range client.Jar.Cookies(base) {
+				req.AddCookie(c)
+			}
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+	b.Run("loopback /team-updates", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := client.Get(hs.URL + "/team-updates")
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	})
+}
+
+// seedTeamUpdates inserts the people and their pending changes in bulk.
+func seedTeamUpdates(b *testing.B, db *models.DB, store *models.Store) {
+	b.Helper()
+	ctx := context.Background()
+	src, err := store.CreateSource(ctx, models.CLIActor, models.SourceInput{Name: "Workday", Kind: models.SourceCSV})
+	if err != nil {
+		b.Fatal(err)
+	}
+	github, err := store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := store.CreateEntitlement(ctx, models.CLIActor, github.ID, models.EntitlementInput{Kind: models.EntitlementRole, Key: "eng"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	departments := []string{"Engineering", "Sales", "Finance", "Support", "People"}
+	people := make([]*models.Person, benchPendingChanges)
+	for i := range people {
+		p := &models.Person{SourceID: src.ID, PersonFields: models.PersonFields{
+			ExternalID: fmt.Sprintf("E%05d", i), FirstName: "Person", LastName: fmt.Sprintf("%05d", i),
+			WorkEmail: fmt.Sprintf("person-%05d@example.com", i), Department: departments[i%len(departments)],
+			Title: "Engineer", Timezone: "Europe/Berlin", Status: models.StatusActive, StartDate: "2030-04-01",
+			Groups: []string{}, Custom: map[string]string{},
+		}}
+		p.Hash = p.PersonFields.Hash()
+		people[i] = p
+	}
+	if err := db.Gorm.CreateInBatches(people, 500).Error; err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	changes := make([]*models.Change, len(people))
+	for i, p := range people {
+		at := time.Date(2030, 4, 1, 7, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		kind, plan := models.ChangeJoin, []models.PlanStep{
+			{Op: "create_account", AppID: github.ID, Rules: []int64{1}},
+			{Op: "grant", AppID: github.ID, EntitlementID: eng.ID, Params: map[string]string{"seat": "full"}, Rules: []int64{1}},
+		}
+		switch {
+		case i%20 >= 17:
+			kind, plan = models.ChangeLeave, []models.PlanStep{{Op: "revoke", AppID: github.ID, EntitlementID: eng.ID}, {Op: "disable", AppID: github.ID}}
+		case i%20 >= 12:
+			kind, plan = models.ChangeMove, plan[1:]
+		}
+		why := rules.Why{Trigger: "joined",
+			Diff: []rules.FieldChange{{Field: "department", New: p.Department}, {Field: "title", New: p.Title}},
+			Matched: []rules.RuleMatch{{RuleID: 1, RuleName: "Engineering", Priority: 10, Evaluation: rules.Evaluation{Matched: true,
+				Conditions: []rules.ConditionResult{{Condition: rules.Condition{Attribute: "department", Operator: rules.Equals, Value: p.Department}, Actual: p.Department, Matched: true}}}}},
+			Timing: rules.Timing{At: at, Basis: "start date at 09:00", Local: at.In(time.FixedZone("CEST", 2*3600)).Format("2006-01-02 15:04 MST"), Zone: "Europe/Berlin", ZoneSource: "person"},
+		}
+		raw, err := models.WhyJSON(why)
+		if err != nil {
+			b.Fatal(err)
+		}
+		changes[i] = &models.Change{PersonID: p.ID, Kind: kind, Status: models.ChangePending, Plan: plan, Why: raw, Summary: why.Summary(),
+			RuleNames: "Engineering", EffectiveAt: at, CreatedAt: now, UpdatedAt: now}
+	}
+	if err := db.Gorm.CreateInBatches(changes, 500).Error; err != nil {
+		b.Fatal(err)
+	}
+}
+
+var benchCSRFMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"`)
+
+// benchSignIn signs an owner in with a one-time link and returns a client
+// holding the session.
+func benchSignIn(b *testing.B, baseURL string, store *models.Store) *http.Client {
+	b.Helper()
+	ctx := context.Background()
+	a, err := store.CreateAdmin(ctx, models.CLIActor, "bench@example.com", "", models.RoleOwner)
+	if err != nil {
+		b.Fatal(err)
+	}
+	token, err := store.CreateLoginToken(ctx, models.CLIActor, a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	link := baseURL + "/login/link/" + token
+	resp, err := client.Get(link)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := benchCSRFMeta.FindSubmatch(body)
+	if m == nil {
+		b.Fatalf("no csrf token on %s", link)
+	}
+	resp, err = client.PostForm(link, url.Values{"_csrf": {string(m[1])}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/") {
+		b.Fatalf("sign-in: status %d", resp.StatusCode)
+	}
+	return client
+}

@@ -1,0 +1,196 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/views/teamupdates"
+)
+
+// catalogue names what changes refer to: apps, entitlements and the
+// people they may duplicate. It is loaded once per request.
+type catalogue struct {
+	apps         map[int64]string
+	entitlements map[int64]models.Entitlement
+	people       map[int64]models.Person // the people rows may duplicate
+}
+
+func (s *Server) catalogue(ctx context.Context, rows []models.ChangeRow) (*catalogue, error) {
+	apps, err := s.store.ListApps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := s.store.Entitlements(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	cat := &catalogue{apps: make(map[int64]string, len(apps)), entitlements: make(map[int64]models.Entitlement, len(ents))}
+	for _, a := range apps {
+		cat.apps[a.ID] = a.Name
+	}
+	for _, e := range ents {
+		cat.entitlements[e.ID] = e
+	}
+	var dups []int64
+	for _, r := range rows {
+		if r.Person.DuplicateOfID != nil {
+			dups = append(dups, *r.Person.DuplicateOfID)
+		}
+	}
+	if len(dups) > 0 {
+		people, err := s.store.PeopleByIDs(ctx, dups)
+		if err != nil {
+			return nil, err
+		}
+		cat.people = make(map[int64]models.Person, len(people))
+		for _, p := range people {
+			cat.people[p.ID] = p
+		}
+	}
+	return cat, nil
+}
+
+// row is a change as the list shows it.
+func (cat *catalogue) row(ch *models.Change, p *models.Person, now time.Time) teamupdates.Row {
+	r := teamupdates.Row{
+		ID:           ch.ID,
+		Person:       teamupdates.PersonRef{ID: p.ID, Name: p.DisplayName()},
+		Email:        p.WorkEmail,
+		Role:         joinNonEmpty(" · ", p.Department, p.Title),
+		Plan:         cat.plan(ch.Plan),
+		Effective:    formatTime(ch.EffectiveAt),
+		EffectiveISO: ch.EffectiveAt.UTC().Format(time.RFC3339),
+		Local:        localTime(ch.Why),
+		Overdue:      ch.Status == models.ChangePending && ch.EffectiveAt.Before(now),
+		Rules:        ruleNamesText(ch.RuleNames),
+		Duplicate:    cat.duplicate(p),
+	}
+	if ch.Kind == models.ChangeRehire {
+		r.KindBadge = "Rehire"
+	}
+	return r
+}
+
+// ruleNamesText spaces out the stored comma-separated rule names.
+func ruleNamesText(names string) string {
+	parts := strings.Split(names, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return joinNonEmpty(", ", parts...)
+}
+
+// localTime reads only the person's wall time out of a stored why, which
+// is all a list row needs of it.
+func localTime(why string) string {
+	var w struct {
+		Timing struct {
+			Local string `json:"local"`
+		} `json:"timing"`
+	}
+	if json.Unmarshal([]byte(why), &w) != nil {
+		return ""
+	}
+	if strings.HasSuffix(w.Timing.Local, " UTC") {
+		return "" // the UTC time is already shown
+	}
+	return w.Timing.Local
+}
+
+func (cat *catalogue) duplicate(p *models.Person) *teamupdates.PersonRef {
+	if p.DuplicateOfID == nil {
+		return nil
+	}
+	ref := &teamupdates.PersonRef{ID: *p.DuplicateOfID, Name: fmt.Sprintf("person #%d", *p.DuplicateOfID)}
+	if other, ok := cat.people[ref.ID]; ok {
+		ref.Name = other.DisplayName()
+	}
+	return ref
+}
+
+// plan groups a change's steps by app, keeping their order.
+func (cat *catalogue) plan(steps []models.PlanStep) []teamupdates.AppPlan {
+	var out []teamupdates.AppPlan
+	index := map[int64]int{}
+	for _, st := range steps {
+		i, ok := index[st.AppID]
+		if !ok {
+			i = len(out)
+			index[st.AppID] = i
+			out = append(out, teamupdates.AppPlan{App: cat.appName(st.AppID)})
+		}
+		out[i].Steps = append(out[i].Steps, cat.stepText(st))
+	}
+	return out
+}
+
+func (cat *catalogue) appName(id int64) string {
+	if name, ok := cat.apps[id]; ok {
+		return name
+	}
+	return fmt.Sprintf("app #%d", id)
+}
+
+func (cat *catalogue) entitlementName(id int64) string {
+	if e, ok := cat.entitlements[id]; ok {
+		return e.Name
+	}
+	return fmt.Sprintf("entitlement #%d", id)
+}
+
+// stepText says what a step does, e.g. "grant eng (role)", "grant MacBook
+// Pro (shipping_kit=standard)", "update Card (spend_limit 300 → 500)".
+func (cat *catalogue) stepText(st models.PlanStep) string {
+	switch st.Op {
+	case "create_account":
+		return "create account"
+	case "disable":
+		return "disable account"
+	case "delete":
+		return "delete account"
+	case "update":
+		return "update " + cat.entitlementName(st.EntitlementID) + " (" + paramChanges(st.Previous, st.Params) + ")"
+	case "grant":
+		detail := paramsText(st.Params)
+		if e, ok := cat.entitlements[st.EntitlementID]; ok && detail == "" {
+			detail = string(e.Kind)
+		}
+		text := "grant " + cat.entitlementName(st.EntitlementID)
+		if detail != "" {
+			text += " (" + detail + ")"
+		}
+		return text
+	}
+	return strings.ReplaceAll(st.Op, "_", " ") + " " + cat.entitlementName(st.EntitlementID)
+}
+
+func paramsText(params map[string]string) string {
+	parts := make([]string, 0, len(params))
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		parts = append(parts, k+"="+params[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func paramChanges(old, new map[string]string) string {
+	keys := map[string]bool{}
+	for k := range old {
+		keys[k] = true
+	}
+	for k := range new {
+		keys[k] = true
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if o, n := old[k], new[k]; o != n {
+			parts = append(parts, k+" "+orNone(o)+" → "+orNone(n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

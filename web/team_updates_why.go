@@ -1,0 +1,158 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/rules"
+	"github.com/rosterhq/roster/views/teamupdates"
+)
+
+// teamUpdateWhy explains one change: the fragment for htmx, a page of its
+// own otherwise.
+func (s *Server) teamUpdateWhy(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	ch, err := s.store.ChangeByID(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	}
+	person, err := s.store.PersonByID(ctx, ch.PersonID)
+	if err != nil {
+		return err
+	}
+	cat, err := s.catalogue(ctx, []models.ChangeRow{{Change: *ch, Person: *person}})
+	if err != nil {
+		return err
+	}
+	why := cat.why(ch, person)
+	c.Response().Header().Add("Vary", "HX-Request")
+	if c.Request().Header.Get("HX-Request") == "true" {
+		return render(c, http.StatusOK, teamupdates.WhyFragment(why))
+	}
+	queue := queueOf[ch.Kind]
+	d := teamupdates.Detail{Row: cat.row(ch, person, time.Now()), Why: why, Status: changeStatusNote(ch),
+		BackURL: "/team-updates?tab=" + string(queue), Queue: "Team Updates: " + queueLabels[queue]}
+	return render(c, http.StatusOK, teamupdates.DetailPage(s.page(c, "Why: "+person.DisplayName(), "team-updates"), d))
+}
+
+// changeStatusNote says what became of a change that is no longer pending.
+func changeStatusNote(ch *models.Change) string {
+	switch ch.Status {
+	case models.ChangePending:
+		return ""
+	case models.ChangeSuperseded:
+		return "Newer HR data or rules replaced this change; it will not run."
+	}
+	s := "This change is " + string(ch.Status)
+	if ch.DecidedBy != "" && ch.DecidedAt != nil {
+		s += " (decided by " + ch.DecidedBy + " at " + formatTime(*ch.DecidedAt) + ")"
+	}
+	return s + "."
+}
+
+// why decodes a change's stored explanation into words.
+func (cat *catalogue) why(ch *models.Change, p *models.Person) teamupdates.Why {
+	out := teamupdates.Why{ChangeID: ch.ID, Summary: ch.Summary, Duplicate: cat.duplicate(p)}
+	var w rules.Why
+	if err := json.Unmarshal([]byte(ch.Why), &w); err != nil {
+		out.Unreadable = true
+		out.Timing = formatTime(ch.EffectiveAt)
+		return out
+	}
+	out.Trigger = triggerText(w.Trigger)
+	for _, d := range w.Diff {
+		out.Diff = append(out.Diff, teamupdates.DiffRow{Field: d.Field, Old: d.Old, New: d.New})
+	}
+	for _, m := range w.Matched {
+		out.Rules = append(out.Rules, cat.ruleLine(m, ch.Plan))
+	}
+	for _, c := range w.Conflicts {
+		out.Conflicts = append(out.Conflicts, teamupdates.ConflictLine{
+			Where: joinNonEmpty(" · ", cat.appName(c.AppID), cat.entitlementName(c.EntitlementID)),
+			Text:  conflictText(c),
+		})
+	}
+	out.Timing = w.Timing.String()
+	if w.Timing.Local == "" {
+		out.Timing = formatTime(ch.EffectiveAt)
+	}
+	return out
+}
+
+func (cat *catalogue) ruleLine(m rules.RuleMatch, plan []models.PlanStep) teamupdates.RuleLine {
+	line := teamupdates.RuleLine{ID: m.RuleID, Name: m.RuleName, Priority: m.Priority}
+	for _, c := range m.Evaluation.Conditions {
+		cond := c.Attribute + " " + c.Operator.Label()
+		if c.Operator.TakesValue() {
+			cond += fmt.Sprintf(" %q", c.Value)
+		}
+		actual := fmt.Sprintf("is %q", c.Actual)
+		if strings.TrimSpace(c.Actual) == "" {
+			actual = "is empty"
+		}
+		line.Conditions = append(line.Conditions, teamupdates.ConditionLine{Condition: cond, Actual: actual, Held: c.Matched})
+	}
+	var behind []models.PlanStep
+	for _, st := range plan {
+		if slices.Contains(st.Rules, m.RuleID) {
+			behind = append(behind, st)
+		}
+	}
+	for _, a := range cat.plan(behind) {
+		line.Gives = append(line.Gives, a.App+": "+strings.Join(a.Steps, ", "))
+	}
+	return line
+}
+
+// conflictText reads a settled conflict, e.g. "spend_limit: 500 from
+// Finance cards (priority 20) over 300 from Default cards (priority 10)".
+func conflictText(c rules.Conflict) string {
+	losers := make([]string, len(c.Losers))
+	for i, l := range c.Losers {
+		losers[i] = fmt.Sprintf("%s from %s (priority %d", l.Value, l.RuleName, l.Priority)
+		if l.Priority == c.Winner.Priority {
+			losers[i] += ", same priority: the rule created first wins"
+		}
+		losers[i] += ")"
+	}
+	return fmt.Sprintf("%s: %s from %s (priority %d) over %s",
+		c.Param, c.Winner.Value, c.Winner.RuleName, c.Winner.Priority, strings.Join(losers, " and "))
+}
+
+// triggerText is the HR event behind a change, in words.
+func triggerText(trigger string) string {
+	switch trigger {
+	case "joined":
+		return "Joined: new in the source."
+	case "changed":
+		return "Changed in HR."
+	case "left":
+		return "Left: the source gives a termination."
+	case "rehired":
+		return "Rehired: back in the source after leaving."
+	case "leave":
+		return "Went on leave."
+	case "removed":
+		return "Removed from the source."
+	case "rules changed":
+		return "The rules changed; their HR record did not."
+	case "":
+		return "No HR event recorded."
+	}
+	return trigger
+}
