@@ -280,8 +280,11 @@ func (s *Store) QueueCounts(ctx context.Context, f ChangeFilter) (map[Queue]int6
 }
 
 func (s *Store) pendingChanges(ctx context.Context, f ChangeFilter) *gorm.DB {
-	q := s.db.WithContext(ctx).Model(&Change{}).Joins("JOIN people ON people.id = changes.person_id").
-		Where("changes.status = ?", ChangePending)
+	q := s.db.WithContext(ctx).Model(&Change{}).Where("changes.status = ?", ChangePending)
+	if f.SourceID == 0 && f.Department == "" && f.Search == "" {
+		return q // no filter on people: skip the join
+	}
+	q = q.Joins("JOIN people ON people.id = changes.person_id")
 	if f.SourceID != 0 {
 		q = q.Where("people.source_id = ?", f.SourceID)
 	}
