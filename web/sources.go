@@ -1,0 +1,317 @@
+package web
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/views/sources"
+)
+
+// sourceRunsShown is how many runs a source page lists.
+const sourceRunsShown = 50
+
+// brakeForm is the safety brake's two thresholds as posted.
+type brakeForm struct {
+	MinLeavers string `form:"brake_min_leavers"`
+	Percent    string `form:"brake_percent"`
+}
+
+// parse reads the thresholds, with a message per unreadable field.
+func (f brakeForm) parse() (minLeavers, percent int, errs map[string]string) {
+	errs = map[string]string{}
+	minLeavers, err := strconv.Atoi(strings.TrimSpace(f.MinLeavers))
+	if err != nil {
+		errs["brake_min_leavers"] = "Enter a whole number of people, like 5."
+	}
+	percent, err = strconv.Atoi(strings.TrimSpace(f.Percent))
+	if err != nil {
+		errs["brake_percent"] = "Enter a whole percentage, like 10."
+	}
+	return minLeavers, percent, errs
+}
+
+// sourceForm is the new-source form as posted.
+type sourceForm struct {
+	Name       string `form:"name"`
+	MinLeavers string `form:"brake_min_leavers"`
+	Percent    string `form:"brake_percent"`
+}
+
+// Validate checks the form; in is what to create when it is valid.
+func (f sourceForm) Validate() (in models.SourceInput, errs map[string]string) {
+	minLeavers, percent, errs := brakeForm{MinLeavers: f.MinLeavers, Percent: f.Percent}.parse()
+	in = models.SourceInput{Name: f.Name, Kind: models.SourceCSV, BrakeMinLeavers: minLeavers, BrakePercent: percent}
+	for field, msg := range in.Validate() {
+		if _, ok := errs[field]; !ok {
+			errs[field] = msg
+		}
+	}
+	return in, errs
+}
+
+// sourcesPage lists the sources with their last run.
+func (s *Server) sourcesPage(c echo.Context) error {
+	form := sources.SourceForm{BrakeMinLeavers: strconv.Itoa(models.DefaultBrakeMinLeavers),
+		BrakePercent: strconv.Itoa(models.DefaultBrakePercent)}
+	return s.renderSources(c, http.StatusOK, form)
+}
+
+func (s *Server) renderSources(c echo.Context, status int, form sources.SourceForm) error {
+	ctx := c.Request().Context()
+	list, err := s.store.ListSources(ctx)
+	if err != nil {
+		return err
+	}
+	people, err := s.store.SourcePeopleCounts(ctx)
+	if err != nil {
+		return err
+	}
+	latest, err := s.store.LatestSyncRuns(ctx)
+	if err != nil {
+		return err
+	}
+	v := sources.ListView{CanManage: currentAdmin(c).Role.AtLeast(models.RoleAdmin), Form: form}
+	for _, src := range list {
+		row := sources.SourceRow{ID: src.ID, Name: src.Name, Kind: string(src.Kind),
+			People: people[src.ID].Total, Left: people[src.ID].Terminated}
+		if run, ok := latest[src.ID]; ok {
+			r := runView(&run)
+			row.LastRun = &r
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return render(c, status, sources.Page(s.page(c, "Sources", "sources"), v))
+}
+
+// sourceCreate adds a CSV source.
+func (s *Server) sourceCreate(c echo.Context) error {
+	var f sourceForm
+	if err := c.Bind(&f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	in, errs := f.Validate()
+	form := sources.SourceForm{Name: f.Name, BrakeMinLeavers: f.MinLeavers, BrakePercent: f.Percent, Errors: errs}
+	if len(errs) > 0 {
+		return s.renderSources(c, http.StatusUnprocessableEntity, form)
+	}
+	src, err := s.store.CreateSource(c.Request().Context(), actor(c), in)
+	if errors.Is(err, models.ErrConflict) {
+		form.Errors = map[string]string{"name": "A source named " + in.Name + " already exists. Choose another name."}
+		return s.renderSources(c, http.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, fmt.Sprintf("/sources/%d", src.ID), "success",
+		"Source "+src.Name+" created. Upload a CSV file to preview its people.")
+}
+
+// sourceTemplate downloads the CSV template.
+func (s *Server) sourceTemplate(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="roster-people-template.csv"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", s.importer.CSVTemplate())
+}
+
+// sourcePage shows a source, its forms and its runs.
+func (s *Server) sourcePage(c echo.Context) error {
+	src, err := s.sourceParam(c)
+	if err != nil {
+		return err
+	}
+	return s.renderSource(c, http.StatusOK, src, sources.DetailView{})
+}
+
+// renderSource fills in a source page around the forms' state in v.
+func (s *Server) renderSource(c echo.Context, status int, src *models.Source, v sources.DetailView) error {
+	ctx := c.Request().Context()
+	runs, err := s.store.ListSyncRuns(ctx, src.ID, sourceRunsShown)
+	if err != nil {
+		return err
+	}
+	people, err := s.store.SourcePeopleCounts(ctx)
+	if err != nil {
+		return err
+	}
+	v.Source = sources.Source{ID: src.ID, Name: src.Name, Kind: string(src.Kind), Created: formatTime(src.CreatedAt),
+		People: people[src.ID].Total, Left: people[src.ID].Terminated,
+		BrakeMinLeavers: src.BrakeMinLeavers, BrakePercent: src.BrakePercent}
+	v.CanManage = currentAdmin(c).Role.AtLeast(models.RoleAdmin)
+	if v.Brake.Errors == nil {
+		v.Brake = sources.BrakeForm{MinLeavers: strconv.Itoa(src.BrakeMinLeavers), Percent: strconv.Itoa(src.BrakePercent)}
+	}
+	for i := range runs {
+		v.Runs = append(v.Runs, runView(&runs[i]))
+	}
+	return render(c, status, sources.Detail(s.page(c, src.Name, "sources"), v))
+}
+
+// sourceUpload reads an uploaded file into a preview run.
+func (s *Server) sourceUpload(c echo.Context) error {
+	src, err := s.sourceParam(c)
+	if err != nil {
+		return err
+	}
+	fail := func(msg string) error {
+		return s.renderSource(c, http.StatusUnprocessableEntity, src, sources.DetailView{UploadError: msg})
+	}
+	if src.Kind != models.SourceCSV {
+		return fail("Only CSV sources take uploaded files.")
+	}
+	fh, err := c.FormFile("file")
+	if errors.Is(err, http.ErrMissingFile) {
+		return fail("Choose a file to upload.")
+	} else if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read.").SetInternal(err)
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	run, err := s.importer.PreviewCSV(c.Request().Context(), actor(c), src, fh.Filename, f)
+	var parseErr *csv.ParseError
+	if errors.As(err, &parseErr) {
+		return fail("The file could not be read as CSV: " + parseErr.Error() + ". Save it as comma-separated CSV (UTF-8) and try again.")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/sources/%d/runs/%d", src.ID, run.ID))
+}
+
+// sourceBrake changes a source's brake thresholds.
+func (s *Server) sourceBrake(c echo.Context) error {
+	src, err := s.sourceParam(c)
+	if err != nil {
+		return err
+	}
+	var f brakeForm
+	if err := c.Bind(&f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	minLeavers, percent, errs := f.parse()
+	in := models.SourceInput{Name: src.Name, Kind: src.Kind, BrakeMinLeavers: minLeavers, BrakePercent: percent}
+	invalid := in.Validate()
+	for _, field := range []string{"brake_min_leavers", "brake_percent"} {
+		if msg := invalid[field]; msg != "" && errs[field] == "" {
+			errs[field] = msg
+		}
+	}
+	if len(errs) > 0 {
+		return s.renderSource(c, http.StatusUnprocessableEntity, src, sources.DetailView{BrakeOpen: true,
+			Brake: sources.BrakeForm{MinLeavers: f.MinLeavers, Percent: f.Percent, Errors: errs}})
+	}
+	if err := s.store.UpdateSourceBrake(c.Request().Context(), actor(c), src.ID, minLeavers, percent); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, fmt.Sprintf("/sources/%d", src.ID), "success",
+		fmt.Sprintf("Safety brake saved: runs with more than %d leavers and more than %d%% are held.", minLeavers, percent))
+}
+
+// syncRunPage shows one run of a source.
+func (s *Server) syncRunPage(c echo.Context) error {
+	src, run, err := s.runParams(c)
+	if err != nil {
+		return err
+	}
+	v := sources.RunView{Run: runView(run), SourceName: src.Name, HeldReason: run.HeldReason, Error: run.Error,
+		CanDecide: run.Waiting() && currentAdmin(c).Role.AtLeast(models.RoleAdmin)}
+	for _, e := range run.RowErrors {
+		v.RowErrors = append(v.RowErrors, sources.RowError{Line: e.Line, Column: e.Field, Problem: e.Message})
+	}
+	title := fmt.Sprintf("Run #%d of %s", run.ID, src.Name)
+	return render(c, http.StatusOK, sources.RunPage(s.page(c, title, "sources"), v))
+}
+
+// syncRunConfirm applies a preview or held run; the brake may hold a
+// preview instead.
+func (s *Server) syncRunConfirm(c echo.Context) error {
+	src, run, err := s.runParams(c)
+	if err != nil {
+		return err
+	}
+	back := fmt.Sprintf("/sources/%d/runs/%d", src.ID, run.ID)
+	done, err := s.importer.Confirm(c.Request().Context(), actor(c), run.ID)
+	if errors.Is(err, models.ErrRunDecided) {
+		return s.redirectWithFlash(c, back, "error", "Someone already decided this run: it was applied or discarded.")
+	}
+	if err != nil {
+		return err
+	}
+	if done.Status == models.SyncHeld {
+		return s.redirectWithFlash(c, back, "info", "Held by the safety brake: "+done.HeldReason+". Nothing was applied.")
+	}
+	counts := sources.CountsText(runView(done).Counts)
+	return s.redirectWithFlash(c, back, "success", "Applied: "+counts+".")
+}
+
+// syncRunDiscard drops a preview or held run.
+func (s *Server) syncRunDiscard(c echo.Context) error {
+	src, run, err := s.runParams(c)
+	if err != nil {
+		return err
+	}
+	back := fmt.Sprintf("/sources/%d/runs/%d", src.ID, run.ID)
+	err = s.importer.Discard(c.Request().Context(), actor(c), run.ID)
+	if errors.Is(err, models.ErrRunDecided) {
+		return s.redirectWithFlash(c, back, "error", "Someone already decided this run: it was applied or discarded.")
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, back, "success", "Run discarded. Nothing from it was applied.")
+}
+
+// sourceParam loads the :id source, or 404.
+func (s *Server) sourceParam(c echo.Context) (*models.Source, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.store.SourceByID(c.Request().Context(), id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return src, err
+}
+
+// runParams loads the :id source and its :run run; a run of another
+// source is 404.
+func (s *Server) runParams(c echo.Context) (*models.Source, *models.SyncRun, error) {
+	src, err := s.sourceParam(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	runID, err := strconv.ParseInt(c.Param("run"), 10, 64)
+	if err != nil || runID <= 0 {
+		return nil, nil, echo.NewHTTPError(http.StatusNotFound)
+	}
+	run, err := s.store.SyncRunByID(c.Request().Context(), runID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && run.SourceID != src.ID) {
+		return nil, nil, echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return src, run, nil
+}
+
+// runView is a run as the Sources pages show it.
+func runView(r *models.SyncRun) sources.Run {
+	v := sources.Run{ID: r.ID, SourceID: r.SourceID, Status: string(r.Status), Trigger: r.Trigger, FileName: r.FileName,
+		Created: formatTime(r.CreatedAt), CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339), CreatedBy: r.CreatedBy,
+		DecidedBy: r.DecidedBy, Errors: len(r.RowErrors),
+		Counts: sources.Counts{Joiners: r.Joiners, Movers: r.Movers, Leavers: r.Leavers, Rehires: r.Rehires, Unchanged: r.Unchanged}}
+	if r.DecidedAt != nil {
+		v.Decided = formatTime(*r.DecidedAt)
+	}
+	return v
+}
