@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ func (s *Server) page(c echo.Context, title, active string) layout.Page {
 	p.CSRF, _ = c.Get(ctxCSRF).(string)
 	if a := currentAdmin(c); a != nil {
 		p.User = &layout.User{Email: a.Email, Name: a.Name, Role: string(a.Role)}
+		p.Banners = s.banners(c)
 	}
 	if hasSession(c) {
 		if raw := s.sessions.PopString(c.Request().Context(), sessionFlash); raw != "" {
@@ -33,6 +35,25 @@ func (s *Server) page(c echo.Context, title, active string) layout.Page {
 		}
 	}
 	return p
+}
+
+// banners are the standing warnings every signed-in page shows: sync runs
+// the brake is holding.
+func (s *Server) banners(c echo.Context) []layout.Banner {
+	held, err := s.store.HeldSyncRuns(c.Request().Context())
+	if err != nil {
+		s.logger.Warn("banners: held sync runs", "error", err)
+		return nil
+	}
+	var out []layout.Banner
+	for _, r := range held {
+		out = append(out, layout.Banner{
+			Message:  fmt.Sprintf("A sync run was held by the safety brake: %s. Nothing from it has been applied.", r.HeldReason),
+			Link:     fmt.Sprintf("/sources/%d/runs/%d", r.SourceID, r.ID),
+			LinkText: "Review it",
+		})
+	}
+	return out
 }
 
 // formatTime is how every page shows a moment: UTC, to the minute.

@@ -53,6 +53,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Ready reports whether the database answers and is fully migrated.
 	Ready func(context.Context) error
+	// Importer and Planner are the sync and planning services.
+	Importer Importer
+	Planner  Planner
 }
 
 // Server is Roster's HTTP server.
@@ -67,6 +70,8 @@ type Server struct {
 	metrics  *httpMetrics
 	registry *prometheus.Registry
 	ready    func(context.Context) error
+	importer Importer
+	planner  Planner
 	version  string
 	stopGC   func()
 }
@@ -91,6 +96,8 @@ func New(cfg Config, deps Deps) *Server {
 		logger:   deps.Logger,
 		registry: deps.Registry,
 		ready:    deps.Ready,
+		importer: deps.Importer,
+		planner:  deps.Planner,
 		version:  static.Version(),
 	}
 	s.sessions, s.stopGC = s.newSessionManager(deps.DB)

@@ -19,6 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/hrsync"
+	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/migrations"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
@@ -115,6 +118,7 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 	t.Helper()
 	db := modelstest.Open(t, dialect)
 	store := models.NewStore(db)
+	plan := planner.New(store)
 	setup := serverSetup{deps: web.Deps{
 		DB:       db,
 		Store:    store,
@@ -123,6 +127,8 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 		Ready: func(ctx context.Context) error {
 			return migrations.Check(ctx, db.SQL, string(db.Dialect))
 		},
+		Planner:  plan,
+		Importer: &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}},
 	}}
 	for _, o := range opts {
 		o(&setup)

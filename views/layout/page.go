@@ -5,12 +5,13 @@ package layout
 
 // Page carries what every page needs besides its own content.
 type Page struct {
-	Title   string  // shown in <title> and as the page heading
-	Active  string  // navigation key of the current area, e.g. "admins"
-	User    *User   // nil on public pages
-	CSRF    string  // token for forms and htmx requests
-	Flashes []Flash // messages from the previous request
-	Version string  // static asset version, for cache busting
+	Title   string   // shown in <title> and as the page heading
+	Active  string   // navigation key of the current area, e.g. "admins"
+	User    *User    // nil on public pages
+	CSRF    string   // token for forms and htmx requests
+	Flashes []Flash  // messages from the previous request
+	Banners []Banner // standing warnings, e.g. a sync run held by the brake
+	Version string   // static asset version, for cache busting
 }
 
 // User is the signed-in admin as the shell shows them.
@@ -34,6 +35,14 @@ type Flash struct {
 	Message string
 }
 
+// Banner is a standing warning across the top of every page until its
+// cause is dealt with.
+type Banner struct {
+	Message  string
+	Link     string
+	LinkText string
+}
+
 // NavItem is one link of the sidebar.
 type NavItem struct {
 	Key   string
@@ -44,6 +53,11 @@ type NavItem struct {
 // Navigation is the sidebar, in order. Areas appear here as they are built.
 var Navigation = []NavItem{
 	{Key: "dashboard", Label: "Dashboard", Href: "/"},
+	{Key: "team-updates", Label: "Team Updates", Href: "/team-updates"},
+	{Key: "people", Label: "People", Href: "/people"},
+	{Key: "sources", Label: "Sources", Href: "/sources"},
+	{Key: "apps", Label: "Apps", Href: "/apps"},
+	{Key: "rules", Label: "Rules", Href: "/rules"},
 	{Key: "activity", Label: "Activity", Href: "/activity"},
 	{Key: "admins", Label: "Admins", Href: "/admins"},
 }

@@ -68,7 +68,9 @@ func Parse(r io.Reader) (*Result, error) {
 		// Rows are counted but not checked: against a wrong header every
 		// row would fail the same way.
 	case len(rows) == 0:
-		res.Errors = []models.RowError{{Line: h.line, Message: "the file has a header but no rows"}}
+		// A valid header and nobody: an empty snapshot. It is not an
+		// error; the brake holds it, since it would mean everyone left.
+		res.Records = []models.PersonFields{}
 	default:
 		res.Records, res.Errors = checkRows(h, rows)
 	}

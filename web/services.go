@@ -1,0 +1,42 @@
+package web
+
+import (
+	"context"
+	"io"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/rules"
+)
+
+// Importer runs HR imports for the Sources pages. jobs.Imports implements
+// it; main wires it in.
+type Importer interface {
+	// PreviewCSV parses an uploaded file and records a run awaiting
+	// confirmation (or a failed run listing every bad row).
+	PreviewCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader) (*models.SyncRun, error)
+	// Confirm applies a preview or held run; a preview that trips the
+	// brake becomes held instead.
+	Confirm(ctx context.Context, actor models.Actor, runID int64) (*models.SyncRun, error)
+	// Discard drops a preview or held run.
+	Discard(ctx context.Context, actor models.Actor, runID int64) error
+	// CSVTemplate is the downloadable template file.
+	CSVTemplate() []byte
+}
+
+// Planner evaluates rules and keeps Team Updates current. *planner.Planner
+// implements it.
+type Planner interface {
+	// PlanPeople re-plans the given people.
+	PlanPeople(ctx context.Context, ids []int64) error
+	// PlanEveryone re-plans everyone rules can affect.
+	PlanEveryone(ctx context.Context) error
+	// PreviewMatches counts the people a rule's conditions match and names
+	// the first few.
+	PreviewMatches(ctx context.Context, r rules.Rule) (int, []string, error)
+	// RuleImpact is what replacing (or adding) rule ruleID with proposed
+	// would do; a nil proposed deletes the rule.
+	RuleImpact(ctx context.Context, proposed *rules.Rule, ruleID int64) (rules.Impact, error)
+	// ExplainPerson evaluates every rule for a person and resolves their
+	// desired access.
+	ExplainPerson(ctx context.Context, p *models.Person) ([]rules.RuleMatch, rules.Desired, error)
+}
