@@ -307,7 +307,7 @@ func TestUploadPreviewConfirmAndBrake(t *testing.T) {
 	})
 }
 
-func TestUploadHeaderOnlyChangesNothing(t *testing.T) {
+func TestUploadHeaderOnlyIsHeld(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, models.SQLite)
 	src := srv.newSource(t, "HR")
@@ -316,13 +316,14 @@ func TestUploadHeaderOnlyChangesNothing(t *testing.T) {
 	runPath, _ := b.uploadRun(src, csvFile(staff(3)))
 	b.post(runPath+"/confirm", nil).requireRedirect(http.StatusSeeOther, runPath)
 
-	// A file with a header and nobody in it is rejected as a bad file
-	// rather than read as "everyone left".
+	// A file with a header and nobody in it would mean everyone left:
+	// the preview warns, and confirming holds the run instead of applying it.
 	runPath, p := b.uploadRun(src, csvColumns+"\n")
-	require.Equal(t, 1, p.TestID("run-failed").Length())
-	require.Equal(t, 1, p.TestID("row-error").Length())
-	require.EqualValues(t, 3, srv.peopleTotal(t, models.StatusActive))
-	require.Equal(t, models.SyncFailed, srv.runOf(t, runPath).Status)
+	require.Equal(t, 1, p.TestID("brake-warning").Length())
+	b.post(runPath+"/confirm", nil).requireRedirect(http.StatusSeeOther, runPath)
+	require.Equal(t, models.SyncHeld, srv.runOf(t, runPath).Status)
+	require.EqualValues(t, 3, srv.peopleTotal(t, models.StatusActive), "nothing of a held run is applied")
+	require.Equal(t, 1, b.get("/people").TestID("banner").Length())
 }
 
 func TestUploadDiscard(t *testing.T) {
