@@ -66,6 +66,7 @@ func (s *Server) routes() {
 	viewer.GET("/rules/builder/grant", s.ruleGrantRow)
 	viewer.GET("/rules/builder/entitlements", s.ruleEntitlementOptions)
 	viewer.POST("/rules/builder/preview", s.rulePreview)
+	viewer.GET("/settings", s.settingsPage)
 
 	// Admin: sources, apps, rules and settings.
 	admin := group(e, noStore, requireRole(models.RoleAdmin))
@@ -83,6 +84,7 @@ func (s *Server) routes() {
 	admin.POST("/rules/:id/enable", s.ruleEnable)
 	admin.POST("/rules/:id/disable", s.ruleDisable)
 	admin.POST("/rules/:id/delete", s.ruleDelete)
+	admin.POST("/settings", s.settingsSave)
 
 	// Owner: manage who operates Roster.
 	owner := group(e, noStore, requireRole(models.RoleOwner))
