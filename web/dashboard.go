@@ -20,7 +20,16 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := dashboard.View{Admins: n, CanManage: currentAdmin(c).Role.AtLeast(models.RoleOwner)}
+	counts, err := s.store.QueueCounts(ctx, models.ChangeFilter{})
+	if err != nil {
+		return err
+	}
+	_, people, err := s.store.ListPeople(ctx, models.PeopleFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
+	v := dashboard.View{Admins: n, CanManage: currentAdmin(c).Role.AtLeast(models.RoleOwner), People: people,
+		ToInvite: counts[models.QueueInvite], ToUpdate: counts[models.QueueUpdate], ToTerminate: counts[models.QueueTerminate]}
 	for _, e := range recent {
 		v.RecentActions = append(v.RecentActions, dashboard.Recent{
 			At: formatTime(e.CreatedAt), Actor: e.ActorEmail, Action: actionLabel(e.Action),
