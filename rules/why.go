@@ -36,7 +36,7 @@ func (w Why) Summary() string {
 		parts = append(parts, "no rule matched")
 	}
 	for _, c := range w.Conflicts {
-		parts = append(parts, conflictText(c))
+		parts = append(parts, c.String())
 	}
 	return strings.Join(parts, "; ")
 }
@@ -81,12 +81,14 @@ func matchedText(matched []RuleMatch) string {
 	return strings.Join(rules, ", ")
 }
 
-func conflictText(c Conflict) string {
+// String reads a settled conflict, e.g. `spend_limit 500 from "Finance
+// cards" (priority 20) over 300 from "Default cards" (priority 10)`.
+func (c Conflict) String() string {
 	losers := make([]string, len(c.Losers))
 	for i, l := range c.Losers {
 		losers[i] = fmt.Sprintf("%s from %q (priority %d", l.Value, l.RuleName, l.Priority)
 		if l.Priority == c.Winner.Priority {
-			losers[i] += ", same priority: the lower rule id wins"
+			losers[i] += ", same priority: the rule created first wins"
 		}
 		losers[i] += ")"
 	}

@@ -61,7 +61,7 @@ func TestWhySummary(t *testing.T) {
 		{
 			name: "a tie says how it was broken",
 			why:  Why{Trigger: "joined", Matched: Resolve(tie, p, Env{}).Matched, Conflicts: Resolve(tie, p, Env{}).Conflicts},
-			want: `Joined; matched "A" (everyone), "B" (everyone); role admin from "A" (priority 0) over user from "B" (priority 0, same priority: the lower rule id wins)`,
+			want: `Joined; matched "A" (everyone), "B" (everyone); role admin from "A" (priority 0) over user from "B" (priority 0, same priority: the rule created first wins)`,
 		},
 		{
 			name: "a leaver with no matching rule",

@@ -286,7 +286,7 @@ func (s *Server) explainPerson(c echo.Context, cat *catalogue, p *models.Person,
 			Params: paramsText(g.Params), Rules: strings.Join(from, ", ")})
 	}
 	for _, cf := range desired.Conflicts {
-		v.Conflicts = append(v.Conflicts, cat.appName(cf.AppID)+" · "+cat.entitlementName(cf.EntitlementID)+" — "+conflictText(cf))
+		v.Conflicts = append(v.Conflicts, cat.appName(cf.AppID)+" · "+cat.entitlementName(cf.EntitlementID)+" — "+cf.String())
 	}
 }
 

@@ -225,7 +225,7 @@ func TestPersonPage(t *testing.T) {
 		assert.Contains(t, grants[0], "from Engineers")
 		assert.Contains(t, grants[1], "Cards · Company card")
 		assert.Contains(t, grants[1], "spend_limit=500")
-		assert.Contains(t, p.Text("conflict"), "spend_limit: 500 from Engineers (priority 20) over 300 from Default cards (priority 10)")
+		assert.Contains(t, p.Text("conflict"), `spend_limit 500 from "Engineers" (priority 20) over 300 from "Default cards" (priority 10)`)
 
 		// The pending change the rules planned.
 		require.Equal(t, 1, p.TestID("person-pending").Length())

@@ -350,7 +350,7 @@ func TestTeamUpdateWhy(t *testing.T) {
 			require.Equal(t, `department equals "Finance" — is "Finance" ✓`, strings.Join(strings.Fields(p.Text("why-condition")), " "))
 			require.Contains(t, text, "No conditions: it applies to everyone.")
 			require.Contains(t, text, "Gives Laptop: update Card (spend_limit 300 → 500)")
-			require.Equal(t, "Laptop · Card: spend_limit: 500 from Finance cards (priority 20) over 300 from Default cards (priority 10)",
+			require.Equal(t, `Laptop · Card: spend_limit 500 from "Finance cards" (priority 20) over 300 from "Default cards" (priority 10)`,
 				strings.Join(strings.Fields(p.Text("why-conflict")), " "))
 			require.Contains(t, text, `2030-03-31 10:00 CEST (Europe/Berlin): now: a move takes effect at once`)
 			link := p.TestID("why-duplicate").Find("a")

@@ -84,7 +84,7 @@ func (cat *catalogue) why(ch *models.Change, p *models.Person) teamupdates.Why {
 	for _, c := range w.Conflicts {
 		out.Conflicts = append(out.Conflicts, teamupdates.ConflictLine{
 			Where: joinNonEmpty(" · ", cat.appName(c.AppID), cat.entitlementName(c.EntitlementID)),
-			Text:  conflictText(c),
+			Text:  c.String(),
 		})
 	}
 	out.Timing = w.Timing.String()
@@ -117,21 +117,6 @@ func (cat *catalogue) ruleLine(m rules.RuleMatch, plan []models.PlanStep) teamup
 		line.Gives = append(line.Gives, a.App+": "+strings.Join(a.Steps, ", "))
 	}
 	return line
-}
-
-// conflictText reads a settled conflict, e.g. "spend_limit: 500 from
-// Finance cards (priority 20) over 300 from Default cards (priority 10)".
-func conflictText(c rules.Conflict) string {
-	losers := make([]string, len(c.Losers))
-	for i, l := range c.Losers {
-		losers[i] = fmt.Sprintf("%s from %s (priority %d", l.Value, l.RuleName, l.Priority)
-		if l.Priority == c.Winner.Priority {
-			losers[i] += ", same priority: the rule created first wins"
-		}
-		losers[i] += ")"
-	}
-	return fmt.Sprintf("%s: %s from %s (priority %d) over %s",
-		c.Param, c.Winner.Value, c.Winner.RuleName, c.Winner.Priority, strings.Join(losers, " and "))
 }
 
 // triggerText is the HR event behind a change, in words.
