@@ -1,0 +1,394 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// ActionStatus is where an action is.
+type ActionStatus string
+
+// Action statuses.
+const (
+	ActionScheduled ActionStatus = "scheduled" // approved, waiting for its time
+	ActionRunning   ActionStatus = "running"   // being carried out (or a manual task is open)
+	ActionDone      ActionStatus = "done"
+	ActionFailed    ActionStatus = "failed"
+	ActionCancelled ActionStatus = "cancelled" // its change was re-planned before it ran
+)
+
+// Audit actions for decisions.
+const (
+	ActionChangeApproved = "change.approved"
+	ActionChangeRejected = "change.rejected"
+	ActionActionRetried  = "action.retried"
+	ActionActionDone     = "action.done"
+	ActionActionFailed   = "action.failed"
+)
+
+// Action is one step of an approved change, carried out by the app's
+// connector at RunAt. Its IdempotencyKey is sent with every attempt, so a
+// receiver sees each action's effect once however often it is retried.
+type Action struct {
+	ID              int64
+	ChangeID        int64
+	AppID           int64
+	Op              string
+	EntitlementID   *int64
+	Params          map[string]string `gorm:"serializer:json"`
+	Previous        map[string]string `gorm:"serializer:json"`
+	Seq             int
+	Status          ActionStatus
+	Attempts        int
+	LastError       string
+	ResponseStatus  int
+	ResponseExcerpt string
+	IdempotencyKey  string
+	RunAt           time.Time
+	DoneAt          *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (Action) TableName() string { return "actions" }
+
+// ErrNotPending refuses to decide a change someone already decided or
+// newer data superseded.
+var ErrNotPending = errors.New("this change is no longer waiting for a decision")
+
+// Decision is what an approver decided, for many changes at once.
+type Decision struct {
+	ChangeIDs []int64
+	Comment   string
+	Auto      bool // approved by an auto-approve rule at planning time
+}
+
+// ScheduleFunc inserts the job that will carry out an action, in the
+// transaction that approves it.
+type ScheduleFunc func(tx *Store, a *Action) error
+
+// ApproveChanges approves pending changes in one transaction: each change
+// is marked approved, its plan becomes actions (run at the change's
+// effective time, or at once when that is past), and schedule inserts each
+// action's job. If anything fails, nothing is approved and no job exists.
+// Changes no longer pending are returned in skipped.
+func (s *Store) ApproveChanges(ctx context.Context, actor Actor, d Decision, now time.Time, schedule ScheduleFunc) (approved, skipped []int64, err error) {
+	err = s.WithTx(ctx, func(tx *Store) error {
+		approved, skipped = nil, nil
+		for _, id := range d.ChangeIDs {
+			ok, err := tx.approveOne(ctx, actor, id, d, now.UTC(), schedule)
+			if err != nil {
+				return err
+			}
+			if ok {
+				approved = append(approved, id)
+			} else {
+				skipped = append(skipped, id)
+			}
+		}
+		return nil
+	})
+	return approved, skipped, err
+}
+
+func (s *Store) approveOne(ctx context.Context, actor Actor, id int64, d Decision, now time.Time, schedule ScheduleFunc) (bool, error) {
+	db := s.db.WithContext(ctx)
+	res := db.Model(&Change{}).Where("id = ? AND status = ?", id, ChangePending).Updates(map[string]any{
+		"status": ChangeScheduled, "decided_by": actor.Email, "decided_at": now, "comment": d.Comment,
+		"auto_approved": d.Auto, "updated_at": now,
+	})
+	if res.Error != nil {
+		return false, fmt.Errorf("store: approve change %d: %w", id, translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return false, nil
+	}
+	c, err := s.ChangeByID(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	runAt := c.EffectiveAt.UTC()
+	if runAt.Before(now) {
+		runAt = now
+	}
+	for i, step := range c.Plan {
+		a := &Action{ChangeID: id, AppID: step.AppID, Op: step.Op, Params: nonNilMap(step.Params),
+			Previous: nonNilMap(step.Previous), Seq: i, Status: ActionScheduled, IdempotencyKey: newKey(),
+			RunAt: runAt, CreatedAt: now, UpdatedAt: now}
+		if step.EntitlementID != 0 {
+			eid := step.EntitlementID
+			a.EntitlementID = &eid
+		}
+		if err := db.Create(a).Error; err != nil {
+			return false, fmt.Errorf("store: create action for change %d: %w", id, translate(err))
+		}
+		if err := schedule(s, a); err != nil {
+			return false, err
+		}
+	}
+	return true, s.Audit(ctx, actor, AuditEntry{Action: ActionChangeApproved, SubjectType: "change", SubjectID: id,
+		SubjectLabel: fmt.Sprintf("%s change %d", c.Kind, id),
+		After:        map[string]any{"comment": d.Comment, "auto": d.Auto, "actions": len(c.Plan), "run_at": runAt}})
+}
+
+// newKey is an action's idempotency key: random, so it cannot be guessed
+// or collide across installations.
+func newKey() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "act_" + hex.EncodeToString(b)
+}
+
+// RejectChanges rejects pending changes with an optional comment. Changes
+// no longer pending are returned in skipped.
+func (s *Store) RejectChanges(ctx context.Context, actor Actor, d Decision, now time.Time) (rejected, skipped []int64, err error) {
+	err = s.WithTx(ctx, func(tx *Store) error {
+		rejected, skipped = nil, nil
+		for _, id := range d.ChangeIDs {
+			res := tx.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status = ?", id, ChangePending).Updates(map[string]any{
+				"status": ChangeRejected, "decided_by": actor.Email, "decided_at": now.UTC(), "comment": d.Comment, "updated_at": now.UTC(),
+			})
+			if res.Error != nil {
+				return fmt.Errorf("store: reject change %d: %w", id, translate(res.Error))
+			}
+			if res.RowsAffected != 1 {
+				skipped = append(skipped, id)
+				continue
+			}
+			rejected = append(rejected, id)
+			if err := tx.Audit(ctx, actor, AuditEntry{Action: ActionChangeRejected, SubjectType: "change", SubjectID: id,
+				SubjectLabel: fmt.Sprintf("change %d", id), After: map[string]any{"comment": d.Comment}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return rejected, skipped, err
+}
+
+// ActionByID returns one action.
+func (s *Store) ActionByID(ctx context.Context, id int64) (*Action, error) {
+	var a Action
+	if err := s.db.WithContext(ctx).First(&a, id).Error; err != nil {
+		return nil, fmt.Errorf("store: action %d: %w", id, translate(err))
+	}
+	return &a, nil
+}
+
+// ActionsOf returns a change's actions in plan order.
+func (s *Store) ActionsOf(ctx context.Context, changeID int64) ([]Action, error) {
+	var out []Action
+	if err := s.db.WithContext(ctx).Where("change_id = ?", changeID).Order("seq").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: actions of change %d: %w", changeID, translate(err))
+	}
+	return out, nil
+}
+
+// StartAttempt records that an attempt at an action begins. It returns
+// false when there is nothing to do: the action is done, failed or
+// cancelled (a retried or duplicated job is then a no-op).
+func (s *Store) StartAttempt(ctx context.Context, id int64, now time.Time) (*Action, bool, error) {
+	var a *Action
+	run := false
+	err := s.WithTx(ctx, func(tx *Store) error {
+		var err error
+		if a, err = tx.ActionByID(ctx, id); err != nil {
+			return err
+		}
+		if a.Status != ActionScheduled && a.Status != ActionRunning {
+			return nil
+		}
+		run = true
+		a.Attempts++
+		a.Status = ActionRunning
+		return tx.db.WithContext(ctx).Model(&Action{}).Where("id = ?", id).
+			Updates(map[string]any{"status": ActionRunning, "attempts": a.Attempts, "updated_at": now.UTC()}).Error
+	})
+	return a, run, err
+}
+
+// AttemptResult is what one attempt at an action found out.
+type AttemptResult struct {
+	ResponseStatus  int
+	ResponseExcerpt string
+	Error           string
+}
+
+// RecordRetry notes a failed attempt that will be tried again.
+func (s *Store) RecordRetry(ctx context.Context, id int64, r AttemptResult, now time.Time) error {
+	err := s.db.WithContext(ctx).Model(&Action{}).Where("id = ? AND status = ?", id, ActionRunning).Updates(map[string]any{
+		"last_error": r.Error, "response_status": r.ResponseStatus, "response_excerpt": r.ResponseExcerpt, "updated_at": now.UTC(),
+	}).Error
+	if err != nil {
+		return fmt.Errorf("store: record retry of action %d: %w", id, translate(err))
+	}
+	return nil
+}
+
+// CompleteAction marks an action done, applies its effect to the person's
+// accounts and grants, and completes the change when it was the last one.
+// Completing an action twice has the effect of completing it once.
+func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r AttemptResult, now time.Time) error {
+	return s.WithTx(ctx, func(tx *Store) error {
+		a, err := tx.ActionByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if a.Status == ActionDone {
+			return nil
+		}
+		db := tx.db.WithContext(ctx)
+		now := now.UTC()
+		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
+			"status": ActionDone, "done_at": now, "last_error": "", "response_status": r.ResponseStatus,
+			"response_excerpt": r.ResponseExcerpt, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("store: complete action %d: %w", id, translate(err))
+		}
+		c, err := tx.ChangeByID(ctx, a.ChangeID)
+		if err != nil {
+			return err
+		}
+		if err := tx.applyEffect(ctx, c, a, now); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, actor, AuditEntry{Action: ActionActionDone, SubjectType: "action", SubjectID: id,
+			SubjectLabel: fmt.Sprintf("%s (change %d)", a.Op, a.ChangeID), After: r}); err != nil {
+			return err
+		}
+		return tx.settleChange(ctx, a.ChangeID, now)
+	})
+}
+
+// FailAction marks an action failed for good (a permanent error or no
+// attempts left); its change moves to Failed, where an admin can retry it.
+func (s *Store) FailAction(ctx context.Context, actor Actor, id int64, r AttemptResult, now time.Time) error {
+	return s.WithTx(ctx, func(tx *Store) error {
+		a, err := tx.ActionByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if a.Status == ActionDone || a.Status == ActionFailed {
+			return nil
+		}
+		db := tx.db.WithContext(ctx)
+		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
+			"status": ActionFailed, "last_error": r.Error, "response_status": r.ResponseStatus,
+			"response_excerpt": r.ResponseExcerpt, "updated_at": now.UTC()}).Error; err != nil {
+			return fmt.Errorf("store: fail action %d: %w", id, translate(err))
+		}
+		if err := db.Model(&Change{}).Where("id = ?", a.ChangeID).
+			Updates(map[string]any{"status": ChangeFailed, "updated_at": now.UTC()}).Error; err != nil {
+			return fmt.Errorf("store: fail change %d: %w", a.ChangeID, translate(err))
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionActionFailed, SubjectType: "action", SubjectID: id,
+			SubjectLabel: fmt.Sprintf("%s (change %d)", a.Op, a.ChangeID), After: r})
+	})
+}
+
+// RetryAction puts a failed action back on the schedule (an admin's
+// Retry) and inserts its job again.
+func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time.Time, schedule ScheduleFunc) error {
+	return s.WithTx(ctx, func(tx *Store) error {
+		a, err := tx.ActionByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if a.Status != ActionFailed {
+			return ErrNotPending
+		}
+		db := tx.db.WithContext(ctx)
+		a.Status, a.RunAt = ActionScheduled, now.UTC()
+		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
+			"status": ActionScheduled, "run_at": a.RunAt, "updated_at": now.UTC()}).Error; err != nil {
+			return fmt.Errorf("store: retry action %d: %w", id, translate(err))
+		}
+		if err := db.Model(&Change{}).Where("id = ? AND status = ?", a.ChangeID, ChangeFailed).
+			Updates(map[string]any{"status": ChangeScheduled, "updated_at": now.UTC()}).Error; err != nil {
+			return fmt.Errorf("store: retry change %d: %w", a.ChangeID, translate(err))
+		}
+		if err := schedule(tx, a); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionActionRetried, SubjectType: "action", SubjectID: id,
+			SubjectLabel: fmt.Sprintf("%s (change %d)", a.Op, a.ChangeID)})
+	})
+}
+
+// settleChange marks a change done once every action of it is done.
+func (s *Store) settleChange(ctx context.Context, changeID int64, now time.Time) error {
+	var open int64
+	err := s.db.WithContext(ctx).Model(&Action{}).Where("change_id = ? AND status <> ?", changeID, ActionDone).Count(&open).Error
+	if err != nil {
+		return fmt.Errorf("store: settle change %d: %w", changeID, translate(err))
+	}
+	if open > 0 {
+		return nil
+	}
+	return s.db.WithContext(ctx).Model(&Change{}).Where("id = ?", changeID).
+		Updates(map[string]any{"status": ChangeDone, "updated_at": now}).Error
+}
+
+// applyEffect records what a completed action did to the person's actual
+// access, which the planner diffs against next time.
+func (s *Store) applyEffect(ctx context.Context, c *Change, a *Action, now time.Time) error {
+	db := s.db.WithContext(ctx)
+	account := Account{PersonID: c.PersonID, AppID: a.AppID, Status: AccountActive, CreatedAt: now, UpdatedAt: now}
+	switch a.Op {
+	case "create_account":
+		return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "person_id"}, {Name: "app_id"}},
+			DoUpdates: clause.Assignments(map[string]any{"status": AccountActive, "updated_at": now})}).Create(&account).Error
+	case "disable", "delete":
+		status := AccountDisabled
+		if a.Op == "delete" {
+			status = AccountDeleted
+		}
+		if err := db.Model(&Account{}).Where("person_id = ? AND app_id = ?", c.PersonID, a.AppID).
+			Updates(map[string]any{"status": status, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		if a.Op == "delete" {
+			return db.Where("account_id IN (SELECT id FROM accounts WHERE person_id = ? AND app_id = ?)", c.PersonID, a.AppID).Delete(&Grant{}).Error
+		}
+		return nil
+	}
+	if a.EntitlementID == nil {
+		return nil
+	}
+	// Grants need the account; one exists once create_account ran (it
+	// comes first in every plan), or from before.
+	if err := db.Where("person_id = ? AND app_id = ?", c.PersonID, a.AppID).First(&account).Error; err != nil {
+		return fmt.Errorf("store: account for action %d: %w", a.ID, translate(err))
+	}
+	switch a.Op {
+	case "grant", "update":
+		g := Grant{AccountID: account.ID, EntitlementID: *a.EntitlementID, Params: nonNilMap(a.Params), RuleID: s.ruleOf(ctx, c, a), CreatedAt: now, UpdatedAt: now}
+		return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "account_id"}, {Name: "entitlement_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"params", "rule_id", "updated_at"})}).Create(&g).Error
+	case "revoke":
+		return db.Where("account_id = ? AND entitlement_id = ?", account.ID, *a.EntitlementID).Delete(&Grant{}).Error
+	}
+	return nil
+}
+
+// ruleOf is the highest-priority rule behind the plan step of an action,
+// if it still exists.
+func (s *Store) ruleOf(ctx context.Context, c *Change, a *Action) *int64 {
+	if a.Seq >= len(c.Plan) || len(c.Plan[a.Seq].Rules) == 0 {
+		return nil
+	}
+	id := c.Plan[a.Seq].Rules[0]
+	var n int64
+	if s.db.WithContext(ctx).Model(&Rule{}).Where("id = ?", id).Count(&n).Error != nil || n == 0 {
+		return nil
+	}
+	return &id
+}
