@@ -67,6 +67,14 @@ func (s *Server) routes() {
 	viewer.GET("/rules/builder/entitlements", s.ruleEntitlementOptions)
 	viewer.POST("/rules/builder/preview", s.rulePreview)
 	viewer.GET("/settings", s.settingsPage)
+	viewer.GET("/tasks", s.tasksPage)
+
+	// Approver and above: decide Team Updates, do manual tasks.
+	approver := group(e, noStore, requireRole(models.RoleApprover))
+	approver.POST("/team-updates/approve", s.teamUpdatesApprove)
+	approver.POST("/team-updates/reject", s.teamUpdatesReject)
+	approver.POST("/tasks/:id/done", s.taskDone)
+	approver.POST("/tasks/:id/undone", s.taskUndone)
 
 	// Admin: sources, apps, rules and settings.
 	admin := group(e, noStore, requireRole(models.RoleAdmin))
@@ -85,6 +93,7 @@ func (s *Server) routes() {
 	admin.POST("/rules/:id/disable", s.ruleDisable)
 	admin.POST("/rules/:id/delete", s.ruleDelete)
 	admin.POST("/settings", s.settingsSave)
+	admin.POST("/team-updates/actions/:id/retry", s.actionRetry)
 
 	// Owner: manage who operates Roster.
 	owner := group(e, noStore, requireRole(models.RoleOwner))

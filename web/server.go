@@ -56,6 +56,7 @@ type Deps struct {
 	// Importer and Planner are the sync and planning services.
 	Importer Importer
 	Planner  Planner
+	Decider  Decider
 }
 
 // Server is Roster's HTTP server.
@@ -72,6 +73,7 @@ type Server struct {
 	ready    func(context.Context) error
 	importer Importer
 	planner  Planner
+	decider  Decider
 	version  string
 	stopGC   func()
 }
@@ -98,6 +100,7 @@ func New(cfg Config, deps Deps) *Server {
 		ready:    deps.Ready,
 		importer: deps.Importer,
 		planner:  deps.Planner,
+		decider:  deps.Decider,
 		version:  static.Version(),
 	}
 	s.sessions, s.stopGC = s.newSessionManager(deps.DB)

@@ -40,3 +40,12 @@ type Planner interface {
 	// desired access.
 	ExplainPerson(ctx context.Context, p *models.Person) ([]rules.RuleMatch, rules.Desired, error)
 }
+
+// Decider approves, rejects and retries changes. *jobs.Decisions
+// implements it: approving writes actions and their jobs in one
+// transaction.
+type Decider interface {
+	Approve(ctx context.Context, actor models.Actor, d models.Decision) (approved, skipped []int64, err error)
+	Reject(ctx context.Context, actor models.Actor, d models.Decision) (rejected, skipped []int64, err error)
+	Retry(ctx context.Context, actor models.Actor, actionID int64) error
+}
