@@ -1,0 +1,71 @@
+package webhook
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ExcerptLimit is the most bytes of a response body kept on the action.
+const ExcerptLimit = 500
+
+// excerpt is the start of a response body as admins see it on the
+// action: valid UTF-8, whitespace runs collapsed to one space, control
+// and bidirectional-override characters removed, any echoed secret
+// replaced, at most ExcerptLimit bytes.
+func excerpt(raw []byte, secrets ...string) string {
+	s := string(raw)
+	s = redact(s, secrets) // before sanitising changes the secret's bytes
+	s = redact(sanitize(s, len(s)), secrets)
+	return truncate(s, ExcerptLimit)
+}
+
+func redact(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	return s
+}
+
+// sanitize makes text from a receiver safe to show and log, and cuts it
+// to limit bytes.
+func sanitize(s string, limit int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToValidUTF8(s, "") {
+		switch {
+		case unicode.IsSpace(r):
+			space = true
+			continue
+		case unicode.IsControl(r) || isBidiControl(r):
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return truncate(b.String(), limit)
+}
+
+// isBidiControl reports the characters that reorder text on screen and
+// can make an excerpt read differently from what it says.
+func isBidiControl(r rune) bool {
+	return r == '\u200e' || r == '\u200f' || r == '\u061c' ||
+		(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// truncate cuts s to at most limit bytes without splitting a character.
+func truncate(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	i := limit
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
