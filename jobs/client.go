@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +28,13 @@ type Options struct {
 	// FetchPollInterval is how often an idle client looks for new work
 	// (default 1s; on PostgreSQL new jobs are also announced by NOTIFY).
 	FetchPollInterval time.Duration
+	// Sealer opens apps' encrypted settings (webhook URLs and secrets).
+	Sealer *models.Sealer
+	// HTTPClient makes connectors' outbound calls (nil: a default one).
+	HTTPClient *http.Client
+	// RetryDelay is the wait before retry n of a failed action (default:
+	// exponential from 10s, capped at an hour, with jitter). Tests shorten it.
+	RetryDelay func(attempt int) time.Duration
 }
 
 // NewClient builds the River client for db with every worker and periodic
@@ -47,7 +55,7 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 		return nil, nil, err
 	}
 	workers := river.NewWorkers()
-	registerWorkers(workers, store, opts.Logger)
+	registerWorkers(workers, store, opts)
 	client, err := river.NewClient(driver, &river.Config{
 		Logger:            opts.Logger,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},

@@ -1,17 +1,24 @@
 package jobs
 
 import (
-	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/rosterhq/roster/jobs/app/webhook"
 	"github.com/rosterhq/roster/models"
 )
 
 // registerWorkers is the one place every worker is registered.
-func registerWorkers(w *river.Workers, store *models.Store, logger *slog.Logger) {
-	river.AddWorker(w, &PurgeLoginTokensWorker{store: store, logger: logger})
+func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
+	river.AddWorker(w, &PurgeLoginTokensWorker{store: store, logger: opts.Logger})
+	retryDelay := opts.RetryDelay
+	if retryDelay == nil {
+		retryDelay = func(attempt int) time.Duration { return webhook.Backoff(attempt, webhook.Result{}, rand.Float64) }
+	}
+	river.AddWorker(w, &ExecuteActionWorker{store: store, sealer: opts.Sealer, webhook: webhook.NewClient(opts.HTTPClient),
+		logger: opts.Logger, retryDelay: retryDelay})
 }
 
 // periodicJobs is Roster's schedule. On PostgreSQL only the elected leader

@@ -193,6 +193,19 @@ func (s *Store) ActionsOf(ctx context.Context, changeID int64) ([]Action, error)
 	return out, nil
 }
 
+// WaitingOn counts the earlier actions of the same change and app that
+// are not done yet: an app's steps run in plan order (its account before
+// its grants), while different apps proceed independently.
+func (s *Store) WaitingOn(ctx context.Context, a *Action) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Action{}).
+		Where("change_id = ? AND app_id = ? AND seq < ? AND status <> ?", a.ChangeID, a.AppID, a.Seq, ActionDone).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: predecessors of action %d: %w", a.ID, translate(err))
+	}
+	return n, nil
+}
+
 // StartAttempt records that an attempt at an action begins. It returns
 // false when there is nothing to do: the action is done, failed or
 // cancelled (a retried or duplicated job is then a no-op).

@@ -119,6 +119,11 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 	db := modelstest.Open(t, dialect)
 	store := models.NewStore(db)
 	plan := planner.New(store)
+	// A River client that is never started: approving inserts jobs in the
+	// same transaction, and nothing runs them during web tests.
+	_, closeJobs, err := jobs.NewClient(context.Background(), db, store, jobs.Options{})
+	require.NoError(t, err)
+	t.Cleanup(closeJobs)
 	setup := serverSetup{deps: web.Deps{
 		DB:       db,
 		Store:    store,
@@ -129,6 +134,7 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 		},
 		Planner:  plan,
 		Importer: &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}},
+		Decider:  &jobs.Decisions{Store: store},
 	}}
 	for _, o := range opts {
 		o(&setup)

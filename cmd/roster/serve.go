@@ -55,7 +55,11 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		}
 	}
 
-	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger})
+	sealer, err := models.NewSealer(cfg.secretKey)
+	if err != nil {
+		return err
+	}
+	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, Sealer: sealer})
 	if err != nil {
 		return err
 	}
@@ -71,6 +75,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, db.SQL, string(db.Dialect)) },
 		Planner:  plan,
 		Importer: imports,
+		Decider:  &jobs.Decisions{Store: store},
 	}
 	if provider != nil {
 		deps.OIDC = provider

@@ -1,0 +1,75 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/rosterhq/roster/models"
+)
+
+// ExecuteActionArgs carries out one approved action through its app's
+// connector. It is inserted in the transaction that approves the change,
+// scheduled at the action's run time.
+type ExecuteActionArgs struct {
+	ActionID int64 `json:"action_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExecuteActionArgs) Kind() string { return "execute_action" }
+
+// executeMaxAttempts bounds retries: with exponential backoff capped at an
+// hour this is about half a day of trying.
+const executeMaxAttempts = 15
+
+// insertOpts makes an action's job unique while it is live, so a retry
+// button pressed twice or a duplicated insert schedules it once.
+func (a ExecuteActionArgs) insertOpts(runAt time.Time) *river.InsertOpts {
+	return &river.InsertOpts{
+		ScheduledAt: runAt,
+		MaxAttempts: executeMaxAttempts,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled,
+		}},
+	}
+}
+
+// scheduleAction is the models.ScheduleFunc that inserts an action's job.
+func scheduleAction(ctx context.Context) models.ScheduleFunc {
+	return func(tx *models.Store, a *models.Action) error {
+		args := ExecuteActionArgs{ActionID: a.ID}
+		return tx.Enqueue(ctx, args, args.insertOpts(a.RunAt))
+	}
+}
+
+// Decisions approves, rejects and retries changes for Team Updates.
+type Decisions struct {
+	Store *models.Store
+	Now   func() time.Time
+}
+
+func (d *Decisions) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// Approve approves pending changes: their actions and jobs are written in
+// one transaction.
+func (d *Decisions) Approve(ctx context.Context, actor models.Actor, dec models.Decision) (approved, skipped []int64, err error) {
+	return d.Store.ApproveChanges(ctx, actor, dec, d.now(), scheduleAction(ctx))
+}
+
+// Reject rejects pending changes.
+func (d *Decisions) Reject(ctx context.Context, actor models.Actor, dec models.Decision) (rejected, skipped []int64, err error) {
+	return d.Store.RejectChanges(ctx, actor, dec, d.now())
+}
+
+// Retry puts a failed action back on the schedule, at once.
+func (d *Decisions) Retry(ctx context.Context, actor models.Actor, actionID int64) error {
+	return d.Store.RetryAction(ctx, actor, actionID, d.now(), scheduleAction(ctx))
+}

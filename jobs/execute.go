@@ -1,0 +1,234 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/rosterhq/roster/jobs/app/webhook"
+	"github.com/rosterhq/roster/models"
+)
+
+// runner is the actor the audit trail shows for executed actions.
+var runner = models.Actor{Email: "roster"}
+
+// ExecuteActionWorker carries out an action through its app: a signed
+// webhook call, or a task for IT. It is idempotent: an action already done
+// (a duplicated job, or a retry after a crash between the call and its
+// recording) is skipped, and the receiver deduplicates calls on the
+// action's idempotency key.
+type ExecuteActionWorker struct {
+	river.WorkerDefaults[ExecuteActionArgs]
+	store   *models.Store
+	sealer  *models.Sealer
+	webhook *webhook.Client
+	logger  *slog.Logger
+	// retryDelay is the wait before retry n.
+	retryDelay func(attempt int) time.Duration
+}
+
+// Timeout bounds one attempt; webhook calls have their own, shorter one.
+func (w *ExecuteActionWorker) Timeout(*river.Job[ExecuteActionArgs]) time.Duration {
+	return time.Minute
+}
+
+// NextRetry backs off exponentially with jitter, capped at an hour.
+func (w *ExecuteActionWorker) NextRetry(job *river.Job[ExecuteActionArgs]) time.Time {
+	return time.Now().Add(w.retryDelay(job.Attempt))
+}
+
+// orderWait is how long an action waits for the earlier steps of its app
+// (its account before its grants) before looking again.
+const orderWait = 2 * time.Second
+
+// Work implements river.Worker.
+func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
+	now := time.Now()
+	pending, err := w.store.ActionByID(ctx, job.Args.ActionID)
+	if errors.Is(err, models.ErrNotFound) {
+		return river.JobCancel(err) // the change was deleted with its person
+	}
+	if err != nil {
+		return err
+	}
+	if n, err := w.store.WaitingOn(ctx, pending); err != nil {
+		return err
+	} else if n > 0 {
+		return river.JobSnooze(orderWait) // snoozing does not use up attempts
+	}
+	a, run, err := w.store.StartAttempt(ctx, job.Args.ActionID, now)
+	if errors.Is(err, models.ErrNotFound) {
+		return river.JobCancel(err) // the change was deleted with its person
+	}
+	if err != nil || !run {
+		return err
+	}
+	app, err := w.store.AppByID(ctx, a.AppID)
+	if err != nil {
+		return err
+	}
+	switch app.Kind {
+	case models.AppManual:
+		return w.openTask(ctx, a, app)
+	case models.AppWebhook:
+		return w.callWebhook(ctx, job, a, app)
+	}
+	return w.fail(ctx, a, models.AttemptResult{Error: fmt.Sprintf("Roster cannot act on %s apps yet", app.Kind)})
+}
+
+// fail records a permanent failure and stops River from retrying.
+func (w *ExecuteActionWorker) fail(ctx context.Context, a *models.Action, r models.AttemptResult) error {
+	if err := w.store.FailAction(ctx, runner, a.ID, r, time.Now()); err != nil {
+		return err
+	}
+	w.logger.Warn("action failed", "action_id", a.ID, "change_id", a.ChangeID, "op", a.Op, "error", r.Error)
+	return river.JobCancel(errors.New(r.Error))
+}
+
+// openTask turns a manual app's action into a task; the action completes
+// when someone marks the task done.
+func (w *ExecuteActionWorker) openTask(ctx context.Context, a *models.Action, app *models.App) error {
+	in, err := w.describe(ctx, a, app)
+	if err != nil {
+		return err
+	}
+	t := &models.Task{ActionID: a.ID, Title: in.title(), Details: in.details(), DueAt: a.RunAt}
+	created, err := w.store.EnsureTask(ctx, t)
+	if err != nil {
+		return err
+	}
+	if created {
+		w.logger.Info("task opened", "task_id", t.ID, "action_id", a.ID, "app", app.Name)
+	}
+	return nil
+}
+
+// webhookConfig is what a webhook app stores, sealed.
+type webhookConfig struct {
+	URL    string `json:"url"`
+	Secret string `json:"secret"`
+}
+
+func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action, app *models.App) error {
+	cfg, err := w.webhookConfig(app)
+	if err != nil {
+		return w.fail(ctx, a, models.AttemptResult{Error: err.Error()})
+	}
+	in, err := w.describe(ctx, a, app)
+	if err != nil {
+		return err
+	}
+	res := w.webhook.Send(ctx, cfg, in.payload(a), time.Now())
+	r := models.AttemptResult{ResponseStatus: res.Status, ResponseExcerpt: res.Excerpt}
+	if res.Err == nil {
+		return w.store.CompleteAction(ctx, runner, a.ID, r, time.Now())
+	}
+	r.Error = res.Err.Error()
+	if !res.Retry || job.Attempt >= job.MaxAttempts {
+		return w.fail(ctx, a, r)
+	}
+	if err := w.store.RecordRetry(ctx, a.ID, r, time.Now()); err != nil {
+		return err
+	}
+	if res.RetryAfter > 0 {
+		return river.JobSnooze(res.RetryAfter) // the app said when; honour it
+	}
+	return res.Err
+}
+
+func (w *ExecuteActionWorker) webhookConfig(app *models.App) (webhook.Config, error) {
+	if app.Config == "" || w.sealer == nil {
+		return webhook.Config{}, fmt.Errorf("%s has no webhook URL and secret yet: set them on the app's page", app.Name)
+	}
+	plain, err := w.sealer.Open(app.Config)
+	if err != nil {
+		return webhook.Config{}, fmt.Errorf("%s: its stored settings cannot be decrypted with this ROSTER_SECRET_KEY", app.Name)
+	}
+	var c webhookConfig
+	if err := json.Unmarshal([]byte(plain), &c); err != nil {
+		return webhook.Config{}, fmt.Errorf("%s: its stored settings are unreadable", app.Name)
+	}
+	cfg := webhook.Config{URL: c.URL, Secret: c.Secret}
+	if err := cfg.Validate(); err != nil {
+		return webhook.Config{}, fmt.Errorf("%s: %w", app.Name, err)
+	}
+	return cfg, nil
+}
+
+// actionInput is everything an action needs said about it.
+type actionInput struct {
+	app    *models.App
+	person *models.Person
+	ent    *models.Entitlement
+	op     string
+	params map[string]string
+	prev   map[string]string
+}
+
+func (w *ExecuteActionWorker) describe(ctx context.Context, a *models.Action, app *models.App) (*actionInput, error) {
+	c, err := w.store.ChangeByID(ctx, a.ChangeID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := w.store.PersonByID(ctx, c.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	in := &actionInput{app: app, person: p, op: a.Op, params: a.Params, prev: a.Previous}
+	if a.EntitlementID != nil {
+		if in.ent, err = w.store.EntitlementByID(ctx, *a.EntitlementID); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+var opWords = map[string]string{
+	"create_account": "Set up", "grant": "Give", "update": "Change", "revoke": "Take back",
+	"disable": "Disable", "delete": "Remove",
+}
+
+func (in *actionInput) title() string {
+	what := in.app.Name
+	if in.ent != nil {
+		what += ": " + in.ent.Name
+	}
+	return fmt.Sprintf("%s %s for %s", opWords[in.op], what, in.person.DisplayName())
+}
+
+func (in *actionInput) details() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s), %s", in.person.DisplayName(), in.person.WorkEmail, in.person.Title)
+	if in.person.Location != "" {
+		fmt.Fprintf(&b, ", %s", in.person.Location)
+	}
+	for k, v := range in.params {
+		fmt.Fprintf(&b, "\n%s: %s", k, v)
+	}
+	return b.String()
+}
+
+func (in *actionInput) payload(a *models.Action) webhook.Payload {
+	p := in.person
+	out := webhook.Payload{
+		ID: a.IdempotencyKey, Op: a.Op, OccurredAt: a.RunAt,
+		App: webhook.App{ID: in.app.ID, Name: in.app.Name},
+		Person: webhook.Person{ID: p.ID, EmployeeID: p.ExternalID, FirstName: p.FirstName, LastName: p.LastName,
+			PreferredName: p.PreferredName, WorkEmail: p.WorkEmail, PersonalEmail: p.PersonalEmail, Phone: p.Phone,
+			Title: p.Title, Department: p.Department, Team: p.Team, Division: p.Division, CostCenter: p.CostCenter,
+			ManagerID: p.ManagerID, Location: p.Location, Country: p.Country, Timezone: p.Timezone,
+			EmploymentType: p.EmploymentType, Status: string(p.Status), StartDate: p.StartDate,
+			TerminationDate: p.TerminationDate, Groups: p.Groups, Custom: p.Custom},
+		Params: in.params, Previous: in.prev,
+	}
+	if in.ent != nil {
+		out.Entitlement = &webhook.Entitlement{ID: in.ent.ID, Kind: string(in.ent.Kind), Key: in.ent.Key, Name: in.ent.Name}
+	}
+	return out
+}

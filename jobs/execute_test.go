@@ -1,0 +1,169 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/webhook"
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/models/modelstest"
+)
+
+const hookSecret = "0123456789abcdef-secret"
+
+// receiver is a webhook endpoint that fails the first `failures` calls of
+// every idempotency key with `status`, then accepts.
+type receiver struct {
+	mu       sync.Mutex
+	calls    map[string]int
+	ops      []string
+	failures int
+	status   int
+	badSigs  int
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if webhook.Verify(hookSecret, req.Header, body, time.Now(), 0) != nil {
+		r.badSigs++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	key := req.Header.Get("Idempotency-Key")
+	r.calls[key]++
+	if r.calls[key] <= r.failures {
+		w.WriteHeader(r.status)
+		return
+	}
+	var p webhook.Payload
+	_ = json.Unmarshal(body, &p)
+	r.ops = append(r.ops, p.Op)
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, `{"ok":true}`)
+}
+
+// runExecution approves a webhook join for an app pointing at rcv and
+// runs the job runner until the change settles or the deadline passes.
+func runExecution(t *testing.T, db *models.DB, store *models.Store, rcv *receiver) *models.Change {
+	t.Helper()
+	ctx := context.Background()
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	sealer, err := models.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
+	change := pendingJoin(t, store, time.Now().Add(-time.Hour))
+	sealed, err := sealer.Seal(`{"url":"` + srv.URL + `","secret":"` + hookSecret + `"}`)
+	require.NoError(t, err)
+	require.NoError(t, db.Gorm.Exec("UPDATE apps SET config = ?", sealed).Error)
+
+	client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer,
+		FetchPollInterval: 200 * time.Millisecond, RetryDelay: func(int) time.Duration { return 10 * time.Millisecond }})
+	require.NoError(t, err)
+	t.Cleanup(closeClient)
+	require.NoError(t, client.Start(ctx))
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+
+	_, _, err = (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: []int64{change.ID}})
+	require.NoError(t, err)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := store.ChangeByID(ctx, change.ID)
+		require.NoError(t, err)
+		if c.Status == models.ChangeDone || c.Status == models.ChangeFailed {
+			return c
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the change did not settle within 30s")
+	return nil
+}
+
+func TestWebhookActionsRetryWithTheSameKeyUntilDone(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		rcv := &receiver{calls: map[string]int{}, failures: 2, status: http.StatusServiceUnavailable}
+		c := runExecution(t, db, store, rcv)
+		require.Equal(t, models.ChangeDone, c.Status)
+
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		require.Zero(t, rcv.badSigs, "every call is signed")
+		require.Len(t, rcv.calls, 2, "one key per action")
+		for key, n := range rcv.calls {
+			require.Equal(t, 3, n, "503 twice, then 200, all with key %s", key)
+		}
+		require.Equal(t, []string{"create_account", "grant"}, rcv.ops, "in plan order")
+
+		actions, err := store.ActionsOf(context.Background(), c.ID)
+		require.NoError(t, err)
+		for _, a := range actions {
+			require.Equal(t, models.ActionDone, a.Status)
+			require.Equal(t, 200, a.ResponseStatus)
+			require.Equal(t, `{"ok":true}`, a.ResponseExcerpt)
+		}
+		access, err := store.AccessOf(context.Background(), []int64{c.PersonID})
+		require.NoError(t, err)
+		require.Len(t, access[c.PersonID].Accounts, 1)
+		require.Len(t, access[c.PersonID].Grants, 1)
+	})
+}
+
+func TestWebhookClientErrorFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		rcv := &receiver{calls: map[string]int{}, failures: 100, status: http.StatusBadRequest}
+		c := runExecution(t, db, store, rcv)
+		require.Equal(t, models.ChangeFailed, c.Status)
+		actions, err := store.ActionsOf(context.Background(), c.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.ActionFailed, actions[0].Status)
+		require.Equal(t, 1, actions[0].Attempts, "a 400 is not retried")
+		require.Equal(t, 400, actions[0].ResponseStatus)
+		require.Contains(t, actions[0].LastError, "400")
+	})
+}
+
+func TestManualActionsBecomeTasks(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		ctx := context.Background()
+		change := pendingJoin(t, store, time.Now().Add(-time.Hour))
+		require.NoError(t, db.Gorm.Exec("UPDATE apps SET kind = 'manual', name = 'Laptop'").Error)
+		client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{FetchPollInterval: 200 * time.Millisecond})
+		require.NoError(t, err)
+		t.Cleanup(closeClient)
+		require.NoError(t, client.Start(ctx))
+		t.Cleanup(func() { _ = client.Stop(context.Background()) })
+
+		_, _, err = (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: []int64{change.ID}})
+		require.NoError(t, err)
+
+		var tasks []models.Task
+		require.Eventually(t, func() bool {
+			tasks, err = store.ListTasks(ctx, false, 10)
+			return err == nil && len(tasks) == 1
+		}, 20*time.Second, 100*time.Millisecond, "the account step becomes a task")
+		require.Equal(t, "Set up Laptop for Ada Lovelace", tasks[0].Title)
+
+		require.NoError(t, store.SetTaskDone(ctx, approver, tasks[0].ID, true, time.Now()))
+		require.Eventually(t, func() bool {
+			tasks, err = store.ListTasks(ctx, false, 10)
+			return err == nil && len(tasks) == 1 && tasks[0].Title == "Give Laptop: eng for Ada Lovelace"
+		}, 20*time.Second, 100*time.Millisecond, "then the grant, in plan order")
+		require.NoError(t, store.SetTaskDone(ctx, approver, tasks[0].ID, true, time.Now()))
+		c, err := store.ChangeByID(ctx, change.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.ChangeDone, c.Status)
+	})
+}
