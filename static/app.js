@@ -75,3 +75,38 @@
     flash.remove();
   });
 })();
+
+/* Team Updates: an <input type="checkbox" data-select-all> ticks or clears
+ * every "ids" checkbox of its form, and shows as partly ticked when only
+ * some of them are.
+ */
+(function () {
+  "use strict";
+
+  function boxes(form) {
+    return form ? form.querySelectorAll('input[type="checkbox"][name="ids"]') : [];
+  }
+
+  document.addEventListener("change", function (evt) {
+    var input = evt.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== "checkbox") return;
+    var form = input.form;
+    if (!form) return;
+    if (input.hasAttribute("data-select-all")) {
+      boxes(form).forEach(function (box) {
+        box.checked = input.checked;
+      });
+      return;
+    }
+    if (input.name !== "ids") return;
+    var all = form.querySelector("input[data-select-all]");
+    if (!all) return;
+    var list = boxes(form);
+    var ticked = 0;
+    list.forEach(function (box) {
+      if (box.checked) ticked++;
+    });
+    all.checked = ticked === list.length && ticked > 0;
+    all.indeterminate = ticked > 0 && ticked < list.length;
+  });
+})();

@@ -32,9 +32,48 @@ var queueOf = map[models.ChangeKind]models.Queue{
 	models.ChangeLeave:  models.QueueTerminate,
 }
 
+// decidedTab is a tab of changes no longer waiting for a decision.
+type decidedTab struct {
+	key      string
+	label    string
+	statuses []models.ChangeStatus
+	latest   bool // most recent first, instead of soonest effective first
+}
+
+// decidedTabs follow the queues: approved changes waiting for their time,
+// those an app refused, and the rest of the record.
+var decidedTabs = []decidedTab{
+	{key: "scheduled", label: "Scheduled", statuses: []models.ChangeStatus{models.ChangeApproved, models.ChangeScheduled, models.ChangeRunning}},
+	{key: "failed", label: "Failed", statuses: []models.ChangeStatus{models.ChangeFailed}, latest: true},
+	{key: "history", label: "History", statuses: []models.ChangeStatus{models.ChangeDone, models.ChangeRejected, models.ChangeSuperseded}, latest: true},
+}
+
+func decidedTabOf(key string) (decidedTab, bool) {
+	for _, t := range decidedTabs {
+		if t.key == key {
+			return t, true
+		}
+	}
+	return decidedTab{}, false
+}
+
+// tabOf is the tab a change is listed in now.
+func tabOf(ch *models.Change) (key, label string) {
+	if ch.Status == models.ChangePending {
+		return string(queueOf[ch.Kind]), queueLabels[queueOf[ch.Kind]]
+	}
+	for _, t := range decidedTabs {
+		if slices.Contains(t.statuses, ch.Status) {
+			return t.key, t.label
+		}
+	}
+	return string(queueOf[ch.Kind]), queueLabels[queueOf[ch.Kind]]
+}
+
 // teamUpdatesQuery is the list's query string, parsed leniently: an
 // unknown tab is the first, a bad page the first page.
 type teamUpdatesQuery struct {
+	tab        string // a queue or a decided tab's key
 	queue      models.Queue
 	source     int64
 	department string
@@ -43,9 +82,13 @@ type teamUpdatesQuery struct {
 }
 
 func parseTeamUpdatesQuery(c echo.Context) teamUpdatesQuery {
-	q := teamUpdatesQuery{queue: models.Queue(c.QueryParam("tab")), department: strings.TrimSpace(c.QueryParam("department"))}
-	if _, ok := queueLabels[q.queue]; !ok {
-		q.queue = models.QueueInvite
+	q := teamUpdatesQuery{tab: c.QueryParam("tab"), department: strings.TrimSpace(c.QueryParam("department"))}
+	if _, ok := decidedTabOf(q.tab); !ok {
+		q.queue = models.Queue(q.tab)
+		if _, ok := queueLabels[q.queue]; !ok {
+			q.queue = models.QueueInvite
+		}
+		q.tab = string(q.queue)
 	}
 	q.source, _ = strconv.ParseInt(c.QueryParam("source"), 10, 64)
 	q.search = strings.TrimSpace(c.QueryParam("q"))
@@ -62,8 +105,14 @@ func (q teamUpdatesQuery) filtered() bool {
 }
 
 // url is the list under these filters, on another tab and page.
-func (q teamUpdatesQuery) url(queue models.Queue, page int) string {
-	v := url.Values{"tab": {string(queue)}}
+func (q teamUpdatesQuery) url(tab string, page int) string {
+	return "/team-updates?" + q.values(tab, page).Encode()
+}
+
+// values are the list's query parameters, which deciding and retrying
+// carry so they come back to the same list.
+func (q teamUpdatesQuery) values(tab string, page int) url.Values {
+	v := url.Values{"tab": {tab}}
 	if q.source != 0 {
 		v.Set("source", strconv.FormatInt(q.source, 10))
 	}
@@ -76,51 +125,91 @@ func (q teamUpdatesQuery) url(queue models.Queue, page int) string {
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
 	}
-	return "/team-updates?" + v.Encode()
+	return v
 }
 
-// teamUpdates lists one tab of pending changes, soonest first, 50 a page.
-// It makes a fixed number of queries whatever the page shows.
+// teamUpdates lists one tab: pending changes of a queue, soonest first,
+// or decided ones; 50 a page. It makes a fixed number of queries whatever
+// the page shows.
 func (s *Server) teamUpdates(c echo.Context) error {
-	ctx := c.Request().Context()
 	q := parseTeamUpdatesQuery(c)
+	v := teamupdates.View{Filter: teamupdates.Filter{Tab: q.tab, Department: q.department, Search: q.search}}
+	if q.source != 0 {
+		v.Filter.Source = strconv.FormatInt(q.source, 10)
+	}
+	var total int64
+	var err error
+	if tab, ok := decidedTabOf(q.tab); ok {
+		total, err = s.listDecided(c, q, tab, &v)
+	} else {
+		total, err = s.listQueue(c, q, &v)
+	}
+	if err != nil {
+		return err
+	}
+	if v.Rows == nil && v.Decided == nil && total > 0 { // past the last page
+		return c.Redirect(http.StatusSeeOther, q.url(q.tab, int((total-1)/teamUpdatesPageSize)+1))
+	}
+	if v.Tabs, err = s.teamUpdatesTabs(c, q); err != nil {
+		return err
+	}
+	if v.Sources, v.Departments, err = s.teamUpdatesOptions(c, q.department); err != nil {
+		return err
+	}
+	v.Pager = teamUpdatesPager(q, len(v.Rows)+len(v.Decided), total)
+	return render(c, http.StatusOK, teamupdates.Page(s.page(c, "Team Updates", "team-updates"), v))
+}
+
+// listQueue fills a queue tab's rows and, for approvers, its decision
+// controls.
+func (s *Server) listQueue(c echo.Context, q teamUpdatesQuery, v *teamupdates.View) (int64, error) {
+	ctx := c.Request().Context()
 	f := models.ChangeFilter{Queue: q.queue, SourceID: q.source, Department: q.department, Search: q.search,
 		Offset: (q.page - 1) * teamUpdatesPageSize, Limit: teamUpdatesPageSize}
 	rows, total, err := s.store.ListChanges(ctx, f)
 	if err != nil {
-		return err
-	}
-	if len(rows) == 0 && total > 0 { // past the last page
-		return c.Redirect(http.StatusSeeOther, q.url(q.queue, int((total-1)/teamUpdatesPageSize)+1))
-	}
-	counts, err := s.store.QueueCounts(ctx, f)
-	if err != nil {
-		return err
+		return 0, err
 	}
 	cat, err := s.catalogue(ctx, rows)
 	if err != nil {
-		return err
-	}
-	v := teamupdates.View{
-		Filter: teamupdates.Filter{Tab: string(q.queue), Department: q.department, Search: q.search},
-		Pager:  teamUpdatesPager(q, len(rows), total),
-		Empty:  teamUpdatesEmpty(q, counts),
-	}
-	if q.source != 0 {
-		v.Filter.Source = strconv.FormatInt(q.source, 10)
-	}
-	for _, queue := range models.Queues {
-		v.Tabs = append(v.Tabs, teamupdates.Tab{Key: string(queue), Label: queueLabels[queue], Count: thousands(counts[queue]),
-			URL: q.url(queue, 1), Active: queue == q.queue})
-	}
-	if v.Sources, v.Departments, err = s.teamUpdatesOptions(c, q.department); err != nil {
-		return err
+		return 0, err
 	}
 	now := time.Now()
 	for _, r := range rows {
 		v.Rows = append(v.Rows, cat.row(&r.Change, &r.Person, now))
 	}
-	return render(c, http.StatusOK, teamupdates.Page(s.page(c, "Team Updates", "team-updates"), v))
+	v.Empty = teamUpdatesEmpty(q)
+	if currentAdmin(c).Role.AtLeast(models.RoleApprover) {
+		back := "?" + q.values(q.tab, q.page).Encode()
+		v.Decide = teamupdates.Decide{Allowed: true, ApproveURL: "/team-updates/approve" + back, RejectURL: "/team-updates/reject" + back}
+	}
+	return total, nil
+}
+
+// teamUpdatesTabs are every tab with its count under the filters.
+func (s *Server) teamUpdatesTabs(c echo.Context, q teamUpdatesQuery) ([]teamupdates.Tab, error) {
+	ctx := c.Request().Context()
+	queues, err := s.store.QueueCounts(ctx, models.ChangeFilter{SourceID: q.source, Department: q.department, Search: q.search})
+	if err != nil {
+		return nil, err
+	}
+	decided, err := s.store.DecidedCounts(ctx, models.DecidedFilter{SourceID: q.source, Department: q.department, Search: q.search})
+	if err != nil {
+		return nil, err
+	}
+	var tabs []teamupdates.Tab
+	for _, queue := range models.Queues {
+		tabs = append(tabs, teamupdates.Tab{Key: string(queue), Label: queueLabels[queue], Count: thousands(queues[queue]),
+			URL: q.url(string(queue), 1), Active: string(queue) == q.tab})
+	}
+	for _, t := range decidedTabs {
+		var n int64
+		for _, st := range t.statuses {
+			n += decided[st]
+		}
+		tabs = append(tabs, teamupdates.Tab{Key: t.key, Label: t.label, Count: thousands(n), URL: q.url(t.key, 1), Active: t.key == q.tab})
+	}
+	return tabs, nil
 }
 
 // teamUpdatesOptions are the filter form's choices.
@@ -151,22 +240,33 @@ func teamUpdatesPager(q teamUpdatesQuery, shown int, total int64) teamupdates.Pa
 	to := from + int64(shown) - 1
 	pg := teamupdates.Pager{Info: fmt.Sprintf("Showing %s–%s of %s", thousands(from), thousands(to), thousands(total))}
 	if q.page > 1 {
-		pg.PrevURL = q.url(q.queue, q.page-1)
+		pg.PrevURL = q.url(q.tab, q.page-1)
 	}
 	if to < total {
-		pg.NextURL = q.url(q.queue, q.page+1)
+		pg.NextURL = q.url(q.tab, q.page+1)
 	}
 	return pg
 }
 
 // teamUpdatesEmpty says what fills an empty tab, or that filters hide it.
-func teamUpdatesEmpty(q teamUpdatesQuery, counts map[models.Queue]int64) teamupdates.Empty {
+func teamUpdatesEmpty(q teamUpdatesQuery) teamupdates.Empty {
 	if q.filtered() {
 		return teamupdates.Empty{
 			Title:    "Nothing matches these filters",
-			Message:  "No pending change in this tab is for a person matching the source, department and search chosen.",
-			ClearURL: "/team-updates?tab=" + string(q.queue),
+			Message:  "No change in this tab is for a person matching the source, department and search chosen.",
+			ClearURL: "/team-updates?tab=" + q.tab,
 		}
+	}
+	switch q.tab {
+	case "scheduled":
+		return teamupdates.Empty{Title: "Nothing scheduled",
+			Message: "Approved changes wait here until their effective time, then run in their apps."}
+	case "failed":
+		return teamupdates.Empty{Title: "Nothing failed",
+			Message: "When an app refuses an action after its retries, the change lands here with the error, and admins can retry it."}
+	case "history":
+		return teamupdates.Empty{Title: "No history yet",
+			Message: "Done, rejected and superseded changes are kept here with who decided and when."}
 	}
 	switch q.queue {
 	case models.QueueUpdate:

@@ -44,9 +44,9 @@ func (s *Server) teamUpdateWhy(c echo.Context) error {
 	if c.Request().Header.Get("HX-Request") == "true" {
 		return render(c, http.StatusOK, teamupdates.WhyFragment(why))
 	}
-	queue := queueOf[ch.Kind]
+	tab, label := tabOf(ch)
 	d := teamupdates.Detail{Row: cat.row(ch, person, time.Now()), Why: why, Status: changeStatusNote(ch),
-		BackURL: "/team-updates?tab=" + string(queue), Queue: "Team Updates: " + queueLabels[queue]}
+		BackURL: "/team-updates?tab=" + tab, Queue: "Team Updates: " + label}
 	return render(c, http.StatusOK, teamupdates.DetailPage(s.page(c, "Why: "+person.DisplayName(), "team-updates"), d))
 }
 

@@ -54,6 +54,7 @@ type NavItem struct {
 var Navigation = []NavItem{
 	{Key: "dashboard", Label: "Dashboard", Href: "/"},
 	{Key: "team-updates", Label: "Team Updates", Href: "/team-updates"},
+	{Key: "tasks", Label: "Tasks", Href: "/tasks"},
 	{Key: "people", Label: "People", Href: "/people"},
 	{Key: "sources", Label: "Sources", Href: "/sources"},
 	{Key: "apps", Label: "Apps", Href: "/apps"},

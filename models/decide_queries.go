@@ -1,0 +1,179 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// DecidedFilter selects decided changes for the Scheduled, Failed and
+// History tabs of Team Updates: their statuses, and the same people
+// filters as the queues. Zero fields match all.
+type DecidedFilter struct {
+	Statuses   []ChangeStatus
+	SourceID   int64
+	Department string
+	Search     string
+	// Latest lists the most recently changed first (History, Failed)
+	// instead of the soonest effective first (Scheduled).
+	Latest bool
+	Offset int
+	Limit  int
+}
+
+// ListDecided returns one page of changes in the filter's statuses, with
+// their people, and the total. It makes three queries whatever the page
+// holds; ActionsOfChanges loads the page's actions in one more.
+func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, int64, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	q := s.decidedChanges(ctx, f).Where("changes.status IN ?", f.Statuses)
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("store: count decided changes: %w", translate(err))
+	}
+	order := "changes.effective_at, changes.id"
+	if f.Latest {
+		order = "changes.updated_at DESC, changes.id DESC"
+	}
+	var changes []Change
+	if err := q.Select("changes.*").Order(order).Offset(f.Offset).Limit(f.Limit).Find(&changes).Error; err != nil {
+		return nil, 0, fmt.Errorf("store: list decided changes: %w", translate(err))
+	}
+	ids := make([]int64, len(changes))
+	for i, c := range changes {
+		ids[i] = c.PersonID
+	}
+	people, err := s.PeopleByIDs(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	byID := make(map[int64]Person, len(people))
+	for _, p := range people {
+		byID[p.ID] = p
+	}
+	rows := make([]ChangeRow, len(changes))
+	for i, c := range changes {
+		rows[i] = ChangeRow{Change: c, Person: byID[c.PersonID]}
+	}
+	return rows, total, nil
+}
+
+// DecidedCounts returns how many changes are in each status other than
+// pending, under the filter's people filters (its Statuses are ignored).
+func (s *Store) DecidedCounts(ctx context.Context, f DecidedFilter) (map[ChangeStatus]int64, error) {
+	type row struct {
+		Status ChangeStatus
+		N      int64
+	}
+	var rows []row
+	err := s.decidedChanges(ctx, f).Where("changes.status <> ?", ChangePending).
+		Select("changes.status AS status, count(*) AS n").Group("changes.status").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: decided counts: %w", translate(err))
+	}
+	out := make(map[ChangeStatus]int64, len(rows))
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
+// decidedChanges applies the people filters; like the queues, it joins
+// people only when a filter needs them.
+func (s *Store) decidedChanges(ctx context.Context, f DecidedFilter) *gorm.DB {
+	q := s.db.WithContext(ctx).Model(&Change{})
+	if f.SourceID == 0 && f.Department == "" && f.Search == "" {
+		return q
+	}
+	q = q.Joins("JOIN people ON people.id = changes.person_id")
+	if f.SourceID != 0 {
+		q = q.Where("people.source_id = ?", f.SourceID)
+	}
+	if f.Department != "" {
+		q = q.Where("people.department = ?", f.Department)
+	}
+	if f.Search != "" {
+		like := "%" + strings.ToLower(strings.TrimSpace(f.Search)) + "%"
+		q = q.Where("lower(people.first_name || ' ' || people.last_name) LIKE ? OR lower(people.work_email) LIKE ? OR lower(people.external_id) LIKE ?", like, like, like)
+	}
+	return q
+}
+
+// ActionsOfChanges returns the actions of many changes in one query, by
+// change, each in plan order.
+func (s *Store) ActionsOfChanges(ctx context.Context, changeIDs []int64) (map[int64][]Action, error) {
+	out := make(map[int64][]Action, len(changeIDs))
+	for _, chunk := range chunks(changeIDs, 1000) {
+		var actions []Action
+		if err := s.db.WithContext(ctx).Where("change_id IN ?", chunk).Order("change_id, seq, id").Find(&actions).Error; err != nil {
+			return nil, fmt.Errorf("store: actions of changes: %w", translate(err))
+		}
+		for _, a := range actions {
+			out[a.ChangeID] = append(out[a.ChangeID], a)
+		}
+	}
+	return out, nil
+}
+
+// TaskRow is a task with the person its action is for.
+type TaskRow struct {
+	Task
+	Person Person `gorm:"-"`
+}
+
+// ListTaskRows returns open tasks, soonest due first, or done ones, most
+// recently done first, with their people, in three queries.
+func (s *Store) ListTaskRows(ctx context.Context, done bool, limit int) ([]TaskRow, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	q := s.db.WithContext(ctx).Limit(limit)
+	if done {
+		q = q.Where("done_at IS NOT NULL").Order("done_at DESC, id DESC")
+	} else {
+		q = q.Where("done_at IS NULL").Order("due_at, id")
+	}
+	var tasks []Task
+	if err := q.Find(&tasks).Error; err != nil {
+		return nil, fmt.Errorf("store: tasks: %w", translate(err))
+	}
+	actionIDs := make([]int64, len(tasks))
+	for i, t := range tasks {
+		actionIDs[i] = t.ActionID
+	}
+	type owner struct {
+		ActionID int64
+		PersonID int64
+	}
+	var owners []owner
+	if len(actionIDs) > 0 {
+		err := s.db.WithContext(ctx).Table("actions").Select("actions.id AS action_id, changes.person_id AS person_id").
+			Joins("JOIN changes ON changes.id = actions.change_id").Where("actions.id IN ?", actionIDs).Scan(&owners).Error
+		if err != nil {
+			return nil, fmt.Errorf("store: people of tasks: %w", translate(err))
+		}
+	}
+	personOf := make(map[int64]int64, len(owners))
+	personIDs := make([]int64, 0, len(owners))
+	for _, o := range owners {
+		personOf[o.ActionID] = o.PersonID
+		personIDs = append(personIDs, o.PersonID)
+	}
+	people, err := s.PeopleByIDs(ctx, personIDs)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]Person, len(people))
+	for _, p := range people {
+		byID[p.ID] = p
+	}
+	rows := make([]TaskRow, len(tasks))
+	for i, t := range tasks {
+		rows[i] = TaskRow{Task: t, Person: byID[personOf[t.ActionID]]}
+	}
+	return rows, nil
+}

@@ -1,0 +1,144 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/models/modelstest"
+)
+
+// decidedPerson adds a person in department with a pending join over app,
+// effective at.
+func decidedPerson(t *testing.T, db *models.DB, store *models.Store, sourceID int64, n int, department string, app int64, at time.Time) *models.Change {
+	t.Helper()
+	p := &models.Person{SourceID: sourceID, PersonFields: models.PersonFields{
+		ExternalID: fmt.Sprintf("D%03d", n), FirstName: "Person", LastName: fmt.Sprintf("Number%d", n),
+		WorkEmail: fmt.Sprintf("p%d@example.com", n), Department: department, Status: models.StatusActive,
+		Groups: []string{}, Custom: map[string]string{}}}
+	p.Hash = p.PersonFields.Hash()
+	require.NoError(t, db.Gorm.Create(p).Error)
+	c, err := store.ReplaceOpenChange(context.Background(), p.ID, &models.Change{Kind: models.ChangeJoin, Why: "{}", EffectiveAt: at,
+		Plan: []models.PlanStep{{Op: "create_account", AppID: app}, {Op: "create_account", AppID: app}}})
+	require.NoError(t, err)
+	return c
+}
+
+func TestListDecided(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		f := newDecideFixture(t, store)
+		ctx := f.ctx
+		src, err := store.EnsureCSVSource(ctx, tester, "HR")
+		require.NoError(t, err)
+		noop := func(*models.Store, *models.Action) error { return nil }
+		at := f.now.Add(48 * time.Hour)
+
+		later := decidedPerson(t, db, store, src.ID, 1, "Sales", f.webApp.ID, at.Add(time.Hour))
+		sooner := decidedPerson(t, db, store, src.ID, 2, "Engineering", f.webApp.ID, at)
+		failed := decidedPerson(t, db, store, src.ID, 3, "Engineering", f.webApp.ID, at)
+		rejected := decidedPerson(t, db, store, src.ID, 4, "Sales", f.webApp.ID, at)
+		_, _, err = store.ApproveChanges(ctx, tester, models.Decision{ChangeIDs: []int64{later.ID, sooner.ID, failed.ID}}, f.now, noop)
+		require.NoError(t, err)
+		_, _, err = store.RejectChanges(ctx, tester, models.Decision{ChangeIDs: []int64{rejected.ID}, Comment: "no"}, f.now.Add(time.Minute))
+		require.NoError(t, err)
+		actions, err := store.ActionsOf(ctx, failed.ID)
+		require.NoError(t, err)
+		_, _, err = store.StartAttempt(ctx, actions[1].ID, f.now)
+		require.NoError(t, err)
+		require.NoError(t, store.FailAction(ctx, tester, actions[1].ID, models.AttemptResult{Error: "503 Service Unavailable", ResponseStatus: 503}, f.now))
+
+		scheduled := []models.ChangeStatus{models.ChangeScheduled, models.ChangeRunning}
+		rows, total, err := store.ListDecided(ctx, models.DecidedFilter{Statuses: scheduled})
+		require.NoError(t, err)
+		require.EqualValues(t, 2, total)
+		require.Equal(t, []int64{sooner.ID, later.ID}, changeIDs(rows), "soonest effective first")
+		require.Equal(t, "p2@example.com", rows[0].Person.WorkEmail, "with their people")
+
+		rows, total, err = store.ListDecided(ctx, models.DecidedFilter{Statuses: scheduled, Department: "Sales"})
+		require.NoError(t, err)
+		require.EqualValues(t, 1, total)
+		require.Equal(t, []int64{later.ID}, changeIDs(rows))
+
+		rows, _, err = store.ListDecided(ctx, models.DecidedFilter{Statuses: []models.ChangeStatus{models.ChangeFailed}, Search: "number3", Latest: true})
+		require.NoError(t, err)
+		require.Equal(t, []int64{failed.ID}, changeIDs(rows))
+
+		history := []models.ChangeStatus{models.ChangeDone, models.ChangeRejected, models.ChangeSuperseded}
+		rows, total, err = store.ListDecided(ctx, models.DecidedFilter{Statuses: history, Latest: true, Limit: 1})
+		require.NoError(t, err)
+		require.EqualValues(t, 1, total)
+		require.Equal(t, []int64{rejected.ID}, changeIDs(rows))
+		require.Equal(t, "no", rows[0].Comment)
+
+		counts, err := store.DecidedCounts(ctx, models.DecidedFilter{})
+		require.NoError(t, err)
+		require.Equal(t, map[models.ChangeStatus]int64{models.ChangeScheduled: 2, models.ChangeFailed: 1, models.ChangeRejected: 1}, counts)
+		counts, err = store.DecidedCounts(ctx, models.DecidedFilter{Department: "Engineering"})
+		require.NoError(t, err)
+		require.Equal(t, map[models.ChangeStatus]int64{models.ChangeScheduled: 1, models.ChangeFailed: 1}, counts)
+
+		byChange, err := store.ActionsOfChanges(ctx, []int64{failed.ID, sooner.ID, rejected.ID})
+		require.NoError(t, err)
+		require.Len(t, byChange, 2, "a rejected change has no actions")
+		require.Len(t, byChange[failed.ID], 2)
+		require.Equal(t, models.ActionScheduled, byChange[failed.ID][0].Status, "in plan order")
+		require.Equal(t, models.ActionFailed, byChange[failed.ID][1].Status)
+		require.Equal(t, "503 Service Unavailable", byChange[failed.ID][1].LastError)
+		require.Equal(t, 1, byChange[failed.ID][1].Attempts)
+	})
+}
+
+func TestListTaskRows(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		f := newDecideFixture(t, store)
+		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
+			func(*models.Store, *models.Action) error { return nil })
+		require.NoError(t, err)
+		actions, err := store.ActionsOf(f.ctx, f.change.ID)
+		require.NoError(t, err)
+		var tasks []*models.Task
+		for i, a := range actions {
+			task := &models.Task{ActionID: a.ID, Title: fmt.Sprintf("task %d", i), DueAt: f.now.Add(time.Duration(3-i) * time.Hour)}
+			_, err := store.EnsureTask(f.ctx, task)
+			require.NoError(t, err)
+			tasks = append(tasks, task)
+		}
+		open, err := store.ListTaskRows(f.ctx, false, 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{"task 2", "task 1", "task 0"}, taskTitles(open), "soonest due first")
+		require.Equal(t, "ada@example.com", open[0].Person.WorkEmail)
+
+		require.NoError(t, store.SetTaskDone(f.ctx, tester, tasks[0].ID, true, f.now))
+		require.NoError(t, store.SetTaskDone(f.ctx, tester, tasks[1].ID, true, f.now.Add(time.Minute)))
+		done, err := store.ListTaskRows(f.ctx, true, 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{"task 1", "task 0"}, taskTitles(done), "latest done first")
+		require.Equal(t, tester.Email, done[0].DoneBy)
+		require.Equal(t, "ada@example.com", done[0].Person.WorkEmail)
+		open, err = store.ListTaskRows(f.ctx, false, 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{"task 2"}, taskTitles(open))
+	})
+}
+
+func changeIDs(rows []models.ChangeRow) []int64 {
+	out := make([]int64, len(rows))
+	for i, r := range rows {
+		out[i] = r.ID
+	}
+	return out
+}
+
+func taskTitles(rows []models.TaskRow) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.Title
+	}
+	return out
+}

@@ -1,0 +1,375 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/rules"
+)
+
+// executeJobs counts the River jobs that carry out actions.
+func (s *testServer) executeJobs(t *testing.T) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, s.DB.Gorm.Raw("SELECT count(*) FROM river_job WHERE kind = ?", "execute_action").Scan(&n).Error)
+	return n
+}
+
+// changeStatus reloads a change's status.
+func (s *testServer) changeStatus(t *testing.T, id int64) models.ChangeStatus {
+	t.Helper()
+	c, err := s.Store.ChangeByID(context.Background(), id)
+	require.NoError(t, err)
+	return c.Status
+}
+
+func (s *testServer) actionsOf(t *testing.T, changeID int64) []models.Action {
+	t.Helper()
+	actions, err := s.Store.ActionsOf(context.Background(), changeID)
+	require.NoError(t, err)
+	return actions
+}
+
+func idValues(ids ...int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.FormatInt(id, 10)
+	}
+	return out
+}
+
+// decidedEmails are the people of the listed decided changes, in order.
+func decidedEmails(p *page) []string {
+	var out []string
+	p.TestID("decided-row").Each(func(_ int, s *goquery.Selection) {
+		out = append(out, s.AttrOr("data-person", ""))
+	})
+	return out
+}
+
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func TestApproveChanges(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		f := newQueueFixture(t, srv)
+		b := srv.browser(t)
+		me := b.signInAs(models.RoleApprover)
+		_, ada := f.joiner(personSpec{first: "Ada", last: "Lovelace", department: "Engineering"})
+		_, bob := f.joiner(personSpec{first: "Bob", last: "Builder", department: "Engineering"})
+		_, cy := f.joiner(personSpec{first: "Cy", last: "Coder", department: "Engineering"})
+		_, dee := f.joiner(personSpec{first: "Dee", last: "Sales", department: "Sales"})
+
+		p := b.get("/team-updates?tab=invite&department=Engineering")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, 3, p.TestID("select-row").Length(), "a checkbox per row")
+		require.Equal(t, 1, p.TestID("select-all").Length())
+		require.Equal(t, 1, p.TestID("decision-bar").Length())
+		require.Equal(t, 3, p.TestID("approve-row").Length())
+		require.Equal(t, 3, p.TestID("reject-row").Length())
+		approveURL := p.TestID("approve-selected").AttrOr("formaction", "")
+		require.Equal(t, "/team-updates/approve?department=Engineering&tab=invite", approveURL, "the decision keeps the tab and filters")
+		require.Equal(t, strconv.FormatInt(ada.ID, 10), p.TestID("approve-row").First().AttrOr("value", ""))
+		require.Equal(t, "row", p.TestID("approve-row").First().AttrOr("name", ""))
+
+		// One row's button decides that row, whatever else is ticked.
+		p = b.post(approveURL, url.Values{"row": {strconv.FormatInt(ada.ID, 10)}, "ids": idValues(bob.ID)})
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?department=Engineering&tab=invite")
+		p = b.get(p.Location())
+		require.Equal(t, "Approved 1 change.", p.Flash("success"))
+		require.Equal(t, []string{"bob.builder@example.com", "cy.coder@example.com"}, rowEmails(p))
+		require.Equal(t, models.ChangeScheduled, srv.changeStatus(t, ada.ID))
+		require.Equal(t, models.ChangePending, srv.changeStatus(t, bob.ID))
+		actions := srv.actionsOf(t, ada.ID)
+		require.Len(t, actions, 1)
+		require.Equal(t, models.ActionScheduled, actions[0].Status)
+		require.Equal(t, ada.EffectiveAt.UTC(), actions[0].RunAt.UTC(), "it runs at the effective time")
+		require.EqualValues(t, 1, srv.executeJobs(t), "its job is inserted with it")
+
+		// Many at once, with a comment; junk ids are ignored.
+		p = b.post(approveURL, url.Values{"ids": append(idValues(bob.ID, cy.ID, bob.ID), "junk", "-3", ""), "comment": {"  Start dates confirmed  "}})
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?department=Engineering&tab=invite")
+		p = b.get(p.Location())
+		require.Equal(t, "Approved 2 changes.", p.Flash("success"))
+		require.Empty(t, rowEmails(p))
+		require.EqualValues(t, 3, srv.executeJobs(t))
+		for _, id := range []int64{bob.ID, cy.ID} {
+			c, err := srv.Store.ChangeByID(context.Background(), id)
+			require.NoError(t, err)
+			require.Equal(t, models.ChangeScheduled, c.Status)
+			require.Equal(t, me.Email, c.DecidedBy)
+			require.Equal(t, "Start dates confirmed", c.Comment)
+			require.Len(t, srv.actionsOf(t, id), 1)
+		}
+		events := srv.auditEvents(t, models.ActionChangeApproved)
+		require.Len(t, events, 3, "every decision is an audit event")
+		require.Equal(t, me.Email, events[0].ActorEmail)
+
+		// Twice is once: the second approval is skipped and says so.
+		p = b.post("/team-updates/approve?tab=invite", url.Values{"ids": idValues(ada.ID, dee.ID)})
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?tab=invite")
+		p = b.get(p.Location())
+		require.Equal(t, "Approved 1 change. 1 was already decided or replaced by newer data.", p.Flash("success"))
+		p = b.post("/team-updates/approve?tab=invite", url.Values{"row": idValues(ada.ID)})
+		p = b.get(p.Location())
+		require.Equal(t, "Nothing was approved. 1 was already decided or replaced by newer data.", p.Flash("info"))
+		require.Len(t, srv.actionsOf(t, ada.ID), 1, "no second set of actions")
+		require.EqualValues(t, 4, srv.executeJobs(t))
+		require.Len(t, srv.auditEvents(t, models.ActionChangeApproved), 4)
+
+		// Nothing selected.
+		p = b.post("/team-updates/approve?tab=update&page=2", url.Values{"ids": {"x"}})
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?page=2&tab=update")
+		p = b.get("/team-updates?tab=update")
+		require.Equal(t, "Select at least one change first.", p.Flash("error"))
+
+		// The Scheduled tab lists them, soonest first, with who decided.
+		p = b.get("/team-updates?tab=scheduled")
+		p.requireStatus(http.StatusOK)
+		require.True(t, p.TestID("tab-scheduled").HasClass("active"))
+		require.Equal(t, "4", tabCount(p, "scheduled"))
+		require.Equal(t, "0", tabCount(p, "invite"))
+		require.Equal(t, []string{"ada.lovelace@example.com", "bob.builder@example.com", "cy.coder@example.com", "dee.sales@example.com"}, decidedEmails(p))
+		bobRow := p.TestID("decided-row").Eq(1)
+		require.Equal(t, "Approved by "+me.Email, squash(bobRow.Find(`[data-testid="decided-by"]`).Text()))
+		require.Equal(t, "Start dates confirmed", squash(bobRow.Find(`[data-testid="decision-comment"]`).Text()))
+		require.Equal(t, "Scheduled", squash(bobRow.Find(`[data-testid="status-badge"]`).Text()))
+		require.Equal(t, "GitHub: create account ◷ (scheduled)", squash(bobRow.Find(`[data-testid="action-app"]`).Text()))
+		require.Zero(t, p.TestID("select-row").Length(), "decided changes are not decided again")
+	})
+}
+
+func TestRejectChanges(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		f := newQueueFixture(t, srv)
+		b := srv.browser(t)
+		me := b.signInAs(models.RoleAdmin)
+		_, ada := f.joiner(personSpec{first: "Ada", last: "Lovelace"})
+		_, bob := f.joiner(personSpec{first: "Bob", last: "Builder"})
+
+		p := b.get("/team-updates")
+		reject := p.TestID("reject-selected").AttrOr("formaction", "")
+		require.Equal(t, "/team-updates/reject?tab=invite", reject)
+		p = b.post(reject, url.Values{"row": idValues(ada.ID), "comment": {"Offer withdrawn"}})
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?tab=invite")
+		p = b.get(p.Location())
+		require.Equal(t, "Rejected 1 change.", p.Flash("success"))
+		require.Equal(t, []string{"bob.builder@example.com"}, rowEmails(p))
+		require.Equal(t, models.ChangeRejected, srv.changeStatus(t, ada.ID))
+		require.Empty(t, srv.actionsOf(t, ada.ID))
+		require.Zero(t, srv.executeJobs(t))
+		events := srv.auditEvents(t, models.ActionChangeRejected)
+		require.Len(t, events, 1)
+		require.Equal(t, me.Email, events[0].ActorEmail)
+
+		p = b.get("/team-updates?tab=history")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, "1", tabCount(p, "history"))
+		require.Equal(t, []string{"ada.lovelace@example.com"}, decidedEmails(p))
+		row := p.TestID("decided-row")
+		require.Equal(t, "Rejected", squash(row.Find(`[data-testid="status-badge"]`).Text()))
+		require.Equal(t, "Rejected by "+me.Email, squash(row.Find(`[data-testid="decided-by"]`).Text()))
+		require.NotEmpty(t, squash(row.Find(`[data-testid="decided-at"]`).Text()))
+		require.Equal(t, "Offer withdrawn", squash(row.Find(`[data-testid="decision-comment"]`).Text()))
+		require.Contains(t, squash(row.Find(`[data-testid="outcome"]`).Text()), "Not carried out.")
+
+		p = b.post(reject, url.Values{"ids": idValues(ada.ID)})
+		p = b.get(p.Location())
+		require.Equal(t, "Nothing was rejected. 1 was already decided or replaced by newer data.", p.Flash("info"))
+		require.Equal(t, models.ChangePending, srv.changeStatus(t, bob.ID))
+
+		p = b.post(reject, url.Values{"ids": idValues(bob.ID), "comment": {strings.Repeat("x", 1001)}})
+		p = b.get(p.Location())
+		require.Equal(t, "Keep the comment under 1,000 characters.", p.Flash("error"))
+		require.Equal(t, models.ChangePending, srv.changeStatus(t, bob.ID))
+	})
+}
+
+func TestViewersCannotDecide(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		f := newQueueFixture(t, srv)
+		_, ada := f.joiner(personSpec{first: "Ada", last: "Lovelace"})
+		b := srv.browser(t)
+		b.signInAs(models.RoleViewer)
+
+		p := b.get("/team-updates")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, []string{"ada.lovelace@example.com"}, rowEmails(p))
+		for _, id := range []string{"select-row", "select-all", "decision-bar", "decide-form", "approve-row", "reject-row", "approve-selected"} {
+			require.Zero(t, p.TestID(id).Length(), id)
+		}
+		b.post("/team-updates/approve?tab=invite", url.Values{"ids": idValues(ada.ID)}).requireStatus(http.StatusForbidden)
+		b.post("/team-updates/reject?tab=invite", url.Values{"ids": idValues(ada.ID)}).requireStatus(http.StatusForbidden)
+		require.Equal(t, models.ChangePending, srv.changeStatus(t, ada.ID))
+		require.Empty(t, srv.auditEvents(t, models.ActionChangeApproved))
+	})
+}
+
+// failedChange approves a joiner's change whose second action then fails
+// for good after two attempts, the first one noted as a retry.
+func failedChange(t *testing.T, srv *testServer, f *queueFixture, s personSpec) (*models.Change, []models.Action) {
+	t.Helper()
+	ctx := context.Background()
+	p := f.person(s)
+	c := f.change(p, models.Change{Kind: models.ChangeJoin, RuleNames: "Engineering",
+		Plan: []models.PlanStep{{Op: "create_account", AppID: f.github.ID}, {Op: "grant", AppID: f.github.ID, EntitlementID: f.eng.ID}}},
+		rules.Why{Trigger: "joined"})
+	_, _, err := srv.Store.ApproveChanges(ctx, models.CLIActor, models.Decision{ChangeIDs: []int64{c.ID}}, time.Now(), noSchedule)
+	require.NoError(t, err)
+	actions := srv.actionsOf(t, c.ID)
+	now := time.Now()
+	_, _, err = srv.Store.StartAttempt(ctx, actions[0].ID, now)
+	require.NoError(t, err)
+	require.NoError(t, srv.Store.CompleteAction(ctx, models.CLIActor, actions[0].ID, models.AttemptResult{ResponseStatus: 201}, now))
+	_, _, err = srv.Store.StartAttempt(ctx, actions[1].ID, now)
+	require.NoError(t, err)
+	require.NoError(t, srv.Store.RecordRetry(ctx, actions[1].ID, models.AttemptResult{ResponseStatus: 503, Error: "503 Service Unavailable"}, now))
+	_, _, err = srv.Store.StartAttempt(ctx, actions[1].ID, now)
+	require.NoError(t, err)
+	require.NoError(t, srv.Store.FailAction(ctx, models.CLIActor, actions[1].ID, models.AttemptResult{
+		ResponseStatus: 422, ResponseExcerpt: `{"error":"team eng does not exist"}`, Error: "422 Unprocessable Entity: the app refused the grant"}, now))
+	return c, srv.actionsOf(t, c.ID)
+}
+
+// noSchedule approves without inserting jobs, for fixtures.
+func noSchedule(*models.Store, *models.Action) error { return nil }
+
+func TestDecidedTabs(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		f := newQueueFixture(t, srv)
+		ctx := context.Background()
+
+		// Scheduled: one auto-approved, one running with a retry noted.
+		_, auto := f.joiner(personSpec{first: "Auto", last: "Approved"})
+		_, _, err := srv.Store.ApproveChanges(ctx, models.Actor{Email: "rule"}, models.Decision{ChangeIDs: []int64{auto.ID}, Auto: true}, time.Now(), noSchedule)
+		require.NoError(t, err)
+		_, busy := f.joiner(personSpec{first: "Busy", last: "Running"})
+		_, _, err = srv.Store.ApproveChanges(ctx, models.CLIActor, models.Decision{ChangeIDs: []int64{busy.ID}}, time.Now(), noSchedule)
+		require.NoError(t, err)
+		busyAction := srv.actionsOf(t, busy.ID)[0]
+		_, _, err = srv.Store.StartAttempt(ctx, busyAction.ID, time.Now())
+		require.NoError(t, err)
+		_, _, err = srv.Store.StartAttempt(ctx, busyAction.ID, time.Now())
+		require.NoError(t, err)
+		require.NoError(t, srv.Store.RecordRetry(ctx, busyAction.ID, models.AttemptResult{ResponseStatus: 503, Error: "503 Service Unavailable"}, time.Now()))
+		// Failed.
+		failed, actions := failedChange(t, srv, f, personSpec{first: "Fay", last: "Failed"})
+		// History: done, rejected and superseded.
+		_, done := f.joiner(personSpec{first: "Don", last: "Done"})
+		_, _, err = srv.Store.ApproveChanges(ctx, models.CLIActor, models.Decision{ChangeIDs: []int64{done.ID}}, time.Now(), noSchedule)
+		require.NoError(t, err)
+		require.NoError(t, srv.Store.CompleteAction(ctx, models.CLIActor, srv.actionsOf(t, done.ID)[0].ID, models.AttemptResult{}, time.Now()))
+		_, rejected := f.joiner(personSpec{first: "Rey", last: "Rejected"})
+		_, _, err = srv.Store.RejectChanges(ctx, models.CLIActor, models.Decision{ChangeIDs: []int64{rejected.ID}, Comment: "duplicate"}, time.Now())
+		require.NoError(t, err)
+		sam, _ := f.joiner(personSpec{first: "Sam", last: "Superseded"})
+		f.change(sam, models.Change{Kind: models.ChangeJoin, RuleNames: "Everyone", EffectiveAt: time.Date(2031, 1, 1, 9, 0, 0, 0, time.UTC)}, rules.Why{Trigger: "changed"})
+
+		b := srv.browser(t)
+		b.signInAs(models.RoleApprover)
+		p := b.get("/team-updates?tab=scheduled")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, "2", tabCount(p, "scheduled"))
+		require.Equal(t, "1", tabCount(p, "failed"))
+		require.Equal(t, "3", tabCount(p, "history"))
+		require.Equal(t, "1", tabCount(p, "invite"), "Sam's newer change waits")
+		require.Equal(t, []string{"auto.approved@example.com", "busy.running@example.com"}, decidedEmails(p))
+		autoRow, busyRow := p.TestID("decided-row").Eq(0), p.TestID("decided-row").Eq(1)
+		require.Equal(t, 1, autoRow.Find(`[data-testid="auto-badge"]`).Length())
+		require.Equal(t, "Approved by a rule", squash(autoRow.Find(`[data-testid="decided-by"]`).Text()))
+		require.Zero(t, busyRow.Find(`[data-testid="auto-badge"]`).Length())
+		require.Equal(t, "GitHub: create account ↻ (running) (attempt 2: 503 Service Unavailable)", squash(busyRow.Find(`[data-testid="action-app"]`).Text()))
+
+		p = b.get("/team-updates?tab=failed")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, []string{"fay.failed@example.com"}, decidedEmails(p))
+		row := p.TestID("decided-row")
+		require.Equal(t, "failed", row.AttrOr("data-status", ""))
+		require.Equal(t, "GitHub: create account ✓ (done), grant eng (role) ✗ (failed)", squash(row.Find(`[data-testid="action-app"]`).Text()))
+		fail := row.Find(`[data-testid="action-failure"]`)
+		require.Equal(t, 1, fail.Length())
+		require.Contains(t, squash(fail.Text()), "GitHub: grant eng (role) failed after 2 attempts: 422 Unprocessable Entity: the app refused the grant")
+		require.Contains(t, squash(fail.Text()), "What the app answered (HTTP 422)")
+		require.Equal(t, `{"error":"team eng does not exist"}`, fail.Find(`[data-testid="response-excerpt"]`).Text())
+		require.Zero(t, fail.Find(`[data-testid="retry-action"]`).Length(), "approvers do not retry")
+		retryPath := fmt.Sprintf("/team-updates/actions/%d/retry?tab=failed", actions[1].ID)
+		b.post(retryPath, nil).requireStatus(http.StatusForbidden)
+
+		p = b.get("/team-updates?tab=history")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, []string{"sam.superseded@example.com", "rey.rejected@example.com", "don.done@example.com"}, decidedEmails(p), "latest first")
+		samRow := p.TestID("decided-row").Eq(0)
+		require.Equal(t, "Superseded", squash(samRow.Find(`[data-testid="status-badge"]`).Text()))
+		require.Contains(t, squash(samRow.Find(`[data-testid="decided-by"]`).Text()), "Replaced by newer HR data or rules")
+		require.Equal(t, "Done", squash(p.TestID("decided-row").Eq(2).Find(`[data-testid="status-badge"]`).Text()))
+		require.Equal(t, "GitHub: create account ✓ (done)", squash(p.TestID("decided-row").Eq(2).Find(`[data-testid="action-app"]`).Text()))
+
+		p = b.get("/team-updates?tab=history&q=rey")
+		require.Equal(t, []string{"rey.rejected@example.com"}, decidedEmails(p), "filters apply")
+		require.Equal(t, "1", tabCount(p, "history"))
+
+		// An admin retries the failed action: the change is scheduled again.
+		admin := srv.browser(t)
+		me := admin.signInAs(models.RoleAdmin)
+		p = admin.get("/team-updates?tab=failed")
+		form := p.TestID("retry-action").Closest("form")
+		require.Equal(t, retryPath, form.AttrOr("action", ""))
+		p = admin.post(retryPath, nil)
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?tab=failed")
+		p = admin.get(p.Location())
+		require.Contains(t, p.Flash("success"), "runs again now")
+		require.Empty(t, decidedEmails(p))
+		require.Equal(t, models.ChangeScheduled, srv.changeStatus(t, failed.ID))
+		a, err := srv.Store.ActionByID(ctx, actions[1].ID)
+		require.NoError(t, err)
+		require.Equal(t, models.ActionScheduled, a.Status)
+		require.GreaterOrEqual(t, srv.executeJobs(t), int64(1), "its job is inserted again")
+		events := srv.auditEvents(t, models.ActionActionRetried)
+		require.Len(t, events, 1)
+		require.Equal(t, me.Email, events[0].ActorEmail)
+		p = admin.get("/team-updates?tab=scheduled")
+		require.Contains(t, decidedEmails(p), "fay.failed@example.com")
+
+		p = admin.post(retryPath, nil)
+		p = admin.get(p.Location())
+		require.Contains(t, p.Flash("info"), "nothing to retry")
+		admin.post("/team-updates/actions/999999/retry", nil).requireStatus(http.StatusNotFound)
+	})
+}
+
+func TestDecidedTabsEmpty(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		b := srv.browser(t)
+		b.signInAs(models.RoleViewer)
+		for tab, says := range map[string]string{
+			"scheduled": "Approved changes wait here",
+			"failed":    "admins can retry",
+			"history":   "who decided and when",
+		} {
+			p := b.get("/team-updates?tab=" + tab)
+			p.requireStatus(http.StatusOK)
+			require.True(t, p.TestID("tab-"+tab).HasClass("active"), tab)
+			require.Contains(t, p.Text("team-updates-empty"), says, tab)
+			require.Equal(t, "0", tabCount(p, tab))
+		}
+	})
+}
