@@ -70,7 +70,7 @@ func (s *Server) renderApps(c echo.Context, status int, form apps.AppForm) error
 	}
 	for _, a := range list {
 		v.Apps = append(v.Apps, apps.AppRow{ID: a.ID, Name: a.Name, Kind: string(a.Kind), DeprovisionMode: a.DeprovisionMode,
-			Description: a.Description, Entitlements: counts[a.ID]})
+			Description: a.Description, Entitlements: counts[a.ID], NotConnected: !s.webhookConnected(&a)})
 	}
 	return render(c, status, apps.List(s.page(c, "Apps", "apps"), v))
 }
@@ -112,10 +112,15 @@ type appPageState struct {
 	newEnt  *apps.EntitlementForm // the add-entitlement form after an error
 	editEnt *apps.EntitlementForm // an entitlement's form after an error
 	editID  int64                 // the entitlement whose form is unfolded
+	webhook *apps.WebhookForm     // the connection form after an error
 }
 
 func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPageState) error {
 	ents, err := s.store.Entitlements(c.Request().Context(), app.ID)
+	if err != nil {
+		return err
+	}
+	webhook, err := s.webhookView(c, app, st.webhook)
 	if err != nil {
 		return err
 	}
@@ -129,6 +134,7 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 		ParamTypes:       paramTypeOptions,
 		New:              apps.EntitlementForm{Kind: string(models.EntitlementRole), Params: padParamRows(nil)},
 		Editing:          st.editEnt,
+		Webhook:          webhook,
 	}
 	if st.edit != nil {
 		v.Edit, v.EditOpen = *st.edit, true

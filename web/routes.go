@@ -85,6 +85,7 @@ func (s *Server) routes() {
 	admin.POST("/sources/:id/runs/:run/discard", s.syncRunDiscard)
 	admin.POST("/apps", s.appCreate)
 	admin.POST("/apps/:id", s.appUpdate)
+	admin.POST("/apps/:id/webhook", s.appWebhookSave)
 	admin.POST("/apps/:id/entitlements", s.entitlementCreate)
 	admin.POST("/apps/:id/entitlements/:ent", s.entitlementUpdate)
 	admin.POST("/rules/review", s.ruleReview)

@@ -57,6 +57,9 @@ type Deps struct {
 	Importer Importer
 	Planner  Planner
 	Decider  Decider
+	// Sealer encrypts the secrets admins set on apps, like a webhook's
+	// signing secret.
+	Sealer *models.Sealer
 }
 
 // Server is Roster's HTTP server.
@@ -74,6 +77,7 @@ type Server struct {
 	importer Importer
 	planner  Planner
 	decider  Decider
+	sealer   *models.Sealer
 	version  string
 	stopGC   func()
 }
@@ -101,6 +105,7 @@ func New(cfg Config, deps Deps) *Server {
 		importer: deps.Importer,
 		planner:  deps.Planner,
 		decider:  deps.Decider,
+		sealer:   deps.Sealer,
 		version:  static.Version(),
 	}
 	s.sessions, s.stopGC = s.newSessionManager(deps.DB)

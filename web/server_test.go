@@ -113,6 +113,9 @@ func forEachDialect(t *testing.T, fn func(t *testing.T, dialect models.Dialect))
 	}
 }
 
+// testSecretKey is the test servers' ROSTER_SECRET_KEY (32 bytes).
+const testSecretKey = "roster-web-tests-fixed-key-32byt"
+
 // newServer starts Roster on 127.0.0.1 over a fresh migrated database.
 func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *testServer {
 	t.Helper()
@@ -124,6 +127,8 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 	_, closeJobs, err := jobs.NewClient(context.Background(), db, store, jobs.Options{})
 	require.NoError(t, err)
 	t.Cleanup(closeJobs)
+	sealer, err := models.NewSealer([]byte(testSecretKey))
+	require.NoError(t, err)
 	setup := serverSetup{deps: web.Deps{
 		DB:       db,
 		Store:    store,
@@ -135,6 +140,7 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 		Planner:  plan,
 		Importer: &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}},
 		Decider:  &jobs.Decisions{Store: store},
+		Sealer:   sealer,
 	}}
 	for _, o := range opts {
 		o(&setup)

@@ -76,6 +76,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Planner:  plan,
 		Importer: imports,
 		Decider:  &jobs.Decisions{Store: store},
+		Sealer:   sealer,
 	}
 	if provider != nil {
 		deps.OIDC = provider
