@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
+	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -35,6 +36,9 @@ type Options struct {
 	// RetryDelay is the wait before retry n of a failed action (default:
 	// exponential from 10s, capped at an hour, with jitter). Tests shorten it.
 	RetryDelay func(attempt int) time.Duration
+	// Mail sends the outbox over SMTP; nil when ROSTER_SMTP_URL is not
+	// set, and mail then stays in the outbox.
+	Mail *mail.Sender
 }
 
 // NewClient builds the River client for db with every worker and periodic
@@ -60,7 +64,7 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 		Logger:            opts.Logger,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
 		Workers:           workers,
-		PeriodicJobs:      periodicJobs(),
+		PeriodicJobs:      periodicJobs(opts),
 		FetchPollInterval: opts.FetchPollInterval,
 		JobTimeout:        5 * time.Minute,
 	})

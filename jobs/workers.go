@@ -19,14 +19,22 @@ func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 	}
 	river.AddWorker(w, &ExecuteActionWorker{store: store, sealer: opts.Sealer, webhook: webhook.NewClient(opts.HTTPClient),
 		logger: opts.Logger, retryDelay: retryDelay})
+	river.AddWorker(w, &SendEmailWorker{store: store, sender: opts.Mail, logger: opts.Logger})
+	river.AddWorker(w, &FlushOutboxWorker{store: store, configured: opts.Mail != nil})
 }
 
 // periodicJobs is Roster's schedule. On PostgreSQL only the elected leader
 // among replicas enqueues them.
-func periodicJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{
+func periodicJobs(opts Options) []*river.PeriodicJob {
+	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeLoginTokensArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_login_tokens"}),
 	}
+	if opts.Mail != nil {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return FlushOutboxArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "flush_outbox"}))
+	}
+	return periodic
 }
