@@ -111,8 +111,9 @@ func (w *ExecuteActionWorker) openTask(ctx context.Context, a *models.Action, ap
 
 // webhookConfig is what a webhook app stores, sealed.
 type webhookConfig struct {
-	URL    string `json:"url"`
-	Secret string `json:"secret"`
+	URL            string `json:"url"`
+	Secret         string `json:"secret"`
+	PreviousSecret string `json:"previous_secret"`
 }
 
 func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action, app *models.App) error {
@@ -154,7 +155,9 @@ func (w *ExecuteActionWorker) webhookConfig(app *models.App) (webhook.Config, er
 	if err := json.Unmarshal([]byte(plain), &c); err != nil {
 		return webhook.Config{}, fmt.Errorf("%s: its stored settings are unreadable", app.Name)
 	}
-	cfg := webhook.Config{URL: c.URL, Secret: c.Secret}
+	// While a rotated-out secret is kept, calls carry both signatures so
+	// receivers not yet updated keep accepting them.
+	cfg := webhook.Config{URL: c.URL, Secret: c.Secret, PreviousSecret: c.PreviousSecret}
 	if err := cfg.Validate(); err != nil {
 		return webhook.Config{}, fmt.Errorf("%s: %w", app.Name, err)
 	}
