@@ -57,6 +57,9 @@ type Deps struct {
 	Importer Importer
 	Planner  Planner
 	Decider  Decider
+	// MailConfigured says whether SMTP is set up; without it mail stays
+	// in the outbox.
+	MailConfigured bool
 	// Sealer encrypts the secrets admins set on apps, like a webhook's
 	// signing secret.
 	Sealer *models.Sealer
@@ -64,22 +67,23 @@ type Deps struct {
 
 // Server is Roster's HTTP server.
 type Server struct {
-	cfg      Config
-	echo     *echo.Echo
-	store    *models.Store
-	sessions *scs.SessionManager
-	oidc     OIDC
-	roleMap  auth.RoleMap
-	logger   *slog.Logger
-	metrics  *httpMetrics
-	registry *prometheus.Registry
-	ready    func(context.Context) error
-	importer Importer
-	planner  Planner
-	decider  Decider
-	sealer   *models.Sealer
-	version  string
-	stopGC   func()
+	cfg            Config
+	echo           *echo.Echo
+	store          *models.Store
+	sessions       *scs.SessionManager
+	oidc           OIDC
+	roleMap        auth.RoleMap
+	logger         *slog.Logger
+	metrics        *httpMetrics
+	registry       *prometheus.Registry
+	ready          func(context.Context) error
+	importer       Importer
+	planner        Planner
+	decider        Decider
+	mailConfigured bool
+	sealer         *models.Sealer
+	version        string
+	stopGC         func()
 }
 
 // New builds the server and its route table.
@@ -94,19 +98,20 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.BodyLimit = "10M"
 	}
 	s := &Server{
-		cfg:      cfg,
-		echo:     echo.New(),
-		store:    deps.Store,
-		oidc:     deps.OIDC,
-		roleMap:  deps.RoleMap,
-		logger:   deps.Logger,
-		registry: deps.Registry,
-		ready:    deps.Ready,
-		importer: deps.Importer,
-		planner:  deps.Planner,
-		decider:  deps.Decider,
-		sealer:   deps.Sealer,
-		version:  static.Version(),
+		cfg:            cfg,
+		echo:           echo.New(),
+		store:          deps.Store,
+		oidc:           deps.OIDC,
+		roleMap:        deps.RoleMap,
+		logger:         deps.Logger,
+		registry:       deps.Registry,
+		ready:          deps.Ready,
+		importer:       deps.Importer,
+		planner:        deps.Planner,
+		decider:        deps.Decider,
+		mailConfigured: deps.MailConfigured,
+		sealer:         deps.Sealer,
+		version:        static.Version(),
 	}
 	s.sessions, s.stopGC = s.newSessionManager(deps.DB)
 	s.metrics = newHTTPMetrics(deps.Registry)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/web/auth"
 )
@@ -39,6 +41,8 @@ type config struct {
 	ShutdownTimeout    time.Duration `env:"ROSTER_SHUTDOWN_TIMEOUT" envDefault:"30s"`
 	TrustedProxies     string        `env:"ROSTER_TRUSTED_PROXIES"`
 	MetricsToken       string        `env:"ROSTER_METRICS_TOKEN"`
+	SMTPURL            string        `env:"ROSTER_SMTP_URL"`
+	MailFrom           string        `env:"ROSTER_MAIL_FROM" envDefault:"Roster <roster@localhost>"`
 	LogLevel           string        `env:"ROSTER_LOG_LEVEL" envDefault:"info"`
 	LogFormat          string        `env:"ROSTER_LOG_FORMAT" envDefault:"text"`
 
@@ -50,6 +54,7 @@ type config struct {
 	keyGenerated   bool
 	roleMap        auth.RoleMap
 	trustedProxies []*net.IPNet
+	mail           *mail.Config // nil: mail stays in the outbox
 }
 
 // settingsHelp is the text of `roster --help` for each variable, in order.
@@ -71,6 +76,8 @@ var settingsHelp = [][2]string{
 	{"ROSTER_SHUTDOWN_TIMEOUT", "time to finish requests and jobs on SIGINT/SIGTERM (default 30s)"},
 	{"ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (optional)"},
 	{"ROSTER_METRICS_TOKEN", "bearer token required on /metrics (optional; open when unset)"},
+	{"ROSTER_SMTP_URL", "smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS) for sending mail;\n      percent-encode @ : / ? # % in the password. Unset: mail stays in the Outbox page, unsent"},
+	{"ROSTER_MAIL_FROM", "sender of Roster's mail (default Roster <roster@localhost>)"},
 	{"ROSTER_LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"ROSTER_LOG_FORMAT", "text or json (default text)"},
 }
@@ -123,6 +130,9 @@ func loadConfig(environ map[string]string) (*config, error) {
 	if cfg.trustedProxies, err = parseCIDRs(cfg.TrustedProxies); err != nil {
 		return nil, &configError{"ROSTER_TRUSTED_PROXIES", err.Error()}
 	}
+	if err := cfg.checkMail(); err != nil {
+		return nil, err
+	}
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -157,6 +167,28 @@ func (cfg *config) checkOIDC() error {
 	if len(cfg.roleMap) > 0 && cfg.OIDCGroupsClaim == "" {
 		return &configError{"ROSTER_OIDC_GROUPS_CLAIM", "required when ROSTER_OIDC_ROLE_MAP is set"}
 	}
+	return nil
+}
+
+// checkMail parses the SMTP settings; mail.ParseURL's errors name the
+// variable and never the password.
+func (cfg *config) checkMail() error {
+	if strings.TrimSpace(cfg.SMTPURL) == "" {
+		if _, err := netmail.ParseAddress(strings.TrimSpace(cfg.MailFrom)); err != nil {
+			return &configError{"ROSTER_MAIL_FROM", fmt.Sprintf("%q is not an email address", cfg.MailFrom)}
+		}
+		return nil
+	}
+	c, err := mail.ParseURL(cfg.SMTPURL, cfg.MailFrom)
+	if err != nil {
+		for _, name := range []string{"ROSTER_SMTP_URL", "ROSTER_MAIL_FROM"} {
+			if msg, ok := strings.CutPrefix(err.Error(), "mail: "+name+": "); ok {
+				return &configError{name, msg}
+			}
+		}
+		return &configError{"ROSTER_SMTP_URL", err.Error()}
+	}
+	cfg.mail = &c
 	return nil
 }
 

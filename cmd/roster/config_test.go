@@ -100,6 +100,10 @@ func TestInvalidConfig(t *testing.T) {
 		{name: "log format unknown", env: map[string]string{"ROSTER_LOG_FORMAT": "xml"}, wantVar: "ROSTER_LOG_FORMAT"},
 		{name: "trusted proxy not a CIDR", env: map[string]string{"ROSTER_TRUSTED_PROXIES": "notacidr"}, wantVar: "ROSTER_TRUSTED_PROXIES"},
 		{name: "second trusted proxy not a CIDR", env: map[string]string{"ROSTER_TRUSTED_PROXIES": "10.0.0.0/8, 10.0.0.0/99"}, wantVar: "ROSTER_TRUSTED_PROXIES"},
+		{name: "SMTP URL of another scheme", env: map[string]string{"ROSTER_SMTP_URL": "http://u:hunter2@mail.example.com"}, wantVar: "ROSTER_SMTP_URL"},
+		{name: "SMTP URL without a host", env: map[string]string{"ROSTER_SMTP_URL": "smtp://u:hunter2@"}, wantVar: "ROSTER_SMTP_URL"},
+		{name: "mail from not an address with SMTP", env: map[string]string{"ROSTER_SMTP_URL": "smtp://mail.example.com", "ROSTER_MAIL_FROM": "roster at example"}, wantVar: "ROSTER_MAIL_FROM"},
+		{name: "mail from not an address without SMTP", env: map[string]string{"ROSTER_MAIL_FROM": "roster at example"}, wantVar: "ROSTER_MAIL_FROM"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +146,26 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Nil(t, cfg.secretKey, "SQLite generates its key on first use, not while loading")
 	assert.Nil(t, cfg.roleMap)
 	assert.Empty(t, cfg.trustedProxies)
+	assert.Equal(t, "Roster <roster@localhost>", cfg.MailFrom)
+	assert.Nil(t, cfg.mail, "no SMTP: mail stays in the outbox")
+}
+
+func TestConfigMail(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig(map[string]string{
+		"ROSTER_SMTP_URL": "smtp://roster:p%40ss@mail.example.com", "ROSTER_MAIL_FROM": "IT <it@example.com>",
+	})
+	require.NoError(t, err)
+	require.NotNil(t, cfg.mail)
+	assert.Equal(t, "smtp://roster@mail.example.com:587 (STARTTLS)", cfg.mail.String())
+	assert.Equal(t, "p@ss", cfg.mail.Password)
+	assert.Equal(t, "IT <it@example.com>", cfg.mail.From)
+
+	_, err = loadConfig(map[string]string{"ROSTER_SMTP_URL": "smtp://roster:hunter2@mail.example.com:99999"})
+	var ce *configError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "invalid ROSTER_SMTP_URL: port \"99999\" out of range", ce.Error())
+	assert.NotContains(t, ce.Error(), "hunter2")
 }
 
 func TestConfigDerived(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/jobs/hrsync"
+	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/migrations"
 	"github.com/rosterhq/roster/models"
@@ -59,7 +60,14 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, Sealer: sealer})
+	var sender *mail.Sender
+	if cfg.mail != nil {
+		sender = mail.NewSender(*cfg.mail)
+		logger.Info("mail: " + cfg.mail.String())
+	} else {
+		logger.Info("mail: not configured; messages stay in the Outbox")
+	}
+	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, Sealer: sealer, Mail: sender})
 	if err != nil {
 		return err
 	}
@@ -72,11 +80,12 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	plan, imports := services(store)
 	deps := web.Deps{
 		DB: db, Store: store, Logger: logger, RoleMap: cfg.roleMap, Registry: registry,
-		Ready:    func(ctx context.Context) error { return migrations.Check(ctx, db.SQL, string(db.Dialect)) },
-		Planner:  plan,
-		Importer: imports,
-		Decider:  &jobs.Decisions{Store: store},
-		Sealer:   sealer,
+		Ready:          func(ctx context.Context) error { return migrations.Check(ctx, db.SQL, string(db.Dialect)) },
+		Planner:        plan,
+		Importer:       imports,
+		Decider:        &jobs.Decisions{Store: store},
+		MailConfigured: cfg.mail != nil,
+		Sealer:         sealer,
 	}
 	if provider != nil {
 		deps.OIDC = provider
