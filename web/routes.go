@@ -48,6 +48,7 @@ func (s *Server) routes() {
 	viewer := group(e, noStore, requireRole(models.RoleViewer))
 	viewer.GET("/", s.dashboard)
 	viewer.GET("/activity", s.activity)
+	viewer.GET("/outbox", s.outboxPage)
 	viewer.GET("/admins", s.adminsPage)
 	viewer.GET("/team-updates", s.teamUpdates)
 	viewer.GET("/team-updates/:id/why", s.teamUpdateWhy)

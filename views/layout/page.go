@@ -60,6 +60,7 @@ var Navigation = []NavItem{
 	{Key: "apps", Label: "Apps", Href: "/apps"},
 	{Key: "rules", Label: "Rules", Href: "/rules"},
 	{Key: "activity", Label: "Activity", Href: "/activity"},
+	{Key: "outbox", Label: "Outbox", Href: "/outbox"},
 	{Key: "settings", Label: "Settings", Href: "/settings"},
 	{Key: "admins", Label: "Admins", Href: "/admins"},
 }
