@@ -1,0 +1,94 @@
+package sample_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/hrsync"
+	"github.com/rosterhq/roster/jobs/planner"
+	"github.com/rosterhq/roster/jobs/sample"
+	"github.com/rosterhq/roster/jobs/source/csvsource"
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/models/modelstest"
+)
+
+func deps(t *testing.T, store *models.Store) sample.Deps {
+	t.Helper()
+	sealer, err := models.NewSealer([]byte("sample-tests-fixed-key-32-bytes!"))
+	require.NoError(t, err)
+	plan := planner.New(store)
+	return sample.Deps{Store: store, Sealer: sealer, PlanEveryone: plan.PlanEveryone,
+		Importer: &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}}}
+}
+
+func TestCSVIsValid(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	res, err := csvsource.Parse(bytesReader(sample.CSV(now)))
+	require.NoError(t, err)
+	require.Empty(t, res.Errors)
+	require.Len(t, res.Records, 50)
+	require.Equal(t, sample.CSV(now), sample.CSV(now), "deterministic")
+	var pending, managers int
+	for _, p := range sample.People(now) {
+		if p.Status == "pending" {
+			pending++
+			start, err := time.Parse(time.DateOnly, p.StartDate)
+			require.NoError(t, err)
+			require.True(t, start.After(now) && start.Before(now.AddDate(0, 0, 15)), p.StartDate)
+		}
+		if p.ManagerID == "" {
+			managers++
+		}
+	}
+	require.GreaterOrEqual(t, pending, 3)
+	require.Equal(t, 5, managers)
+}
+
+func TestLoad(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, _ *models.DB, store *models.Store) {
+		ctx := context.Background()
+		d := deps(t, store)
+		sum, err := sample.Load(ctx, d, "http://roster.test/", models.CLIActor)
+		require.NoError(t, err)
+		require.Equal(t, 50, sum.People)
+		require.Equal(t, 2, sum.Apps)
+		require.Equal(t, 3, sum.Rules)
+		require.Positive(t, sum.Pending)
+		require.Positive(t, sum.Changes)
+		require.Contains(t, sum.String(), "50 people")
+
+		_, people, err := store.ListPeople(ctx, models.PeopleFilter{Limit: 1})
+		require.NoError(t, err)
+		require.EqualValues(t, 50, people)
+		apps, err := store.ListApps(ctx)
+		require.NoError(t, err)
+		require.Len(t, apps, 2)
+		var hook models.App
+		for _, a := range apps {
+			if a.Name == sample.WebhookApp {
+				hook = a
+			}
+		}
+		u, secret, _, err := store.WebhookSettings(ctx, hook.ID, d.Sealer)
+		require.NoError(t, err)
+		require.Equal(t, "http://roster.test/sample-receiver/hook", u)
+		require.NotEmpty(t, secret)
+		rs, err := store.ListRules(ctx)
+		require.NoError(t, err)
+		require.Len(t, rs, 3)
+		require.Equal(t, "Engineering in Berlin gets admin", rs[0].Name)
+		counts, err := store.QueueCounts(ctx, models.ChangeFilter{})
+		require.NoError(t, err)
+		require.Positive(t, counts[models.QueueInvite])
+
+		_, err = sample.Load(ctx, d, "http://roster.test", models.CLIActor)
+		require.ErrorIs(t, err, sample.ErrNotEmpty)
+	})
+}
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
