@@ -1,0 +1,55 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// SampleReceiverCall is one call the built-in sample receiver got, by
+// idempotency key; Duplicates counts the repeats of the same key.
+type SampleReceiverCall struct {
+	ID             int64
+	IdempotencyKey string
+	Op             string
+	Person         string
+	Entitlement    string
+	Duplicates     int
+	ReceivedAt     time.Time
+	LastAt         time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (SampleReceiverCall) TableName() string { return "sample_receiver_calls" }
+
+// RecordSampleCall stores a call the sample receiver accepted; a key seen
+// before only bumps its duplicate count and duplicate is true.
+func (s *Store) RecordSampleCall(ctx context.Context, c SampleReceiverCall, at time.Time) (duplicate bool, err error) {
+	c.ID, c.Duplicates, c.ReceivedAt, c.LastAt = 0, 0, at.UTC(), at.UTC()
+	err = s.db.WithContext(ctx).Create(&c).Error
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(translate(err), ErrConflict) {
+		return false, fmt.Errorf("store: record sample call: %w", translate(err))
+	}
+	err = s.db.WithContext(ctx).Model(&SampleReceiverCall{}).Where("idempotency_key = ?", c.IdempotencyKey).
+		Updates(map[string]any{"duplicates": gorm.Expr("duplicates + 1"), "last_at": at.UTC()}).Error
+	if err != nil {
+		return true, fmt.Errorf("store: record sample call: %w", translate(err))
+	}
+	return true, nil
+}
+
+// ListSampleCalls returns the sample receiver's calls, newest first, at
+// most limit.
+func (s *Store) ListSampleCalls(ctx context.Context, limit int) ([]SampleReceiverCall, error) {
+	var out []SampleReceiverCall
+	if err := s.db.WithContext(ctx).Order("received_at DESC, id DESC").Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: list sample calls: %w", translate(err))
+	}
+	return out, nil
+}
