@@ -29,7 +29,8 @@ func (s *Server) dashboard(c echo.Context) error {
 		return err
 	}
 	v := dashboard.View{Admins: n, CanManage: currentAdmin(c).Role.AtLeast(models.RoleOwner), People: people,
-		ToInvite: counts[models.QueueInvite], ToUpdate: counts[models.QueueUpdate], ToTerminate: counts[models.QueueTerminate]}
+		CanLoadSample: people == 0 && currentAdmin(c).Role.AtLeast(models.RoleAdmin),
+		ToInvite:      counts[models.QueueInvite], ToUpdate: counts[models.QueueUpdate], ToTerminate: counts[models.QueueTerminate]}
 	for _, e := range recent {
 		v.RecentActions = append(v.RecentActions, dashboard.Recent{
 			At: formatTime(e.CreatedAt), Actor: e.ActorEmail, Action: actionLabel(e.Action),

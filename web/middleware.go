@@ -31,10 +31,14 @@ const (
 func hasSession(c echo.Context) bool { return c.Get(ctxSession) != nil }
 
 // skipInfra is true for requests that need no session, CSRF or sign-in:
-// static files, probes and metrics.
+// static files, probes, metrics and the built-in sample receiver's hook
+// (/sample-receiver/..., called by Roster's own webhook job and
+// authenticated by its signature; the page /sample-receiver is not
+// under the prefix and needs sign-in as usual).
 func skipInfra(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return p == "/healthz" || p == "/readyz" || p == "/metrics" || strings.HasPrefix(p, "/static/")
+	return p == "/healthz" || p == "/readyz" || p == "/metrics" || strings.HasPrefix(p, "/static/") ||
+		strings.HasPrefix(p, "/sample-receiver/")
 }
 
 // contentSecurityPolicy allows nothing but Roster's own origin: no inline

@@ -34,6 +34,7 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metricsHandler())
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))))
+	e.POST("/sample-receiver/hook", s.sampleReceiverHook)
 
 	// Public: signing in and out.
 	public := group(e, noStore)
@@ -69,6 +70,7 @@ func (s *Server) routes() {
 	viewer.POST("/rules/builder/preview", s.rulePreview)
 	viewer.GET("/settings", s.settingsPage)
 	viewer.GET("/tasks", s.tasksPage)
+	viewer.GET("/sample-receiver", s.sampleReceiverPage)
 
 	// Approver and above: decide Team Updates, do manual tasks.
 	approver := group(e, noStore, requireRole(models.RoleApprover))
@@ -96,6 +98,7 @@ func (s *Server) routes() {
 	admin.POST("/rules/:id/delete", s.ruleDelete)
 	admin.POST("/settings", s.settingsSave)
 	admin.POST("/team-updates/actions/:id/retry", s.actionRetry)
+	admin.POST("/sample-data", s.sampleDataLoad)
 
 	// Owner: manage who operates Roster.
 	owner := group(e, noStore, requireRole(models.RoleOwner))
