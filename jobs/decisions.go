@@ -64,6 +64,17 @@ func (d *Decisions) Approve(ctx context.Context, actor models.Actor, dec models.
 	return d.Store.ApproveChanges(ctx, actor, dec, d.now(), scheduleAction(ctx))
 }
 
+// autoApprover is the actor the audit trail shows for changes rules
+// approved at planning time.
+var autoApprover = models.Actor{Email: "auto-approve"}
+
+// AutoApprove approves changes an auto-approve rule decided, marked auto;
+// it is the planner's Approve function.
+func (d *Decisions) AutoApprove(ctx context.Context, changeIDs []int64) error {
+	_, _, err := d.Approve(ctx, autoApprover, models.Decision{ChangeIDs: changeIDs, Auto: true})
+	return err
+}
+
 // Reject rejects pending changes.
 func (d *Decisions) Reject(ctx context.Context, actor models.Actor, dec models.Decision) (rejected, skipped []int64, err error) {
 	return d.Store.RejectChanges(ctx, actor, dec, d.now())

@@ -130,10 +130,12 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 }
 
 // services builds the planner and the import path: every applied sync
-// run re-plans the people it touched.
+// run re-plans the people it touched, and changes rules auto-approve are
+// approved as they are planned.
 func services(store *models.Store) (*planner.Planner, *jobs.Imports) {
 	plan := planner.New(store)
-	syncer := &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}
+	plan.Approve = (&jobs.Decisions{Store: store}).AutoApprove
+	syncer := &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeopleAfterHR}
 	return plan, &jobs.Imports{Syncer: syncer}
 }
 

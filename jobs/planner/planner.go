@@ -6,6 +6,7 @@ package planner
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,11 @@ const batchSize = 500
 type Planner struct {
 	Store *models.Store
 	Now   func() time.Time
+	// Approve, when set, approves the changes rules auto-approve, through
+	// the same path as a person (jobs.Decisions.AutoApprove), so their
+	// actions and jobs are written in one transaction. Nil leaves them
+	// pending.
+	Approve func(ctx context.Context, changeIDs []int64) error
 }
 
 // New returns a Planner over a store.
@@ -75,6 +81,18 @@ func Today(now time.Time, orgTZ string) string {
 // PlanPeople re-plans the given people: each ends up with at most one
 // pending change that reflects their current HR data and the current rules.
 func (p *Planner) PlanPeople(ctx context.Context, ids []int64) error {
+	return p.plan(ctx, ids, false)
+}
+
+// PlanPeopleAfterHR re-plans people whose HR data just changed (the sync's
+// AfterApply): besides an undecided change, a decided change of theirs
+// whose actions have not all run is re-planned, its scheduled actions
+// cancelled, and the new plan goes back to review or auto-approval.
+func (p *Planner) PlanPeopleAfterHR(ctx context.Context, ids []int64) error {
+	return p.plan(ctx, ids, true)
+}
+
+func (p *Planner) plan(ctx context.Context, ids []int64, afterHR bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -84,7 +102,7 @@ func (p *Planner) PlanPeople(ctx context.Context, ids []int64) error {
 	}
 	for start := 0; start < len(ids); start += batchSize {
 		end := min(start+batchSize, len(ids))
-		if err := p.planBatch(ctx, w, ids[start:end]); err != nil {
+		if err := p.planBatch(ctx, w, ids[start:end], afterHR); err != nil {
 			return err
 		}
 	}
@@ -100,7 +118,7 @@ func (p *Planner) PlanEveryone(ctx context.Context) error {
 	return p.PlanPeople(ctx, ids)
 }
 
-func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64) error {
+func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, afterHR bool) error {
 	people, err := p.Store.PeopleByIDs(ctx, ids)
 	if err != nil {
 		return err
@@ -119,8 +137,35 @@ func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64) error {
 		ev, hasEvent := events[person.ID]
 		next[person.ID] = planOne(w, person, access[person.ID], ev, hasEvent)
 	}
-	_, err = p.Store.ReplaceOpenChanges(ctx, next)
-	return err
+	replace := p.Store.ReplanChanges
+	if afterHR {
+		replace = p.Store.ReplanChangesAfterHR
+	}
+	open, err := replace(ctx, next)
+	if err != nil {
+		return err
+	}
+	return p.autoApprove(ctx, open)
+}
+
+// autoApprove approves the open changes rules auto-approve. A change kept
+// from an earlier identical plan is approved only if it is still pending;
+// approving a decided change is skipped anyway.
+func (p *Planner) autoApprove(ctx context.Context, open map[int64]*models.Change) error {
+	if p.Approve == nil {
+		return nil
+	}
+	var ids []int64
+	for _, c := range open {
+		if c != nil && c.AutoApproved && c.Status == models.ChangePending {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	return p.Approve(ctx, ids)
 }
 
 // planOne computes one person's change, or nil when nothing is to be done.
