@@ -76,6 +76,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdout, stde
 		err = loginLink(ctx, cfg, logger, args, stdout)
 	case "import":
 		err = importFile(ctx, cfg, logger, args, stdout, stderr)
+	case "sample-data":
+		err = sampleData(ctx, cfg, logger, args, stdout)
 	default:
 		fmt.Fprintf(stderr, "roster: unknown command %q; see roster --help\n", cmd)
 		return exitUsage
@@ -111,6 +113,9 @@ Usage:
                                      import a CSV snapshot into the CSV source NAME (created if
                                      missing), as an upload and its confirmation would; the last
                                      line is joiners=N movers=N leavers=N rehires=N unchanged=N held=B
+  roster sample-data                 load a made-up company into an empty Roster (50 people, a
+                                     webhook app calling the built-in sample receiver, a Laptop app,
+                                     three rules); the last line is the summary
   roster help                        show this help
 
 Configuration (environment variables):
