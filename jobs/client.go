@@ -39,10 +39,14 @@ type Options struct {
 	// Mail sends the outbox over SMTP; nil when ROSTER_SMTP_URL is not
 	// set, and mail then stays in the outbox.
 	Mail *mail.Sender
+	// BaseURL is where Roster is reached (ROSTER_BASE_URL), for links in
+	// mail such as the daily digest.
+	BaseURL string
 }
 
 // NewClient builds the River client for db with every worker and periodic
-// job registered, and points the store's Enqueue at it. Close the returned
+// job registered, points the store's Enqueue at it, and has the store
+// queue the welcome and IT alert mail when a change is done. Close the returned
 // function after the client has stopped.
 func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Options) (*Client, func(), error) {
 	if opts.Logger == nil {
@@ -73,6 +77,8 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 		return nil, nil, fmt.Errorf("jobs: new client: %w", err)
 	}
 	store.UseJobs(client)
+	mailer := &Mailer{Store: store, Configured: opts.Mail != nil}
+	store.OnChangeDone(mailer.ChangeDone)
 	return client, closeDriver, nil
 }
 

@@ -21,6 +21,9 @@ func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 		logger: opts.Logger, retryDelay: retryDelay})
 	river.AddWorker(w, &SendEmailWorker{store: store, sender: opts.Mail, logger: opts.Logger})
 	river.AddWorker(w, &FlushOutboxWorker{store: store, configured: opts.Mail != nil})
+	river.AddWorker(w, &ScheduleDigestsWorker{store: store})
+	river.AddWorker(w, &SendDigestWorker{store: store, mailer: &Mailer{Store: store, Configured: opts.Mail != nil},
+		baseURL: opts.BaseURL, logger: opts.Logger})
 }
 
 // periodicJobs is Roster's schedule. On PostgreSQL only the elected leader
@@ -30,6 +33,9 @@ func periodicJobs(opts Options) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeLoginTokensArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_login_tokens"}),
+		river.NewPeriodicJob(river.PeriodicInterval(digestInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return ScheduleDigestsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "schedule_digests"}),
 	}
 	if opts.Mail != nil {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),

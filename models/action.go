@@ -336,7 +336,8 @@ func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time
 	})
 }
 
-// settleChange marks a change done once every action of it is done.
+// settleChange marks a change done once every action of it is done, and
+// runs the OnChangeDone function when it did.
 func (s *Store) settleChange(ctx context.Context, changeID int64, now time.Time) error {
 	var open int64
 	err := s.db.WithContext(ctx).Model(&Action{}).Where("change_id = ? AND status <> ?", changeID, ActionDone).Count(&open).Error
@@ -346,9 +347,33 @@ func (s *Store) settleChange(ctx context.Context, changeID int64, now time.Time)
 	if open > 0 {
 		return nil
 	}
-	return s.db.WithContext(ctx).Model(&Change{}).Where("id = ?", changeID).
-		Updates(map[string]any{"status": ChangeDone, "updated_at": now}).Error
+	res := s.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status <> ?", changeID, ChangeDone).
+		Updates(map[string]any{"status": ChangeDone, "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("store: settle change %d: %w", changeID, translate(res.Error))
+	}
+	if res.RowsAffected == 0 || s.changeDone == nil {
+		return nil
+	}
+	c, err := s.ChangeByID(ctx, changeID)
+	if err != nil {
+		return err
+	}
+	return s.changeDone(ctx, s, c)
 }
+
+// ChangeDoneFunc runs when a change is done (its last action completed),
+// in that transaction: tx is the Store inside it, and whatever it writes
+// commits or rolls back with the completion. An error rolls back the
+// completion too, so it should fail only when the database does.
+type ChangeDoneFunc func(ctx context.Context, tx *Store, c *Change) error
+
+// OnChangeDone sets the function that runs each time a change is done,
+// whichever path completed its last action (the execute worker or a
+// manual task marked done). Like UseJobs it is set once at start-up
+// (jobs.NewClient sets it to queue the welcome and IT alert mail); nil
+// turns it off.
+func (s *Store) OnChangeDone(fn ChangeDoneFunc) { s.changeDone = fn }
 
 // applyEffect records what a completed action did to the person's actual
 // access, which the planner diffs against next time.

@@ -13,6 +13,20 @@ import (
 const (
 	// SettingOrgTimezone is the IANA time zone used for people without one.
 	SettingOrgTimezone = "org_timezone"
+	// SettingWelcomeAddress is which of a new hire's addresses gets the
+	// welcome mail: WelcomeWork (the default) or WelcomePersonal. The
+	// other one is used when the chosen one is empty.
+	SettingWelcomeAddress = "welcome_address"
+	// SettingAlertAddresses is a comma-separated list of addresses that
+	// get an IT/security alert for every change carried out; empty (the
+	// default) sends none.
+	SettingAlertAddresses = "alert_addresses"
+)
+
+// Values of SettingWelcomeAddress.
+const (
+	WelcomeWork     = "work"
+	WelcomePersonal = "personal"
 )
 
 // setting is one row of the settings table.

@@ -31,6 +31,8 @@ type Store struct {
 	dialect Dialect
 	jobs    JobInserter
 	inTx    bool
+	// changeDone runs when a change settles (see OnChangeDone).
+	changeDone ChangeDoneFunc
 }
 
 // NewStore returns a Store over an open database.
@@ -53,7 +55,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fn(s)
 	}
 	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, jobs: s.jobs, inTx: true})
+		return fn(&Store{db: gtx, dialect: s.dialect, jobs: s.jobs, inTx: true, changeDone: s.changeDone})
 	})
 }
 

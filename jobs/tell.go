@@ -1,0 +1,213 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"sort"
+	"strings"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/views/email"
+)
+
+// Mail kinds queued when a change is done.
+const (
+	KindWelcome = "welcome"
+	KindITAlert = "it_alert"
+)
+
+// ChangeDone is the store's OnChangeDone function (jobs.NewClient sets
+// it): in the transaction that completes a change's last action it queues
+// the new hire's welcome mail (join and rehire changes) and one IT alert
+// for the change when alert addresses are set. Dedupe keys make a second
+// run for the same change a no-op.
+func (m *Mailer) ChangeDone(ctx context.Context, tx *models.Store, c *models.Change) error {
+	person, err := tx.PersonByID(ctx, c.PersonID)
+	if err != nil {
+		return err
+	}
+	actions, err := tx.ActionsOf(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	names := &nameCache{tx: tx, apps: map[int64]string{}, ents: map[int64]string{}}
+	if c.Kind == models.ChangeJoin || c.Kind == models.ChangeRehire {
+		if err := m.queueWelcome(ctx, tx, c, person, names); err != nil {
+			return err
+		}
+	}
+	return m.queueAlert(ctx, tx, c, person, actions, names)
+}
+
+func (m *Mailer) queueWelcome(ctx context.Context, tx *models.Store, c *models.Change, p *models.Person, names *nameCache) error {
+	pref, err := tx.Setting(ctx, models.SettingWelcomeAddress, models.WelcomeWork)
+	if err != nil {
+		return err
+	}
+	addrs := []string{p.WorkEmail, p.PersonalEmail}
+	if pref == models.WelcomePersonal {
+		addrs[0], addrs[1] = addrs[1], addrs[0]
+	}
+	to := strings.TrimSpace(addrs[0])
+	if to == "" {
+		to = strings.TrimSpace(addrs[1])
+	}
+	if to == "" {
+		return nil // nowhere to send it
+	}
+	v := email.Welcome{FirstName: firstName(p)}
+	index := map[int64]int{}
+	for _, step := range c.Plan {
+		if step.Op != "create_account" && step.Op != "grant" && step.Op != "update" {
+			continue
+		}
+		i, ok := index[step.AppID]
+		if !ok {
+			app, err := names.app(ctx, step.AppID)
+			if err != nil {
+				return err
+			}
+			i = len(v.Apps)
+			index[step.AppID] = i
+			v.Apps = append(v.Apps, email.WelcomeApp{Name: app})
+		}
+		if step.EntitlementID != 0 && step.Op == "grant" {
+			ent, err := names.entitlement(ctx, step.EntitlementID)
+			if err != nil {
+				return err
+			}
+			v.Apps[i].Items = append(v.Apps[i].Items, ent)
+		}
+	}
+	if len(v.Apps) == 0 {
+		return nil
+	}
+	html, err := email.Render(ctx, email.WelcomeHTML(v))
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprintf("welcome:change:%d", c.ID)
+	_, err = m.QueueTx(ctx, tx, &models.Email{Kind: KindWelcome, To: []string{to}, Subject: email.WelcomeSubject(v),
+		TextBody: email.WelcomeText(v), HTMLBody: html, DedupeKey: &key})
+	return err
+}
+
+func (m *Mailer) queueAlert(ctx context.Context, tx *models.Store, c *models.Change, p *models.Person, actions []models.Action, names *nameCache) error {
+	list, err := tx.Setting(ctx, models.SettingAlertAddresses, "")
+	if err != nil {
+		return err
+	}
+	to := AlertAddresses(list)
+	if len(to) == 0 {
+		return nil
+	}
+	v := email.Alert{ChangeID: c.ID, PersonName: fullName(p), PersonEmail: p.WorkEmail, Kind: string(c.Kind), DecidedBy: c.DecidedBy}
+	for _, a := range actions {
+		app, err := names.app(ctx, a.AppID)
+		if err != nil {
+			return err
+		}
+		row := email.AlertAction{Op: a.Op, App: app, Params: formatParams(a.Params), Result: string(a.Status)}
+		if a.EntitlementID != nil {
+			if row.Entitlement, err = names.entitlement(ctx, *a.EntitlementID); err != nil {
+				return err
+			}
+		}
+		if a.ResponseStatus != 0 {
+			row.Result += fmt.Sprintf(" (HTTP %d)", a.ResponseStatus)
+		}
+		v.Actions = append(v.Actions, row)
+	}
+	html, err := email.Render(ctx, email.AlertHTML(v))
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprintf("alert:change:%d", c.ID)
+	_, err = m.QueueTx(ctx, tx, &models.Email{Kind: KindITAlert, To: to, Subject: email.AlertSubject(v),
+		TextBody: email.AlertText(v), HTMLBody: html, DedupeKey: &key})
+	return err
+}
+
+// AlertAddresses splits the alert_addresses setting into addresses,
+// skipping blanks and any that do not parse.
+func AlertAddresses(list string) []string {
+	var out []string
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if a, err := mail.ParseAddress(part); err == nil {
+			out = append(out, a.Address)
+		}
+	}
+	return out
+}
+
+func firstName(p *models.Person) string {
+	if n := strings.TrimSpace(p.PreferredName); n != "" {
+		return n
+	}
+	return strings.TrimSpace(p.FirstName)
+}
+
+func fullName(p *models.Person) string {
+	return strings.TrimSpace(firstName(p) + " " + p.LastName)
+}
+
+func formatParams(params map[string]string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + params[k]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// nameCache looks up app and entitlement names once per mail.
+type nameCache struct {
+	tx   *models.Store
+	apps map[int64]string
+	ents map[int64]string
+}
+
+func (n *nameCache) app(ctx context.Context, id int64) (string, error) {
+	if name, ok := n.apps[id]; ok {
+		return name, nil
+	}
+	app, err := n.tx.AppByID(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		// Deleted since: a mail must never undo the completion.
+		return fmt.Sprintf("app %d", id), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	n.apps[id] = app.Name
+	return app.Name, nil
+}
+
+func (n *nameCache) entitlement(ctx context.Context, id int64) (string, error) {
+	if name, ok := n.ents[id]; ok {
+		return name, nil
+	}
+	e, err := n.tx.EntitlementByID(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Sprintf("entitlement %d", id), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	name := e.Name
+	if name == "" {
+		name = e.Key
+	}
+	n.ents[id] = name
+	return name, nil
+}
