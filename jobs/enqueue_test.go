@@ -76,12 +76,16 @@ func TestClientRunsJobs(t *testing.T) {
 		require.NoError(t, client.Start(ctx))
 		t.Cleanup(func() { _ = client.Stop(context.Background()) })
 
-		select {
-		case ev := <-events:
-			require.Equal(t, river.EventKindJobCompleted, ev.Kind, "job error: %v", ev.Job.Errors)
-			require.Equal(t, jobs.PurgeLoginTokensArgs{}.Kind(), ev.Job.Kind)
-		case <-time.After(20 * time.Second):
-			t.Fatal("the periodic purge job did not run at start")
+		timeout := time.After(20 * time.Second)
+		for done := false; !done; {
+			select {
+			case ev := <-events:
+				require.Equal(t, river.EventKindJobCompleted, ev.Kind, "job %s error: %v", ev.Job.Kind, ev.Job.Errors)
+				// Other periodic jobs run at start too.
+				done = ev.Job.Kind == (jobs.PurgeLoginTokensArgs{}).Kind()
+			case <-timeout:
+				t.Fatal("the periodic purge job did not run at start")
+			}
 		}
 	})
 }
