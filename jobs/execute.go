@@ -29,6 +29,8 @@ type ExecuteActionWorker struct {
 	sealer  *models.Sealer
 	webhook *webhook.Client
 	logger  *slog.Logger
+	// slots keeps a slow app from taking every worker (zero value ready).
+	slots appSlots
 	// retryDelay is the wait before retry n.
 	retryDelay func(attempt int) time.Duration
 }
@@ -47,6 +49,10 @@ func (w *ExecuteActionWorker) NextRetry(job *river.Job[ExecuteActionArgs]) time.
 // (its account before its grants) before looking again.
 const orderWait = 2 * time.Second
 
+// slotWait is how long an action waits when its app has as many actions
+// running in this process as it allows.
+const slotWait = time.Second
+
 // Work implements river.Worker.
 func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
 	now := time.Now()
@@ -62,15 +68,22 @@ func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteAc
 	} else if n > 0 {
 		return river.JobSnooze(orderWait) // snoozing does not use up attempts
 	}
+	app, err := w.store.AppByID(ctx, pending.AppID)
+	if err != nil {
+		return err
+	}
+	if app.Kind == models.AppWebhook { // manual apps only open tasks: not limited
+		release, ok := w.slots.tryAcquire(app.ID, app.MaxConcurrency)
+		if !ok {
+			return river.JobSnooze(slotWait) // free this worker for other apps
+		}
+		defer release()
+	}
 	a, run, err := w.store.StartAttempt(ctx, job.Args.ActionID, now)
 	if errors.Is(err, models.ErrNotFound) {
 		return river.JobCancel(err) // the change was deleted with its person
 	}
 	if err != nil || !run {
-		return err
-	}
-	app, err := w.store.AppByID(ctx, a.AppID)
-	if err != nil {
 		return err
 	}
 	switch app.Kind {

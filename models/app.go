@@ -34,8 +34,11 @@ type App struct {
 	Description     string
 	Config          string // sealed JSON
 	DeprovisionMode string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// MaxConcurrency is how many of the app's actions one Roster process
+	// carries out at once (see jobs' appSlots); 4 unless set.
+	MaxConcurrency int `gorm:"default:4"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // TableName implements gorm's Tabler.
