@@ -69,6 +69,7 @@ func (s *Server) routes() {
 	viewer.GET("/rules/builder/entitlements", s.ruleEntitlementOptions)
 	viewer.POST("/rules/builder/preview", s.rulePreview)
 	viewer.GET("/settings", s.settingsPage)
+	viewer.POST("/settings/digest", s.digestPreference)
 	viewer.GET("/tasks", s.tasksPage)
 	viewer.GET("/sample-receiver", s.sampleReceiverPage)
 

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,8 @@ type settingsForm struct {
 	Timezone       string
 	WelcomeAddress string
 	AlertAddresses string
+	// DigestHour is the org-local hour (0–23) the daily digest goes out.
+	DigestHour string
 }
 
 // Validate checks the form and normalises it; it returns messages by field.
@@ -58,6 +61,15 @@ func (f *settingsForm) Validate() map[string]string {
 	if errs["alert_addresses"] == "" {
 		f.AlertAddresses = strings.Join(addrs, ", ")
 	}
+	f.DigestHour = strings.TrimSpace(f.DigestHour)
+	if f.DigestHour == "" {
+		f.DigestHour = strconv.Itoa(models.DefaultDigestHour)
+	}
+	if h, err := strconv.Atoi(f.DigestHour); err != nil || h < 0 || h > 23 {
+		errs["digest_hour"] = "Choose an hour from 0 to 23."
+	} else {
+		f.DigestHour = strconv.Itoa(h)
+	}
 	if len(errs) == 0 {
 		return nil
 	}
@@ -84,13 +96,22 @@ func (s *Server) currentSettings(c echo.Context) (settingsForm, error) {
 	if f.WelcomeAddress, err = s.store.Setting(ctx, models.SettingWelcomeAddress, models.WelcomeWork); err != nil {
 		return f, err
 	}
-	f.AlertAddresses, err = s.store.Setting(ctx, models.SettingAlertAddresses, "")
+	if f.AlertAddresses, err = s.store.Setting(ctx, models.SettingAlertAddresses, ""); err != nil {
+		return f, err
+	}
+	f.DigestHour, err = s.store.Setting(ctx, models.SettingDigestHour, strconv.Itoa(models.DefaultDigestHour))
 	return f, err
 }
 
 func (s *Server) renderSettings(c echo.Context, status int, f settingsForm, errs map[string]string) error {
 	v := settings.View{Timezone: f.Timezone, Zones: commonZones, WelcomeAddress: f.WelcomeAddress,
-		AlertAddresses: f.AlertAddresses, CanEdit: currentAdmin(c).Role.AtLeast(models.RoleAdmin), Errors: errs}
+		AlertAddresses: f.AlertAddresses, CanEdit: currentAdmin(c).Role.AtLeast(models.RoleAdmin), Errors: errs,
+		DigestHour: f.DigestHour}
+	optOut, err := s.store.DigestOptOut(c.Request().Context(), currentAdmin(c).ID)
+	if err != nil {
+		return err
+	}
+	v.DigestMe = !optOut
 	if loc, err := time.LoadLocation(f.Timezone); err == nil {
 		v.LocalTime = time.Now().In(loc).Format("15:04 MST")
 	}
@@ -102,7 +123,7 @@ func (s *Server) renderSettings(c echo.Context, status int, f settingsForm, errs
 // of their own move.
 func (s *Server) settingsSave(c echo.Context) error {
 	f := settingsForm{Timezone: c.FormValue("timezone"), WelcomeAddress: c.FormValue("welcome_address"),
-		AlertAddresses: c.FormValue("alert_addresses")}
+		AlertAddresses: c.FormValue("alert_addresses"), DigestHour: c.FormValue("digest_hour")}
 	if errs := f.Validate(); errs != nil {
 		return s.renderSettings(c, http.StatusUnprocessableEntity, f, errs)
 	}
@@ -121,11 +142,15 @@ func (s *Server) settingsSave(c echo.Context) error {
 	if _, ok := form["alert_addresses"]; !ok {
 		f.AlertAddresses = old.AlertAddresses
 	}
+	if _, ok := form["digest_hour"]; !ok {
+		f.DigestHour = old.DigestHour
+	}
 	ctx := c.Request().Context()
 	for _, kv := range []struct{ key, old, new string }{
 		{models.SettingOrgTimezone, old.Timezone, f.Timezone},
 		{models.SettingWelcomeAddress, old.WelcomeAddress, f.WelcomeAddress},
 		{models.SettingAlertAddresses, old.AlertAddresses, f.AlertAddresses},
+		{models.SettingDigestHour, old.DigestHour, f.DigestHour},
 	} {
 		if kv.old == kv.new {
 			continue
