@@ -46,8 +46,16 @@ func (w *ExecuteActionWorker) NextRetry(job *river.Job[ExecuteActionArgs]) time.
 }
 
 // orderWait is how long an action waits for the earlier steps of its app
-// (its account before its grants) before looking again.
-const orderWait = 2 * time.Second
+// (its account before its grants) before looking again: 2 s, doubling with
+// every look, up to a minute. A step behind a manual task may wait days
+// for a person, and must not wake the runner every two seconds meanwhile.
+func orderWait(attempt int) time.Duration {
+	wait := 2 * time.Second
+	for i := 1; i < attempt && wait < time.Minute; i++ {
+		wait *= 2
+	}
+	return min(wait, time.Minute)
+}
 
 // slotWait is how long an action waits when its app has as many actions
 // running in this process as it allows.
@@ -66,7 +74,7 @@ func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteAc
 	if n, err := w.store.WaitingOn(ctx, pending); err != nil {
 		return err
 	} else if n > 0 {
-		return river.JobSnooze(orderWait) // snoozing does not use up attempts
+		return river.JobSnooze(orderWait(job.Attempt)) // snoozing does not use up attempts
 	}
 	app, err := w.store.AppByID(ctx, pending.AppID)
 	if err != nil {
