@@ -455,7 +455,7 @@ func Page(p layout.Page, v View) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</form><form method=\"post\" action=\"/settings/digest\" class=\"stack\" data-testid=\"digest-form\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</form><h2>Your daily digest</h2><form method=\"post\" action=\"/settings/digest\" class=\"stack\" data-testid=\"digest-form\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -473,7 +473,7 @@ func Page(p layout.Page, v View) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, " data-testid=\"digest-me\"> Email me the daily digest</label><div class=\"hint\">Just for you; every admin chooses for themselves.</div></div><div class=\"form-actions\"><button type=\"submit\" class=\"btn\" data-testid=\"digest-save\">Save my preference</button></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, " data-testid=\"digest-me\"> Email me the daily digest</label><div class=\"hint\">Just for you: every admin chooses for themselves. It goes to your sign-in address.</div></div><div class=\"form-actions\"><button type=\"submit\" class=\"btn\" data-testid=\"digest-save\">Save my preference</button></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
