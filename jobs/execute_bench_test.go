@@ -1,0 +1,137 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/models/modelstest"
+)
+
+// benchExecuteActions is how many webhook actions one iteration runs.
+const benchExecuteActions = 500
+
+// BenchmarkExecuteWebhookActions measures how many webhook actions per
+// second the job runner carries out against a local receiver that answers
+// 200 at once: 500 joiners with one create_account each are approved, and
+// the clock runs from the approval until every action is done. The River
+// client has its defaults (10 workers, 1 s fetch poll); the app's
+// max_concurrency is 4 (the default) or 16.
+//
+//	go test ./jobs/ -run '^$' -bench ExecuteWebhookActions -benchtime 3x
+func BenchmarkExecuteWebhookActions(b *testing.B) {
+	for _, d := range modelstest.Dialects {
+		for _, limit := range []int{4, 16} {
+			b.Run(fmt.Sprintf("%s/max_concurrency=%d", d, limit), func(b *testing.B) { benchExecute(b, d, limit) })
+		}
+	}
+}
+
+func benchExecute(b *testing.B, dialect models.Dialect, limit int) {
+	ctx := context.Background()
+	db := modelstest.Open(b, dialect)
+	store := models.NewStore(db)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	b.Cleanup(rcv.Close)
+	sealer, err := models.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := store.EnsureCSVSource(ctx, approver, "HR")
+	if err != nil {
+		b.Fatal(err)
+	}
+	app, err := store.CreateApp(ctx, approver, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDelete})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sealed, err := sealer.Seal(`{"url":"` + rcv.URL + `","secret":"` + hookSecret + `"}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Gorm.Exec("UPDATE apps SET config = ?, max_concurrency = ?", sealed, limit).Error; err != nil {
+		b.Fatal(err)
+	}
+	client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(closeClient)
+	if err := client.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = client.Stop(context.Background()) })
+
+	var total time.Duration
+	round := 0
+	for b.Loop() {
+		b.StopTimer()
+		ids := seedExecute(b, db, src.ID, app.ID, round)
+		round++
+		b.StartTimer()
+		start := time.Now()
+		if _, _, err := (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: ids}); err != nil {
+			b.Fatal(err)
+		}
+		deadline := start.Add(5 * time.Minute)
+		for {
+			var done int64
+			if err := db.Gorm.Model(&models.Action{}).Where("status = ? AND change_id >= ? AND change_id <= ?", models.ActionDone, ids[0], ids[len(ids)-1]).
+				Count(&done).Error; err != nil {
+				b.Fatal(err)
+			}
+			if done == int64(len(ids)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("only %d of %d actions done after 5 minutes", done, len(ids))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(benchExecuteActions*b.N)/total.Seconds(), "actions/s")
+}
+
+// seedExecute inserts people with a pending join change of one
+// create_account step each, effective an hour ago, and returns the ids.
+func seedExecute(b *testing.B, db *models.DB, sourceID, appID int64, round int) []int64 {
+	b.Helper()
+	people := make([]*models.Person, benchExecuteActions)
+	for i := range people {
+		p := &models.Person{SourceID: sourceID, PersonFields: models.PersonFields{
+			ExternalID: fmt.Sprintf("X%d-%05d", round, i), FirstName: "Person", LastName: fmt.Sprintf("%d-%05d", round, i),
+			WorkEmail: fmt.Sprintf("x-%d-%05d@example.com", round, i), Status: models.StatusActive, StartDate: "2026-01-01",
+			Groups: []string{}, Custom: map[string]string{},
+		}}
+		p.Hash = p.PersonFields.Hash()
+		people[i] = p
+	}
+	if err := db.Gorm.CreateInBatches(people, 500).Error; err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	changes := make([]*models.Change, len(people))
+	for i, p := range people {
+		changes[i] = &models.Change{PersonID: p.ID, Kind: models.ChangeJoin, Status: models.ChangePending, Why: "{}",
+			Plan: []models.PlanStep{{Op: "create_account", AppID: appID}}, EffectiveAt: now.Add(-time.Hour), CreatedAt: now, UpdatedAt: now}
+	}
+	if err := db.Gorm.CreateInBatches(changes, 500).Error; err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int64, len(changes))
+	for i, c := range changes {
+		ids[i] = c.ID
+	}
+	return ids
+}
