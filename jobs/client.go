@@ -42,7 +42,15 @@ type Options struct {
 	// BaseURL is where Roster is reached (ROSTER_BASE_URL), for links in
 	// mail such as the daily digest.
 	BaseURL string
+	// RescueAfter is how long a job may stay running before it is taken
+	// for one a crashed process left behind and run again (default 10
+	// minutes: twice the job timeout). Tests shorten it; jobs bound
+	// themselves to at most it.
+	RescueAfter time.Duration
 }
+
+// jobTimeout bounds a job whose worker sets no timeout of its own.
+const jobTimeout = 5 * time.Minute
 
 // NewClient builds the River client for db with every worker and periodic
 // job registered, points the store's Enqueue at it, and has the store
@@ -58,6 +66,9 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	if opts.FetchPollInterval == 0 {
 		opts.FetchPollInterval = time.Second
 	}
+	if opts.RescueAfter == 0 {
+		opts.RescueAfter = 2 * jobTimeout
+	}
 	driver, closeDriver, err := newDriver(ctx, db)
 	if err != nil {
 		return nil, nil, err
@@ -65,12 +76,13 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	workers := river.NewWorkers()
 	registerWorkers(workers, store, opts)
 	client, err := river.NewClient(driver, &river.Config{
-		Logger:            opts.Logger,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
-		Workers:           workers,
-		PeriodicJobs:      periodicJobs(opts),
-		FetchPollInterval: opts.FetchPollInterval,
-		JobTimeout:        5 * time.Minute,
+		Logger:               opts.Logger,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
+		Workers:              workers,
+		PeriodicJobs:         periodicJobs(opts),
+		FetchPollInterval:    opts.FetchPollInterval,
+		JobTimeout:           min(jobTimeout, opts.RescueAfter),
+		RescueStuckJobsAfter: opts.RescueAfter,
 	})
 	if err != nil {
 		closeDriver()

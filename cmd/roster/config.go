@@ -39,6 +39,7 @@ type config struct {
 	SessionIdleTimeout time.Duration `env:"ROSTER_SESSION_IDLE_TIMEOUT" envDefault:"2h"`
 	SessionLifetime    time.Duration `env:"ROSTER_SESSION_LIFETIME" envDefault:"12h"`
 	ShutdownTimeout    time.Duration `env:"ROSTER_SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	RescueAfter        time.Duration `env:"ROSTER_RESCUE_AFTER" envDefault:"10m"`
 	TrustedProxies     string        `env:"ROSTER_TRUSTED_PROXIES"`
 	MetricsToken       string        `env:"ROSTER_METRICS_TOKEN"`
 	SMTPURL            string        `env:"ROSTER_SMTP_URL"`
@@ -74,6 +75,7 @@ var settingsHelp = [][2]string{
 	{"ROSTER_SESSION_IDLE_TIMEOUT", "sign out after this long without activity (default 2h)"},
 	{"ROSTER_SESSION_LIFETIME", "sign out after this long in any case (default 12h)"},
 	{"ROSTER_SHUTDOWN_TIMEOUT", "time to finish requests and jobs on SIGINT/SIGTERM (default 30s)"},
+	{"ROSTER_RESCUE_AFTER", "a job still running after this long was left by a crashed process and runs again (default 10m)"},
 	{"ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (optional)"},
 	{"ROSTER_METRICS_TOKEN", "bearer token required on /metrics (optional; open when unset)"},
 	{"ROSTER_SMTP_URL", "smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS) for sending mail;\n      percent-encode @ : / ? # % in the password. Unset: mail stays in the Outbox page, unsent"},
@@ -122,7 +124,7 @@ func loadConfig(environ map[string]string) (*config, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"ROSTER_SESSION_IDLE_TIMEOUT", cfg.SessionIdleTimeout}, {"ROSTER_SESSION_LIFETIME", cfg.SessionLifetime}, {"ROSTER_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout}} {
+	}{{"ROSTER_SESSION_IDLE_TIMEOUT", cfg.SessionIdleTimeout}, {"ROSTER_SESSION_LIFETIME", cfg.SessionLifetime}, {"ROSTER_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout}, {"ROSTER_RESCUE_AFTER", cfg.RescueAfter}} {
 		if d.v <= 0 {
 			return nil, &configError{d.name, "must be a positive duration like 30s or 2h"}
 		}
