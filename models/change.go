@@ -234,15 +234,22 @@ func (s *Store) ListChanges(ctx context.Context, f ChangeFilter) ([]ChangeRow, i
 	if err := q.Select("changes.*").Order("changes.effective_at, changes.id").Offset(f.Offset).Limit(f.Limit).Find(&changes).Error; err != nil {
 		return nil, 0, fmt.Errorf("store: list changes: %w", translate(err))
 	}
+	rows, err := s.withPeople(ctx, changes)
+	if err != nil {
+		return nil, 0, err
+	}
+	return rows, total, nil
+}
+
+// withPeople pairs a page of changes with their people, in one query.
+func (s *Store) withPeople(ctx context.Context, changes []Change) ([]ChangeRow, error) {
 	ids := make([]int64, len(changes))
 	for i, c := range changes {
 		ids[i] = c.PersonID
 	}
-	var people []Person
-	if len(ids) > 0 {
-		if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&people).Error; err != nil {
-			return nil, 0, fmt.Errorf("store: people of changes: %w", translate(err))
-		}
+	people, err := s.PeopleByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	byID := make(map[int64]Person, len(people))
 	for _, p := range people {
@@ -252,7 +259,7 @@ func (s *Store) ListChanges(ctx context.Context, f ChangeFilter) ([]ChangeRow, i
 	for i, c := range changes {
 		rows[i] = ChangeRow{Change: c, Person: byID[c.PersonID]}
 	}
-	return rows, total, nil
+	return rows, nil
 }
 
 // QueueCounts returns how many pending changes each tab holds under the

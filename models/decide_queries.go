@@ -43,21 +43,9 @@ func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, 
 	if err := q.Select("changes.*").Order(order).Offset(f.Offset).Limit(f.Limit).Find(&changes).Error; err != nil {
 		return nil, 0, fmt.Errorf("store: list decided changes: %w", translate(err))
 	}
-	ids := make([]int64, len(changes))
-	for i, c := range changes {
-		ids[i] = c.PersonID
-	}
-	people, err := s.PeopleByIDs(ctx, ids)
+	rows, err := s.withPeople(ctx, changes)
 	if err != nil {
 		return nil, 0, err
-	}
-	byID := make(map[int64]Person, len(people))
-	for _, p := range people {
-		byID[p.ID] = p
-	}
-	rows := make([]ChangeRow, len(changes))
-	for i, c := range changes {
-		rows[i] = ChangeRow{Change: c, Person: byID[c.PersonID]}
 	}
 	return rows, total, nil
 }
