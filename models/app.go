@@ -37,8 +37,12 @@ type App struct {
 	// MaxConcurrency is how many of the app's actions one Roster process
 	// carries out at once (see jobs' appSlots); 4 unless set.
 	MaxConcurrency int `gorm:"default:4"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// TaskAssigneeAdminID or TaskAssigneeEmail is who a manual app's
+	// tasks go to (Store.SetAppTaskAssignee); neither: nobody.
+	TaskAssigneeAdminID *int64
+	TaskAssigneeEmail   string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // TableName implements gorm's Tabler.

@@ -246,3 +246,42 @@ func fieldNames(errs map[string]string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// ActionAppTaskAssigneeUpdated records who a manual app's tasks go to.
+const ActionAppTaskAssigneeUpdated = "app.task_assignee_updated"
+
+// TaskAssignee is who a manual app's new tasks go to.
+func (a *App) TaskAssignee() Assignee {
+	return Assignee{AdminID: a.TaskAssigneeAdminID, Email: a.TaskAssigneeEmail}
+}
+
+// SetAppTaskAssignee sets who a manual app's new tasks go to: an admin
+// who can take tasks, an email address, or nobody (the zero Assignee).
+// Open tasks keep their assignee. Another kind of app is ErrNotFound; an
+// assignee who cannot take tasks is ErrBadAssignee.
+func (s *Store) SetAppTaskAssignee(ctx context.Context, actor Actor, appID int64, to Assignee) error {
+	return s.WithTx(ctx, func(tx *Store) error {
+		a, err := tx.AppByID(ctx, appID)
+		if err != nil {
+			return err
+		}
+		if a.Kind != AppManual {
+			return fmt.Errorf("store: app %d is a %s app, it has no tasks: %w", appID, a.Kind, ErrNotFound)
+		}
+		to, after, err := tx.checkAssignee(ctx, to)
+		if err != nil {
+			return err
+		}
+		if to.Equal(a.TaskAssignee()) {
+			return nil
+		}
+		before := tx.auditedAssignee(ctx, a.TaskAssignee())
+		err = tx.db.WithContext(ctx).Model(&App{}).Where("id = ?", appID).Updates(map[string]any{
+			"task_assignee_admin_id": to.AdminID, "task_assignee_email": to.Email, "updated_at": time.Now().UTC()}).Error
+		if err != nil {
+			return fmt.Errorf("store: task assignee of app %d: %w", appID, translate(err))
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAppTaskAssigneeUpdated, SubjectType: "app", SubjectID: appID,
+			SubjectLabel: a.Name, Before: before, After: after})
+	})
+}

@@ -33,6 +33,8 @@ type Store struct {
 	inTx    bool
 	// changeDone runs when a change settles (see OnChangeDone).
 	changeDone ChangeDoneFunc
+	// taskAssigned runs when a task gets an assignee (see OnTaskAssigned).
+	taskAssigned TaskAssignedFunc
 }
 
 // NewStore returns a Store over an open database.
@@ -55,7 +57,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fn(s)
 	}
 	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, jobs: s.jobs, inTx: true, changeDone: s.changeDone})
+		return fn(&Store{db: gtx, dialect: s.dialect, jobs: s.jobs, inTx: true, changeDone: s.changeDone, taskAssigned: s.taskAssigned})
 	})
 }
 
