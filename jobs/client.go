@@ -54,7 +54,8 @@ const jobTimeout = 5 * time.Minute
 
 // NewClient builds the River client for db with every worker and periodic
 // job registered, points the store's Enqueue at it, and has the store
-// queue the welcome and IT alert mail when a change is done. Close the returned
+// queue the welcome and IT alert mail when a change is done and the
+// assignee's mail when a task is assigned. Close the returned
 // function after the client has stopped.
 func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Options) (*Client, func(), error) {
 	if opts.Logger == nil {
@@ -91,6 +92,7 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	store.UseJobs(client)
 	mailer := &Mailer{Store: store, Configured: opts.Mail != nil}
 	store.OnChangeDone(mailer.ChangeDone)
+	store.OnTaskAssigned((&TaskMail{Mailer: mailer, BaseURL: opts.BaseURL}).Assigned)
 	return client, closeDriver, nil
 }
 

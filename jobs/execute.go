@@ -112,20 +112,23 @@ func (w *ExecuteActionWorker) fail(ctx context.Context, a *models.Action, r mode
 	return river.JobCancel(errors.New(r.Error))
 }
 
-// openTask turns a manual app's action into a task; the action completes
-// when someone marks the task done.
+// openTask turns a manual app's action into a task for the app's task
+// assignee; the action completes when someone marks the task done. The
+// assignee is mailed in the transaction that creates the task, so a
+// retried job finds the task and mails nobody again.
 func (w *ExecuteActionWorker) openTask(ctx context.Context, a *models.Action, app *models.App) error {
 	in, err := w.describe(ctx, a, app)
 	if err != nil {
 		return err
 	}
-	t := &models.Task{ActionID: a.ID, Title: in.title(), Details: in.details(), DueAt: a.RunAt}
+	t := &models.Task{ActionID: a.ID, Title: in.title(), Details: in.details(), DueAt: a.RunAt,
+		AssigneeAdminID: app.TaskAssigneeAdminID, AssigneeEmail: app.TaskAssigneeEmail}
 	created, err := w.store.EnsureTask(ctx, t)
 	if err != nil {
 		return err
 	}
 	if created {
-		w.logger.Info("task opened", "task_id", t.ID, "action_id", a.ID, "app", app.Name)
+		w.logger.Info("task opened", "task_id", t.ID, "action_id", a.ID, "app", app.Name, "assigned", !t.Assignee().IsZero())
 	}
 	return nil
 }
