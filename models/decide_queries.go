@@ -165,3 +165,53 @@ func (s *Store) ListTaskRows(ctx context.Context, done bool, limit int) ([]TaskR
 	}
 	return rows, nil
 }
+
+// Selection sums up a set of pending changes: how many, the newest id and
+// the sum of the ids. Deciding "all that match" compares the selection the
+// admin saw with the one at decision time, so a queue that changed in
+// between (a change added, decided or replaced, even one for another) is
+// noticed and nothing is decided.
+type Selection struct {
+	Count int64
+	MaxID int64
+	IDSum int64
+}
+
+// SelectionOf sums up ids, as PendingSelection does in the database.
+func SelectionOf(ids []int64) Selection {
+	var sel Selection
+	for _, id := range ids {
+		sel.Count++
+		sel.MaxID = max(sel.MaxID, id)
+		sel.IDSum += id
+	}
+	return sel
+}
+
+// PendingSelection sums up the pending changes of the filter's queue under
+// its people filters, in one query (Offset and Limit are ignored).
+func (s *Store) PendingSelection(ctx context.Context, f ChangeFilter) (Selection, error) {
+	var sel Selection
+	err := s.pendingChanges(ctx, f).Where("changes.kind IN ?", f.Queue.kinds()).
+		Select("count(*) AS count, COALESCE(max(changes.id), 0) AS max_id, CAST(COALESCE(sum(changes.id), 0) AS BIGINT) AS id_sum").
+		Scan(&sel).Error
+	if err != nil {
+		return Selection{}, fmt.Errorf("store: pending selection: %w", translate(err))
+	}
+	return sel, nil
+}
+
+// PendingChangeIDs returns the ids of the pending changes of the filter's
+// queue under its people filters, in id order, at most limit of them (the
+// filter's Offset and Limit are ignored). One query, with no list of ids
+// bound, so it holds for any number of changes on either database.
+func (s *Store) PendingChangeIDs(ctx context.Context, f ChangeFilter, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.pendingChanges(ctx, f).Where("changes.kind IN ?", f.Queue.kinds()).
+		Order("changes.id").Limit(limit).Pluck("changes.id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: pending change ids: %w", translate(err))
+	}
+	return ids, nil
+}
+

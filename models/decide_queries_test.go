@@ -142,3 +142,113 @@ func taskTitles(rows []models.TaskRow) []string {
 	}
 	return out
 }
+
+func TestPendingSelection(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		f := newDecideFixture(t, store)
+		ctx := f.ctx
+		src, err := store.EnsureCSVSource(ctx, tester, "HR")
+		require.NoError(t, err)
+		at := f.now.Add(48 * time.Hour)
+		eng1 := decidedPerson(t, db, store, src.ID, 1, "Engineering", f.webApp.ID, at)
+		sales := decidedPerson(t, db, store, src.ID, 2, "Sales", f.webApp.ID, at)
+		eng2 := decidedPerson(t, db, store, src.ID, 3, "Engineering", f.webApp.ID, at)
+		approved := decidedPerson(t, db, store, src.ID, 4, "Engineering", f.webApp.ID, at)
+		_, _, err = store.ApproveChanges(ctx, tester, models.Decision{ChangeIDs: []int64{approved.ID}}, f.now,
+			func(*models.Store, *models.Action) error { return nil })
+		require.NoError(t, err)
+
+		invite := []int64{f.change.ID, eng1.ID, sales.ID, eng2.ID}
+		eng := []int64{eng1.ID, eng2.ID}
+		tests := []struct {
+			name   string
+			filter models.ChangeFilter
+			want   []int64
+		}{
+			{"the whole queue", models.ChangeFilter{Queue: models.QueueInvite}, invite},
+			{"a department", models.ChangeFilter{Queue: models.QueueInvite, Department: "Engineering"}, eng},
+			{"a search", models.ChangeFilter{Queue: models.QueueInvite, Search: "NUMBER2"}, []int64{sales.ID}},
+			{"another queue", models.ChangeFilter{Queue: models.QueueTerminate}, []int64{}},
+			{"paging is ignored", models.ChangeFilter{Queue: models.QueueInvite, Department: "Engineering", Offset: 1, Limit: 1}, eng},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ids, err := store.PendingChangeIDs(ctx, tt.filter, 100)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, ids)
+				sel, err := store.PendingSelection(ctx, tt.filter)
+				require.NoError(t, err)
+				require.Equal(t, models.SelectionOf(tt.want), sel)
+			})
+		}
+
+		ids, err := store.PendingChangeIDs(ctx, models.ChangeFilter{Queue: models.QueueInvite}, 3)
+		require.NoError(t, err)
+		require.Equal(t, invite[:3], ids, "at most limit")
+
+		// Replacing one change by another keeps the count but not the selection.
+		before, err := store.PendingSelection(ctx, models.ChangeFilter{Queue: models.QueueInvite, Department: "Engineering"})
+		require.NoError(t, err)
+		_, err = store.ReplaceOpenChange(ctx, eng1.PersonID, &models.Change{Kind: models.ChangeJoin, Why: "{}", EffectiveAt: at.Add(time.Hour),
+			Plan: []models.PlanStep{{Op: "create_account", AppID: f.webApp.ID}}})
+		require.NoError(t, err)
+		after, err := store.PendingSelection(ctx, models.ChangeFilter{Queue: models.QueueInvite, Department: "Engineering"})
+		require.NoError(t, err)
+		require.Equal(t, before.Count, after.Count)
+		require.NotEqual(t, before, after)
+	})
+}
+
+// TestApproveThousandsMatching approves every pending change a filter
+// matches, 1,000 of 1,250, in one call: one transaction, with no list of
+// ids bound in one statement (SQLite limits bound variables).
+func TestApproveThousandsMatching(t *testing.T) {
+	if testing.Short() {
+		t.Skip("approves 1,000 changes")
+	}
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		f := newDecideFixture(t, store)
+		const n = 1250
+		people := make([]*models.Person, n)
+		for i := range people {
+			dept := "Engineering"
+			if i%5 == 0 {
+				dept = "Sales"
+			}
+			people[i] = &models.Person{SourceID: 1, PersonFields: models.PersonFields{
+				ExternalID: fmt.Sprintf("T%05d", i), FirstName: "Bulk", LastName: fmt.Sprintf("%05d", i),
+				WorkEmail: fmt.Sprintf("bulk%05d@example.com", i), Department: dept, Status: models.StatusActive,
+				Groups: []string{}, Custom: map[string]string{}}}
+			people[i].Hash = people[i].PersonFields.Hash()
+		}
+		require.NoError(t, db.Gorm.CreateInBatches(people, 50).Error)
+		changes := make([]*models.Change, n)
+		for i, p := range people {
+			changes[i] = &models.Change{PersonID: p.ID, Kind: models.ChangeJoin, Status: models.ChangePending, Why: "{}",
+				Plan: []models.PlanStep{{Op: "create_account", AppID: f.webApp.ID}}, EffectiveAt: f.now.Add(time.Hour),
+				CreatedAt: f.now, UpdatedAt: f.now}
+		}
+		require.NoError(t, db.Gorm.CreateInBatches(changes, 50).Error)
+
+		filter := models.ChangeFilter{Queue: models.QueueInvite, Department: "Engineering"}
+		ids, err := store.PendingChangeIDs(f.ctx, filter, 10000)
+		require.NoError(t, err)
+		require.Len(t, ids, n*4/5)
+		scheduled := 0
+		approved, skipped, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: ids}, f.now,
+			func(*models.Store, *models.Action) error { scheduled++; return nil })
+		require.NoError(t, err)
+		require.Len(t, approved, n*4/5)
+		require.Empty(t, skipped)
+		require.Equal(t, n*4/5, scheduled)
+
+		left, err := store.PendingSelection(f.ctx, models.ChangeFilter{Queue: models.QueueInvite})
+		require.NoError(t, err)
+		require.EqualValues(t, n/5+1, left.Count, "Sales and the fixture's own change wait")
+		var audited int64
+		require.NoError(t, db.Gorm.Model(&models.AuditEvent{}).Where("action = ?", models.ActionChangeApproved).Count(&audited).Error)
+		require.EqualValues(t, n*4/5, audited, "one audit event per change")
+	})
+}
