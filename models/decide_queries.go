@@ -214,4 +214,3 @@ func (s *Store) PendingChangeIDs(ctx context.Context, f ChangeFilter, limit int)
 	}
 	return ids, nil
 }
-
