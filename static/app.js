@@ -79,6 +79,14 @@
 /* Team Updates: an <input type="checkbox" data-select-all> ticks or clears
  * every "ids" checkbox of its form, and shows as partly ticked when only
  * some of them are.
+ *
+ * When more changes match the tab and filters than the page shows, the form
+ * holds a [data-select-matching] block: without JavaScript a plain checkbox
+ * (name="scope" value="all"). Here that checkbox is hidden, and once every
+ * row of the page is ticked the block says "All 50 on this page are
+ * selected" with a button that ticks it ("Select all 1,234 ..."), then
+ * "All 1,234 ... are selected" with one that clears the selection. Unticking
+ * any row drops back to the ticked rows.
  */
 (function () {
   "use strict";
@@ -86,6 +94,38 @@
   function boxes(form) {
     return form ? form.querySelectorAll('input[type="checkbox"][name="ids"]') : [];
   }
+
+  // syncMatching shows the block of form that fits its checkboxes.
+  function syncMatching(form) {
+    var block = form && form.querySelector("[data-select-matching]");
+    if (!block) return;
+    var field = block.querySelector("[data-select-matching-field]");
+    if (field) field.hidden = true;
+    var all = form.querySelector("input[data-select-all]");
+    var pageTicked = !!all && all.checked && !all.indeterminate;
+    var scope = block.querySelector("input[data-select-matching-scope]");
+    if (scope && !pageTicked) scope.checked = false;
+    block.hidden = !pageTicked;
+    var offer = block.querySelector("[data-select-matching-offer]");
+    var chosen = block.querySelector("[data-select-matching-chosen]");
+    if (offer) offer.hidden = !!scope && scope.checked;
+    if (chosen) chosen.hidden = !scope || !scope.checked;
+  }
+
+  function syncAll() {
+    document.querySelectorAll("[data-select-matching]").forEach(function (block) {
+      syncMatching(block.closest("form"));
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", syncAll);
+  } else {
+    syncAll();
+  }
+  // A page restored from the back/forward cache keeps its ticks.
+  window.addEventListener("pageshow", syncAll);
+  document.addEventListener("htmx:load", syncAll);
 
   document.addEventListener("change", function (evt) {
     var input = evt.target;
@@ -96,6 +136,7 @@
       boxes(form).forEach(function (box) {
         box.checked = input.checked;
       });
+      syncMatching(form);
       return;
     }
     if (input.name !== "ids") return;
@@ -108,5 +149,31 @@
     });
     all.checked = ticked === list.length && ticked > 0;
     all.indeterminate = ticked > 0 && ticked < list.length;
+    syncMatching(form);
+  });
+
+  document.addEventListener("click", function (evt) {
+    var button =
+      evt.target instanceof Element &&
+      evt.target.closest("[data-select-matching-all], [data-select-matching-clear]");
+    if (!button) return;
+    var form = button.closest("form");
+    var scope = form && form.querySelector("input[data-select-matching-scope]");
+    if (!scope) return;
+    evt.preventDefault();
+    if (button.hasAttribute("data-select-matching-all")) {
+      scope.checked = true;
+    } else {
+      scope.checked = false;
+      boxes(form).forEach(function (box) {
+        box.checked = false;
+      });
+      var all = form.querySelector("input[data-select-all]");
+      if (all) {
+        all.checked = false;
+        all.indeterminate = false;
+      }
+    }
+    syncMatching(form);
   });
 })();

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,28 +17,50 @@ import (
 	"github.com/rosterhq/roster/views/teamupdates"
 )
 
-// maxDecision bounds how many changes one form decides: a page holds 50.
+// maxDecision bounds how many ticked rows one form decides: a page holds
+// 50 (teamUpdatesPageSize), so any page fits with room to spare.
 const maxDecision = 500
 
+// maxDecideMatching bounds deciding every change that matches a tab and
+// its filters ("Select all N"): a big first import fits; more than that is
+// narrowed with the filters first.
+const maxDecideMatching = 10000
+
 // decisionForm is a decision as posted from a queue tab: the ticked rows
-// (ids), or one row's own button (row), with an optional comment.
+// (ids), one row's own button (row), or every change the tab and filters
+// match (scope=all), with an optional comment.
 type decisionForm struct {
 	ids     []int64
+	all     bool             // scope=all: decide what matches now, if it is still what was seen
+	seen    models.Selection // the matching changes the page offered
 	comment string
 }
 
 // parseDecisionForm reads the form leniently: ids that are not ids are
-// ignored. A row's button decides that row alone, whatever is ticked.
+// ignored. A row's button decides that row alone, whatever is ticked or
+// chosen.
 func parseDecisionForm(c echo.Context) (decisionForm, string) {
 	if _, err := c.FormParams(); err != nil {
 		return decisionForm{}, "The form could not be read."
 	}
 	form := c.Request().PostForm
+	f := decisionForm{comment: strings.TrimSpace(form.Get("comment"))}
+	if utf8.RuneCountInString(f.comment) > 1000 {
+		return f, "Keep the comment under 1,000 characters."
+	}
+	row := form.Get("row")
+	if row == "" && form.Get("scope") == "all" {
+		var ok bool
+		if f.seen, ok = parseSelection(form); !ok {
+			return f, "The selection could not be read: select the changes again."
+		}
+		f.all = true
+		return f, ""
+	}
 	raw := form["ids"]
-	if row := form.Get("row"); row != "" {
+	if row != "" {
 		raw = []string{row}
 	}
-	f := decisionForm{comment: strings.TrimSpace(form.Get("comment"))}
 	seen := map[int64]bool{}
 	for _, r := range raw {
 		id, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
@@ -52,29 +75,55 @@ func parseDecisionForm(c echo.Context) (decisionForm, string) {
 		return f, "Select at least one change first."
 	case len(f.ids) > maxDecision:
 		return f, fmt.Sprintf("Decide at most %d changes at once.", maxDecision)
-	case utf8.RuneCountInString(f.comment) > 1000:
-		return f, "Keep the comment under 1,000 characters."
 	}
 	return f, ""
 }
 
-// teamUpdatesApprove approves the ticked changes, or one row's: their
-// actions and jobs are written in one transaction.
-func (s *Server) teamUpdatesApprove(c echo.Context) error {
-	return s.decide(c, "Approved", "approved", func(ctx context.Context, d models.Decision) ([]int64, []int64, error) {
-		return s.decider.Approve(ctx, actor(c), d)
-	})
+// parseSelection reads what "all that match" was when the page offered
+// it: the expect_count, expect_max_id and expect_id_sum fields.
+func parseSelection(form url.Values) (models.Selection, bool) {
+	var sel models.Selection
+	for _, field := range []struct {
+		name string
+		to   *int64
+	}{{"expect_count", &sel.Count}, {"expect_max_id", &sel.MaxID}, {"expect_id_sum", &sel.IDSum}} {
+		n, err := strconv.ParseInt(strings.TrimSpace(form.Get(field.name)), 10, 64)
+		if err != nil || n <= 0 {
+			return models.Selection{}, false
+		}
+		*field.to = n
+	}
+	return sel, true
 }
 
-// teamUpdatesReject rejects the ticked changes, or one row's.
+// decision is what a decision button does, in the words its messages use.
+type decision struct {
+	verb       string // "Approved"
+	participle string // "approved"
+	infinitive string // "approve"
+	run        func(context.Context, models.Decision) ([]int64, []int64, error)
+}
+
+// teamUpdatesApprove approves the ticked changes, one row's, or all that
+// match: their actions and jobs are written in one transaction.
+func (s *Server) teamUpdatesApprove(c echo.Context) error {
+	return s.decide(c, decision{"Approved", "approved", "approve", func(ctx context.Context, d models.Decision) ([]int64, []int64, error) {
+		return s.decider.Approve(ctx, actor(c), d)
+	}})
+}
+
+// teamUpdatesReject rejects the ticked changes, one row's, or all that
+// match.
 func (s *Server) teamUpdatesReject(c echo.Context) error {
-	return s.decide(c, "Rejected", "rejected", func(ctx context.Context, d models.Decision) ([]int64, []int64, error) {
+	return s.decide(c, decision{"Rejected", "rejected", "reject", func(ctx context.Context, d models.Decision) ([]int64, []int64, error) {
 		return s.decider.Reject(ctx, actor(c), d)
-	})
+	}})
 }
 
 // decide runs a decision and goes back to the same tab, filters and page.
-func (s *Server) decide(c echo.Context, verb, participle string, run func(context.Context, models.Decision) ([]int64, []int64, error)) error {
+// Deciding all that match shows the tab again, deciding nothing, when the
+// matching changes are no longer the ones the page offered.
+func (s *Server) decide(c echo.Context, d decision) error {
 	q := parseTeamUpdatesQuery(c)
 	back := q.url(q.tab, q.page)
 	f, problem := parseDecisionForm(c)
@@ -84,12 +133,79 @@ func (s *Server) decide(c echo.Context, verb, participle string, run func(contex
 	if s.decider == nil {
 		return errors.New("web: no decider configured")
 	}
-	done, skipped, err := run(c.Request().Context(), models.Decision{ChangeIDs: f.ids, Comment: f.comment})
+	if f.all {
+		if _, decided := decidedTabOf(q.tab); decided {
+			return s.redirectWithFlash(c, back, "error", "Only pending changes are decided: choose a queue tab.")
+		}
+		ids, status, problem, err := s.matchingIDs(c, q, f.seen, d.infinitive)
+		if err != nil {
+			return err
+		}
+		if problem != "" {
+			return s.renderTeamUpdates(c, q, status, teamUpdatesAgain{problem: problem, comment: f.comment})
+		}
+		f.ids = ids
+	}
+	done, skipped, err := d.run(c.Request().Context(), models.Decision{ChangeIDs: f.ids, Comment: f.comment})
 	if err != nil {
 		return err
 	}
-	kind, msg := decisionFlash(verb, participle, len(done), len(skipped))
+	kind, msg := decisionFlash(d.verb, d.participle, len(done), len(skipped))
 	return s.redirectWithFlash(c, back, kind, msg)
+}
+
+// matchingIDs are the pending changes the queue tab and its filters match
+// now, read again at decision time. When they are more than one decision
+// takes, or not the ones the page offered (seen), it returns the status
+// and message to show the tab again with instead.
+func (s *Server) matchingIDs(c echo.Context, q teamUpdatesQuery, seen models.Selection, infinitive string) ([]int64, int, string, error) {
+	ids, err := s.store.PendingChangeIDs(c.Request().Context(), q.changeFilter(), maxDecideMatching+1)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if len(ids) > maxDecideMatching {
+		return nil, http.StatusUnprocessableEntity, fmt.Sprintf("More than %s changes match: decide at most %s at once. Narrow the filters and %s again.",
+			thousands(maxDecideMatching), thousands(maxDecideMatching), infinitive), nil
+	}
+	now := models.SelectionOf(ids)
+	if now != seen {
+		return nil, http.StatusConflict, fmt.Sprintf("The queue changed since you looked: %s. Check and %s again.", nowMatch(now.Count), infinitive), nil
+	}
+	return ids, 0, "", nil
+}
+
+// nowMatch says how many changes match now: "1,236 now match".
+func nowMatch(n int64) string {
+	switch n {
+	case 0:
+		return "none match any more"
+	case 1:
+		return "1 now matches"
+	}
+	return thousands(n) + " now match"
+}
+
+// matchingOffer is the "Select all N" line of a queue tab whose changes
+// fill more than the page: what it offers, and what it saw, which the form
+// posts back for matchingIDs to compare.
+func (s *Server) matchingOffer(c echo.Context, q teamUpdatesQuery, onPage int) (teamupdates.Matching, error) {
+	sel, err := s.store.PendingSelection(c.Request().Context(), q.changeFilter())
+	if err != nil {
+		return teamupdates.Matching{}, err
+	}
+	if sel.Count <= int64(onPage) {
+		return teamupdates.Matching{}, nil
+	}
+	scope := "in " + queueLabels[q.queue]
+	if q.filtered() {
+		scope += " matching these filters"
+	}
+	return teamupdates.Matching{
+		Offer: true, OnPage: thousands(int64(onPage)), Count: thousands(sel.Count), Scope: scope,
+		TooMany: sel.Count > maxDecideMatching, Limit: thousands(maxDecideMatching),
+		ExpectCount: strconv.FormatInt(sel.Count, 10), ExpectMaxID: strconv.FormatInt(sel.MaxID, 10),
+		ExpectIDSum: strconv.FormatInt(sel.IDSum, 10),
+	}, nil
 }
 
 // decisionFlash reports a decision: "Approved 12 changes. 3 were already

@@ -217,6 +217,22 @@ func TestViewersCannotDecide(t *testing.T) {
 		b.post("/team-updates/reject?tab=invite", url.Values{"ids": idValues(ada.ID)}).requireStatus(http.StatusForbidden)
 		require.Equal(t, models.ChangePending, srv.changeStatus(t, ada.ID))
 		require.Empty(t, srv.auditEvents(t, models.ActionChangeApproved))
+
+		// More than a page: still nothing to select, and "all" is refused.
+		ids := []int64{ada.ID}
+		for i := range teamUpdatesPageSize {
+			_, c := f.joiner(personSpec{first: "Many", last: fmt.Sprintf("Joiner%02d", i)})
+			ids = append(ids, c.ID)
+		}
+		p = b.get("/team-updates")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, teamUpdatesPageSize, p.TestID("change-row").Length())
+		require.Zero(t, p.TestID("select-matching").Length())
+		b.post("/team-updates/approve?tab=invite", matchingValues(ids)).requireStatus(http.StatusForbidden)
+		b.post("/team-updates/reject?tab=invite", matchingValues(ids)).requireStatus(http.StatusForbidden)
+		require.Equal(t, models.ChangePending, srv.changeStatus(t, ids[len(ids)-1]))
+		require.Empty(t, srv.auditEvents(t, models.ActionChangeApproved))
+		require.Empty(t, srv.auditEvents(t, models.ActionChangeRejected))
 	})
 }
 
@@ -371,5 +387,188 @@ func TestDecidedTabsEmpty(t *testing.T) {
 			require.Contains(t, p.Text("team-updates-empty"), says, tab)
 			require.Equal(t, "0", tabCount(p, tab))
 		}
+	})
+}
+
+// teamUpdatesPageSize is how many changes a Team Updates page lists.
+const teamUpdatesPageSize = 50
+
+// matchingValues is a "decide all that match" form for a queue whose
+// matching changes are ids, as the page offering it would post it.
+func matchingValues(ids []int64) url.Values {
+	sel := models.SelectionOf(ids)
+	return url.Values{"scope": {"all"}, "expect_count": {strconv.FormatInt(sel.Count, 10)},
+		"expect_max_id": {strconv.FormatInt(sel.MaxID, 10)}, "expect_id_sum": {strconv.FormatInt(sel.IDSum, 10)}}
+}
+
+// matchingForm is what the decision form of p posts once its rows are all
+// ticked and "Select all N" is chosen: the rows, scope=all and the
+// selection the page saw.
+func matchingForm(p *page) url.Values {
+	form := url.Values{"scope": {"all"}}
+	p.TestID("select-matching").Find(`input[type="hidden"]`).Each(func(_ int, s *goquery.Selection) {
+		form.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	p.TestID("select-row").Each(func(_ int, s *goquery.Selection) {
+		form.Add("ids", s.AttrOr("value", ""))
+	})
+	return form
+}
+
+func TestDecideAllMatching(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		f := newQueueFixture(t, srv)
+		b := srv.browser(t)
+		me := b.signInAs(models.RoleApprover)
+		var engineers []*models.Person
+		for i := range 60 {
+			p, _ := f.joiner(personSpec{first: "Eng", last: fmt.Sprintf("Person%02d", i), department: "Engineering"})
+			engineers = append(engineers, p)
+		}
+		var sales []int64
+		for i := range 3 {
+			_, c := f.joiner(personSpec{first: "Sal", last: fmt.Sprintf("Person%02d", i), department: "Sales"})
+			sales = append(sales, c.ID)
+		}
+
+		// 50 of 60 on the page: the page offers all 60.
+		const list = "/team-updates?tab=invite&department=Engineering"
+		p := b.get(list)
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, teamUpdatesPageSize, p.TestID("select-row").Length())
+		require.Equal(t, 1, p.TestID("select-matching").Length())
+		require.Contains(t, squash(p.Text("select-matching")), "All 50 on this page are selected.")
+		require.Equal(t, "Select all 60 in To Invite matching these filters", squash(p.Text("select-all-matching")))
+		require.Equal(t, "All 60 in To Invite matching these filters are selected. Clear selection", squash(p.Text("all-matching-selected")))
+		scope := p.TestID("select-matching-scope")
+		require.Equal(t, "scope", scope.AttrOr("name", ""), "without JavaScript it is a plain checkbox")
+		require.Equal(t, "all", scope.AttrOr("value", ""))
+		require.Equal(t, 1, scope.Closest("form").Length(), "inside the decision form")
+		approveURL := p.TestID("approve-selected").AttrOr("formaction", "")
+		require.Equal(t, "/team-updates/approve?department=Engineering&tab=invite", approveURL)
+		seen := matchingForm(p)
+		require.Equal(t, "60", seen.Get("expect_count"))
+
+		p = b.get("/team-updates?tab=invite")
+		require.Equal(t, "Select all 63 in To Invite", squash(p.Text("select-all-matching")), "no filters, no 'matching these filters'")
+		p = b.get("/team-updates?tab=invite&department=Sales")
+		require.Zero(t, p.TestID("select-matching").Length(), "everything is on the page")
+
+		pending := func() {
+			t.Helper()
+			require.Zero(t, srv.executeJobs(t))
+			require.Empty(t, srv.auditEvents(t, models.ActionChangeApproved))
+			counts, err := srv.Store.QueueCounts(context.Background(), models.ChangeFilter{})
+			require.NoError(t, err)
+			require.EqualValues(t, 64, counts[models.QueueInvite])
+		}
+
+		// Someone joins after the page was loaded: nothing is decided, and
+		// the tab comes back with the news and the comment.
+		late, _ := f.joiner(personSpec{first: "Late", last: "Comer", department: "Engineering"})
+		seen.Set("comment", "Start dates confirmed")
+		p = b.post(approveURL, seen)
+		p.requireStatus(http.StatusConflict)
+		require.Equal(t, "The queue changed since you looked: 61 now match. Check and approve again.", p.Flash("error"))
+		require.Equal(t, "Start dates confirmed", p.TestID("decide-comment").AttrOr("value", ""))
+		require.Equal(t, "Select all 61 in To Invite matching these filters", squash(p.Text("select-all-matching")))
+		pending()
+
+		// The same count but not the same changes: one was replaced by
+		// newer data.
+		seen = matchingForm(b.get(list))
+		require.Equal(t, "61", seen.Get("expect_count"))
+		f.change(engineers[0], models.Change{Kind: models.ChangeJoin, RuleNames: "Everyone",
+			Plan: []models.PlanStep{{Op: "create_account", AppID: f.laptop.ID}}}, rules.Why{Trigger: "changed"})
+		p = b.post(approveURL, seen)
+		p.requireStatus(http.StatusConflict)
+		require.Equal(t, "The queue changed since you looked: 61 now match. Check and approve again.", p.Flash("error"))
+		pending()
+
+		// As seen: exactly the filtered changes, in one go.
+		seen = matchingForm(b.get(list))
+		seen.Set("comment", "Start dates confirmed")
+		p = b.post(approveURL, seen)
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?department=Engineering&tab=invite")
+		p = b.get(p.Location())
+		require.Equal(t, "Approved 61 changes.", p.Flash("success"))
+		require.Empty(t, rowEmails(p))
+		require.Equal(t, "0", tabCount(p, "invite"))
+		require.EqualValues(t, 61, srv.executeJobs(t))
+		events := srv.auditEvents(t, models.ActionChangeApproved)
+		require.Len(t, events, 61, "one audit event per change")
+		require.Equal(t, me.Email, events[0].ActorEmail)
+		for _, person := range append(engineers, late) {
+			rows, _, err := srv.Store.ListDecided(context.Background(), models.DecidedFilter{
+				Statuses: []models.ChangeStatus{models.ChangeScheduled}, Search: person.WorkEmail})
+			require.NoError(t, err)
+			require.Len(t, rows, 1, person.WorkEmail)
+			require.Equal(t, "Start dates confirmed", rows[0].Comment)
+		}
+		for _, id := range sales {
+			require.Equal(t, models.ChangePending, srv.changeStatus(t, id), "other departments wait")
+		}
+
+		// A row's own button decides that row alone, even with all chosen.
+		form := matchingValues(sales)
+		form.Set("row", strconv.FormatInt(sales[0], 10))
+		p = b.post("/team-updates/reject?tab=invite&department=Sales", form)
+		p = b.get(p.Location())
+		require.Equal(t, "Rejected 1 change.", p.Flash("success"))
+
+		// Rejecting all that match works the same way.
+		p = b.post("/team-updates/reject?tab=invite&department=Sales", matchingValues(sales))
+		p.requireStatus(http.StatusConflict)
+		require.Equal(t, "The queue changed since you looked: 2 now match. Check and reject again.", p.Flash("error"))
+		p = b.post("/team-updates/reject?tab=invite&department=Sales", matchingValues(sales[1:]))
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?department=Sales&tab=invite")
+		p = b.get(p.Location())
+		require.Equal(t, "Rejected 2 changes.", p.Flash("success"))
+		require.Len(t, srv.auditEvents(t, models.ActionChangeRejected), 3)
+
+		// What the page saw must come with "all".
+		p = b.post(approveURL, url.Values{"scope": {"all"}, "expect_count": {"3"}})
+		p.requireRedirect(http.StatusSeeOther, "/team-updates?department=Engineering&tab=invite")
+		p = b.get(p.Location())
+		require.Equal(t, "The selection could not be read: select the changes again.", p.Flash("error"))
+		p = b.post("/team-updates/approve?tab=history", matchingValues(sales))
+		p = b.get(p.Location())
+		require.Equal(t, "Only pending changes are decided: choose a queue tab.", p.Flash("error"))
+	})
+}
+
+// TestDecideAllMatchingLimit: more than 10,000 matching changes are not
+// offered, and not decided at once.
+func TestDecideAllMatchingLimit(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		f := newQueueFixture(t, srv)
+		const n = 10001
+		db := srv.DB.Gorm
+		require.NoError(t, db.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+			INSERT INTO people (source_id, external_id, first_name, last_name, work_email, department, status)
+			SELECT ?, 'BULK' || i, 'Bulk', 'Person' || i, 'bulk' || i || '@example.com', 'Bulk', 'active' FROM n`, n, f.hr.ID).Error)
+		require.NoError(t, db.Exec(`INSERT INTO changes (person_id, kind, status, effective_at)
+			SELECT id, 'join', 'pending', ? FROM people WHERE department = 'Bulk'`, time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC)).Error)
+		b := srv.browser(t)
+		b.signInAs(models.RoleOwner)
+
+		p := b.get("/team-updates?tab=invite")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, "10,001 in To Invite: more than one decision takes (at most 10,000). Narrow the filters to decide them all at once.",
+			squash(p.Text("select-matching-too-many")))
+		require.Zero(t, p.TestID("select-all-matching").Length())
+		require.Zero(t, p.TestID("select-matching-scope").Length())
+
+		var ids []int64
+		require.NoError(t, db.Raw("SELECT id FROM changes ORDER BY id").Scan(&ids).Error)
+		p = b.post("/team-updates/approve?tab=invite", matchingValues(ids))
+		p.requireStatus(http.StatusUnprocessableEntity)
+		require.Equal(t, "More than 10,000 changes match: decide at most 10,000 at once. Narrow the filters and approve again.", p.Flash("error"))
+		require.Zero(t, srv.executeJobs(t))
+		require.Empty(t, srv.auditEvents(t, models.ActionChangeApproved))
 	})
 }

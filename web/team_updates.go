@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/views/layout"
 	"github.com/rosterhq/roster/views/teamupdates"
 )
 
@@ -104,6 +105,13 @@ func (q teamUpdatesQuery) filtered() bool {
 	return q.source != 0 || q.department != "" || q.search != ""
 }
 
+// changeFilter selects the pending changes of the queue tab under these
+// filters: the list pages through them, and deciding "all that match"
+// takes them all.
+func (q teamUpdatesQuery) changeFilter() models.ChangeFilter {
+	return models.ChangeFilter{Queue: q.queue, SourceID: q.source, Department: q.department, Search: q.search}
+}
+
 // url is the list under these filters, on another tab and page.
 func (q teamUpdatesQuery) url(tab string, page int) string {
 	return "/team-updates?" + q.values(tab, page).Encode()
@@ -132,7 +140,19 @@ func (q teamUpdatesQuery) values(tab string, page int) url.Values {
 // or decided ones; 50 a page. It makes a fixed number of queries whatever
 // the page shows.
 func (s *Server) teamUpdates(c echo.Context) error {
-	q := parseTeamUpdatesQuery(c)
+	return s.renderTeamUpdates(c, parseTeamUpdatesQuery(c), http.StatusOK, teamUpdatesAgain{})
+}
+
+// teamUpdatesAgain is what a decision the page refused shows again: why,
+// and the comment the approver wrote.
+type teamUpdatesAgain struct {
+	problem string
+	comment string
+}
+
+// renderTeamUpdates renders a tab of Team Updates with status; a refused
+// decision (again) adds its message and keeps its comment.
+func (s *Server) renderTeamUpdates(c echo.Context, q teamUpdatesQuery, status int, again teamUpdatesAgain) error {
 	v := teamupdates.View{Filter: teamupdates.Filter{Tab: q.tab, Department: q.department, Search: q.search}}
 	if q.source != 0 {
 		v.Filter.Source = strconv.FormatInt(q.source, 10)
@@ -148,6 +168,9 @@ func (s *Server) teamUpdates(c echo.Context) error {
 		return err
 	}
 	if v.Rows == nil && v.Decided == nil && total > 0 { // past the last page
+		if again.problem != "" {
+			s.flash(c, "error", again.problem)
+		}
 		return c.Redirect(http.StatusSeeOther, q.url(q.tab, int((total-1)/teamUpdatesPageSize)+1))
 	}
 	if v.Tabs, err = s.teamUpdatesTabs(c, q); err != nil {
@@ -157,15 +180,20 @@ func (s *Server) teamUpdates(c echo.Context) error {
 		return err
 	}
 	v.Pager = teamUpdatesPager(q, len(v.Rows)+len(v.Decided), total)
-	return render(c, http.StatusOK, teamupdates.Page(s.page(c, "Team Updates", "team-updates"), v))
+	v.Decide.Comment = again.comment
+	p := s.page(c, "Team Updates", "team-updates")
+	if again.problem != "" {
+		p.Flashes = append(p.Flashes, layout.Flash{Kind: "error", Message: again.problem})
+	}
+	return render(c, status, teamupdates.Page(p, v))
 }
 
 // listQueue fills a queue tab's rows and, for approvers, its decision
 // controls.
 func (s *Server) listQueue(c echo.Context, q teamUpdatesQuery, v *teamupdates.View) (int64, error) {
 	ctx := c.Request().Context()
-	f := models.ChangeFilter{Queue: q.queue, SourceID: q.source, Department: q.department, Search: q.search,
-		Offset: (q.page - 1) * teamUpdatesPageSize, Limit: teamUpdatesPageSize}
+	f := q.changeFilter()
+	f.Offset, f.Limit = (q.page-1)*teamUpdatesPageSize, teamUpdatesPageSize
 	rows, total, err := s.store.ListChanges(ctx, f)
 	if err != nil {
 		return 0, err
@@ -182,6 +210,11 @@ func (s *Server) listQueue(c echo.Context, q teamUpdatesQuery, v *teamupdates.Vi
 	if currentAdmin(c).Role.AtLeast(models.RoleApprover) {
 		back := "?" + q.values(q.tab, q.page).Encode()
 		v.Decide = teamupdates.Decide{Allowed: true, ApproveURL: "/team-updates/approve" + back, RejectURL: "/team-updates/reject" + back}
+		if total > int64(len(rows)) {
+			if v.Decide.Matching, err = s.matchingOffer(c, q, len(rows)); err != nil {
+				return 0, err
+			}
+		}
 	}
 	return total, nil
 }
