@@ -247,8 +247,8 @@ func fieldNames(errs map[string]string) []string {
 	return out
 }
 
-// ActionAppTaskAssigneeUpdated records who a manual app's tasks go to.
-const ActionAppTaskAssigneeUpdated = "app.task_assignee_updated"
+// ActionAppTaskAssignee records who a manual app's tasks go to.
+const ActionAppTaskAssignee = "app.task_assignee_updated"
 
 // TaskAssignee is who a manual app's new tasks go to.
 func (a *App) TaskAssignee() Assignee {
@@ -281,7 +281,7 @@ func (s *Store) SetAppTaskAssignee(ctx context.Context, actor Actor, appID int64
 		if err != nil {
 			return fmt.Errorf("store: task assignee of app %d: %w", appID, translate(err))
 		}
-		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAppTaskAssigneeUpdated, SubjectType: "app", SubjectID: appID,
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAppTaskAssignee, SubjectType: "app", SubjectID: appID,
 			SubjectLabel: a.Name, Before: before, After: after})
 	})
 }

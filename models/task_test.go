@@ -59,13 +59,13 @@ func TestAppTaskAssignee(t *testing.T) {
 		require.NoError(t, store.SetAppTaskAssignee(f.ctx, tester, f.manual.ID, models.AssignedAdmin(it.ID)))
 		require.Equal(t, models.AssignedAdmin(it.ID), app().TaskAssignee())
 		require.NoError(t, store.SetAppTaskAssignee(f.ctx, tester, f.manual.ID, models.AssignedAdmin(it.ID)), "saving it again")
-		events := assigneeEvents(t, f, models.ActionAppTaskAssigneeUpdated)
+		events := assigneeEvents(t, f, models.ActionAppTaskAssignee)
 		require.Len(t, events, 1, "an unchanged assignee is not audited again")
 		require.JSONEq(t, `{"admin_id":`+itoa(it.ID)+`,"email":"it@example.com"}`, *events[0].After)
 
 		require.NoError(t, store.SetAppTaskAssignee(f.ctx, tester, f.manual.ID, models.Assignee{Email: "  Desk@Example.COM "}))
 		require.Equal(t, models.Assignee{Email: "desk@example.com"}, app().TaskAssignee(), "an address replaces the admin, normalised")
-		events = assigneeEvents(t, f, models.ActionAppTaskAssigneeUpdated)
+		events = assigneeEvents(t, f, models.ActionAppTaskAssignee)
 		require.Len(t, events, 2)
 		require.JSONEq(t, `{"admin_id":`+itoa(it.ID)+`,"email":"it@example.com"}`, *events[0].Before)
 
@@ -85,7 +85,7 @@ func TestAppTaskAssignee(t *testing.T) {
 
 		require.NoError(t, store.SetAppTaskAssignee(f.ctx, tester, f.manual.ID, models.Assignee{}))
 		require.True(t, app().TaskAssignee().IsZero(), "cleared")
-		require.Len(t, assigneeEvents(t, f, models.ActionAppTaskAssigneeUpdated), 3)
+		require.Len(t, assigneeEvents(t, f, models.ActionAppTaskAssignee), 3)
 	})
 }
 
@@ -198,7 +198,7 @@ func TestAssignTask(t *testing.T) {
 	})
 }
 
-func TestFilterTaskRowsMine(t *testing.T) {
+func TestListTaskItemsMine(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
@@ -211,17 +211,26 @@ func TestFilterTaskRowsMine(t *testing.T) {
 			_, err := store.EnsureTask(f.ctx, task)
 			require.NoError(t, err)
 		}
-		mine, err := store.FilterTaskRows(f.ctx, models.TaskFilter{Mine: me})
+		mine, err := store.ListTaskItems(f.ctx, models.TaskFilter{Mine: me})
 		require.NoError(t, err)
-		require.Equal(t, []string{"task 0", "task 1"}, taskTitles(mine), "by ID or by address")
+		require.Equal(t, []string{"task 0", "task 1"}, itemTitles(mine), "by ID or by address")
 		require.Equal(t, "ada@example.com", mine[0].Person.WorkEmail)
-		all, err := store.FilterTaskRows(f.ctx, models.TaskFilter{})
+		require.Equal(t, "GitHub", mine[0].App.Name)
+		all, err := store.ListTaskItems(f.ctx, models.TaskFilter{})
 		require.NoError(t, err)
 		require.Len(t, all, 3)
-		done, err := store.FilterTaskRows(f.ctx, models.TaskFilter{Done: true, Mine: me})
+		done, err := store.ListTaskItems(f.ctx, models.TaskFilter{Done: true, Mine: me})
 		require.NoError(t, err)
 		require.Empty(t, done)
 	})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func itemTitles(items []models.TaskItem) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.Title
+	}
+	return out
+}

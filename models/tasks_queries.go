@@ -17,9 +17,17 @@ type TaskFilter struct {
 	Limit int
 }
 
-// FilterTaskRows returns the tasks the filter selects with the people
-// they are for, in three queries.
-func (s *Store) FilterTaskRows(ctx context.Context, f TaskFilter) ([]TaskRow, error) {
+// TaskItem is a task as the Tasks page lists it: with the person it is
+// for and the app its action is in.
+type TaskItem struct {
+	Task
+	Person Person
+	App    App
+}
+
+// ListTaskItems returns the tasks the filter selects with their people
+// and apps, in four queries.
+func (s *Store) ListTaskItems(ctx context.Context, f TaskFilter) ([]TaskItem, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
@@ -36,14 +44,14 @@ func (s *Store) FilterTaskRows(ctx context.Context, f TaskFilter) ([]TaskRow, er
 	if err := q.Find(&tasks).Error; err != nil {
 		return nil, fmt.Errorf("store: tasks: %w", translate(err))
 	}
-	return s.tasksWithPeople(ctx, tasks)
+	return s.taskItems(ctx, tasks)
 }
 
-// tasksWithPeople pairs tasks with the people their actions are for.
-func (s *Store) tasksWithPeople(ctx context.Context, tasks []Task) ([]TaskRow, error) {
-	rows := make([]TaskRow, len(tasks))
+// taskItems pairs tasks with the people and apps of their actions.
+func (s *Store) taskItems(ctx context.Context, tasks []Task) ([]TaskItem, error) {
+	items := make([]TaskItem, len(tasks))
 	if len(tasks) == 0 {
-		return rows, nil
+		return items, nil
 	}
 	actionIDs := make([]int64, len(tasks))
 	for i, t := range tasks {
@@ -52,17 +60,21 @@ func (s *Store) tasksWithPeople(ctx context.Context, tasks []Task) ([]TaskRow, e
 	var owners []struct {
 		ActionID int64
 		PersonID int64
+		AppID    int64
 	}
-	err := s.db.WithContext(ctx).Table("actions").Select("actions.id AS action_id, changes.person_id AS person_id").
+	err := s.db.WithContext(ctx).Table("actions").
+		Select("actions.id AS action_id, changes.person_id AS person_id, actions.app_id AS app_id").
 		Joins("JOIN changes ON changes.id = actions.change_id").Where("actions.id IN ?", actionIDs).Scan(&owners).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: people of tasks: %w", translate(err))
 	}
 	personOf := make(map[int64]int64, len(owners))
+	appOf := make(map[int64]int64, len(owners))
 	personIDs := make([]int64, 0, len(owners))
+	appIDs := make([]int64, 0, len(owners))
 	for _, o := range owners {
-		personOf[o.ActionID] = o.PersonID
-		personIDs = append(personIDs, o.PersonID)
+		personOf[o.ActionID], appOf[o.ActionID] = o.PersonID, o.AppID
+		personIDs, appIDs = append(personIDs, o.PersonID), append(appIDs, o.AppID)
 	}
 	people, err := s.PeopleByIDs(ctx, personIDs)
 	if err != nil {
@@ -72,8 +84,16 @@ func (s *Store) tasksWithPeople(ctx context.Context, tasks []Task) ([]TaskRow, e
 	for _, p := range people {
 		byID[p.ID] = p
 	}
-	for i, t := range tasks {
-		rows[i] = TaskRow{Task: t, Person: byID[personOf[t.ActionID]]}
+	var apps []App
+	if err := s.db.WithContext(ctx).Where("id IN ?", appIDs).Find(&apps).Error; err != nil {
+		return nil, fmt.Errorf("store: apps of tasks: %w", translate(err))
 	}
-	return rows, nil
+	appByID := make(map[int64]App, len(apps))
+	for _, a := range apps {
+		appByID[a.ID] = a
+	}
+	for i, t := range tasks {
+		items[i] = TaskItem{Task: t, Person: byID[personOf[t.ActionID]], App: appByID[appOf[t.ActionID]]}
+	}
+	return items, nil
 }

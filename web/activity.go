@@ -94,6 +94,7 @@ var actionLabels = map[string]string{
 	models.ActionAppCreated:         "App created",
 	models.ActionAppUpdated:         "App changed",
 	models.ActionAppWebhookUpdated:  "Webhook settings changed",
+	models.ActionAppTaskAssignee:    "App's task assignee changed",
 	models.ActionEntitlementCreated: "Entitlement created",
 	models.ActionEntitlementUpdated: "Entitlement changed",
 	models.ActionRuleCreated:        "Rule created",
@@ -109,6 +110,7 @@ var actionLabels = map[string]string{
 	models.ActionActionRetried:      "Action retried",
 	models.ActionTaskDone:           "Task done",
 	models.ActionTaskUndone:         "Task reopened",
+	models.ActionTaskAssigned:       "Task assigned",
 	models.ActionSettingChanged:     "Setting changed",
 }
 

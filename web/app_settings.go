@@ -8,6 +8,7 @@ import (
 
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/apps"
+	"github.com/rosterhq/roster/views/tasks"
 )
 
 // appWebhookSave connects a webhook app: it saves the URL (making a
@@ -84,4 +85,66 @@ func (s *Server) webhookConnected(app *models.App) bool {
 	}
 	u, err := app.WebhookURL(s.sealer)
 	return err == nil && u != ""
+}
+
+// appTasksSave sets who a manual app's new tasks go to: an admin who can
+// mark them done, an address, or nobody.
+func (s *Server) appTasksSave(c echo.Context) error {
+	app, err := s.loadApp(c)
+	if err != nil {
+		return err
+	}
+	if app.Kind != models.AppManual {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	ctx := c.Request().Context()
+	in := readAssigneeInput(c)
+	to, msg := in.Validate()
+	if msg == "" {
+		err = s.store.SetAppTaskAssignee(ctx, actor(c), app.ID, to)
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			return echo.NewHTTPError(http.StatusNotFound)
+		case errors.Is(err, models.ErrBadAssignee):
+			msg = badAssigneeMessage
+		case err != nil:
+			return err
+		}
+	}
+	if msg != "" {
+		form := in.form()
+		form.Error = msg
+		return s.renderApp(c, http.StatusUnprocessableEntity, app, appPageState{assignee: &form})
+	}
+	flash := "New " + app.Name + " tasks are unassigned."
+	if !to.IsZero() {
+		admins, err := s.adminsByID(ctx)
+		if err != nil {
+			return err
+		}
+		label, _ := assigneeLabel(to, admins)
+		flash = "New " + app.Name + " tasks go to " + label + ", who gets an email for each."
+	}
+	return s.redirectWithFlash(c, appPath(app.ID)+"#tasks", "success", flash)
+}
+
+// taskSettingsView is a manual app's "Tasks go to" setting for its page;
+// form is the user's input after an error.
+func (s *Server) taskSettingsView(c echo.Context, app *models.App, form *tasks.AssigneeForm) (*apps.TaskSettings, error) {
+	if app.Kind != models.AppManual {
+		return nil, nil
+	}
+	admins, err := s.adminsByID(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	v := &apps.TaskSettings{Form: assigneeForm(app.TaskAssignee())}
+	v.Current, v.Unavailable = assigneeLabel(app.TaskAssignee(), admins)
+	if currentAdmin(c).Role.AtLeast(models.RoleAdmin) {
+		v.Options = assigneeOptions(admins)
+	}
+	if form != nil {
+		v.Form = *form
+	}
+	return v, nil
 }

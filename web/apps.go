@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/apps"
+	"github.com/rosterhq/roster/views/tasks"
 )
 
 // appKindOptions are the app kinds an admin can choose, in words.
@@ -113,6 +114,8 @@ type appPageState struct {
 	editEnt *apps.EntitlementForm // an entitlement's form after an error
 	editID  int64                 // the entitlement whose form is unfolded
 	webhook *apps.WebhookForm     // the connection form after an error
+	// assignee is the "Tasks go to" form after an error.
+	assignee *tasks.AssigneeForm
 }
 
 func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPageState) error {
@@ -121,6 +124,10 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 		return err
 	}
 	webhook, err := s.webhookView(c, app, st.webhook)
+	if err != nil {
+		return err
+	}
+	taskSettings, err := s.taskSettingsView(c, app, st.assignee)
 	if err != nil {
 		return err
 	}
@@ -135,6 +142,7 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 		New:              apps.EntitlementForm{Kind: string(models.EntitlementRole), Params: padParamRows(nil)},
 		Editing:          st.editEnt,
 		Webhook:          webhook,
+		Tasks:            taskSettings,
 	}
 	if st.edit != nil {
 		v.Edit, v.EditOpen = *st.edit, true

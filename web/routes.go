@@ -90,6 +90,7 @@ func (s *Server) routes() {
 	admin.POST("/apps", s.appCreate)
 	admin.POST("/apps/:id", s.appUpdate)
 	admin.POST("/apps/:id/webhook", s.appWebhookSave)
+	admin.POST("/apps/:id/tasks", s.appTasksSave)
 	admin.POST("/apps/:id/entitlements", s.entitlementCreate)
 	admin.POST("/apps/:id/entitlements/:ent", s.entitlementUpdate)
 	admin.POST("/rules/review", s.ruleReview)
@@ -99,6 +100,7 @@ func (s *Server) routes() {
 	admin.POST("/rules/:id/delete", s.ruleDelete)
 	admin.POST("/settings", s.settingsSave)
 	admin.POST("/team-updates/actions/:id/retry", s.actionRetry)
+	admin.POST("/tasks/:id/assign", s.taskAssign)
 	admin.POST("/sample-data", s.sampleDataLoad)
 
 	// Owner: manage who operates Roster.
