@@ -195,8 +195,14 @@ func (s *Store) ActionsOf(ctx context.Context, changeID int64) ([]Action, error)
 
 // WaitingOn counts the earlier actions of the same change and app that
 // are not done yet: an app's steps run in plan order (its account before
-// its grants), while different apps proceed independently.
+// its grants), while different apps proceed independently. An action
+// that is no longer to be run (done, failed, or cancelled with its
+// re-planned change, whose earlier steps may be cancelled too and never
+// be done) waits for nothing: StartAttempt then finds nothing to do.
 func (s *Store) WaitingOn(ctx context.Context, a *Action) (int64, error) {
+	if a.Status != ActionScheduled && a.Status != ActionRunning {
+		return 0, nil
+	}
 	var n int64
 	err := s.db.WithContext(ctx).Model(&Action{}).
 		Where("change_id = ? AND app_id = ? AND seq < ? AND status <> ?", a.ChangeID, a.AppID, a.Seq, ActionDone).Count(&n).Error
@@ -220,11 +226,19 @@ func (s *Store) StartAttempt(ctx context.Context, id int64, now time.Time) (*Act
 		if a.Status != ActionScheduled && a.Status != ActionRunning {
 			return nil
 		}
-		run = true
-		a.Attempts++
-		a.Status = ActionRunning
-		return tx.db.WithContext(ctx).Model(&Action{}).Where("id = ?", id).
-			Updates(map[string]any{"status": ActionRunning, "attempts": a.Attempts, "updated_at": now.UTC()}).Error
+		// The status guard keeps a re-plan that cancelled the action
+		// meanwhile (PostgreSQL reads committed) from being overwritten.
+		res := tx.db.WithContext(ctx).Model(&Action{}).Where("id = ? AND status IN ?", id, []ActionStatus{ActionScheduled, ActionRunning}).
+			Updates(map[string]any{"status": ActionRunning, "attempts": a.Attempts + 1, "updated_at": now.UTC()})
+		if res.Error != nil {
+			return fmt.Errorf("store: start action %d: %w", id, translate(res.Error))
+		}
+		if res.RowsAffected == 1 {
+			run = true
+			a.Attempts++
+			a.Status = ActionRunning
+		}
+		return nil
 	})
 	return a, run, err
 }
