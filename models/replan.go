@@ -4,39 +4,48 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 )
 
-// ActionChangeReplanned is the audit action for a decided change sent
-// back to planning because the person's HR data changed before it ran.
+// ActionChangeReplanned is the audit action for a decided change that a
+// re-plan replaced before all of it ran: its scheduled actions were
+// cancelled. The event's After carries the reason and the successor.
 const ActionChangeReplanned = "change.replanned"
+
+// Why people are re-planned, as the audit trail records it.
+const (
+	ReplanHRChanged    = "HR data changed"
+	ReplanRulesChanged = "rules or settings changed"
+)
 
 // inFlight are the statuses of a decided change whose actions have not all
 // run.
 var inFlight = []ChangeStatus{ChangeApproved, ChangeScheduled, ChangeRunning}
 
-// ReplanChanges is ReplaceOpenChanges for the planner: a person whose
-// decided change, not yet fully run, already does what next would do gets
-// no new change, so re-planning after a rule edit cannot queue (or
-// auto-approve) the same work twice.
-func (s *Store) ReplanChanges(ctx context.Context, next map[int64]*Change) (map[int64]*Change, error) {
-	return s.replan(ctx, next, false)
+// replanned is the After of a change.replanned audit event.
+type replanned struct {
+	Reason       string `json:"reason"`
+	SupersededBy *int64 `json:"superseded_by"` // nil: nothing is to be done any more
 }
 
-// ReplanChangesAfterHR is ReplanChanges for people whose HR data just
-// changed: a decided change of theirs that next does not repeat and that
-// still has scheduled actions is re-planned. Those actions are cancelled
-// (their jobs find them cancelled and do nothing), actions already done or
-// running stay as they are (their effect is, or will be, in accounts and
-// grants, which next is diffed against), and the change is superseded by
-// next, which goes back to review or auto-approval. A decided change that
-// next repeats is kept, so an HR edit that does not touch access leaves
-// approved work alone.
-func (s *Store) ReplanChangesAfterHR(ctx context.Context, next map[int64]*Change) (map[int64]*Change, error) {
-	return s.replan(ctx, next, true)
-}
-
-func (s *Store) replan(ctx context.Context, next map[int64]*Change, afterHR bool) (map[int64]*Change, error) {
+// ReplanChanges is ReplaceOpenChanges for the planner, which also squares
+// next with each person's decided change whose actions have not all run,
+// whatever made the planner run (an HR change, a rule edit):
+//
+//   - if the decided change already does what next would do, it is kept and
+//     the person gets no new change, so re-planning never queues (or
+//     auto-approves) the same work twice, and an edit that does not touch a
+//     person's access leaves their approved work alone;
+//   - otherwise, if it still has scheduled actions, those are cancelled
+//     (their jobs find them cancelled and do nothing) and the change is
+//     superseded by next, which goes back to review or auto-approval.
+//     Actions already done or running stay as they are: their effect is, or
+//     will be, in accounts and grants, which next is diffed against.
+//
+// reason (ReplanHRChanged, ReplanRulesChanged) goes into the audit event of
+// each superseded decided change.
+func (s *Store) ReplanChanges(ctx context.Context, next map[int64]*Change, reason string) (map[int64]*Change, error) {
 	var result map[int64]*Change
 	err := s.WithTx(ctx, func(tx *Store) error {
 		ids := make([]int64, 0, len(next))
@@ -53,33 +62,51 @@ func (s *Store) replan(ctx context.Context, next map[int64]*Change, afterHR bool
 				next[personID] = nil // the decided change already does it
 				continue
 			}
-			if afterHR && d.scheduled {
+			if d.scheduled {
 				stale = append(stale, personID)
 			}
 		}
-		superseded, err := tx.SupersedeScheduled(ctx, stale, time.Now())
+		superseded, err := tx.supersedeScheduled(ctx, stale, time.Now())
 		if err != nil {
 			return err
 		}
 		if result, err = tx.ReplaceOpenChanges(ctx, next); err != nil {
 			return err
 		}
-		for personID, oldIDs := range superseded {
-			n := result[personID]
-			if n == nil {
-				continue
-			}
-			if err := tx.db.WithContext(ctx).Model(&Change{}).Where("id IN ?", oldIDs).
-				Update("superseded_by_id", n.ID).Error; err != nil {
-				return fmt.Errorf("store: link superseded changes of person %d: %w", personID, translate(err))
-			}
-		}
-		return nil
+		return tx.linkReplanned(ctx, superseded, result, reason)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return result, nil
+}
+
+// linkReplanned points each superseded decided change at the person's new
+// change, if any, and audits it.
+func (s *Store) linkReplanned(ctx context.Context, superseded map[int64][]int64, open map[int64]*Change, reason string) error {
+	people := make([]int64, 0, len(superseded))
+	for personID := range superseded {
+		people = append(people, personID)
+	}
+	slices.Sort(people)
+	for _, personID := range people {
+		oldIDs := superseded[personID]
+		after := replanned{Reason: reason}
+		if n := open[personID]; n != nil {
+			after.SupersededBy = &n.ID
+			if err := s.db.WithContext(ctx).Model(&Change{}).Where("id IN ?", oldIDs).
+				Update("superseded_by_id", n.ID).Error; err != nil {
+				return fmt.Errorf("store: link superseded changes of person %d: %w", personID, translate(err))
+			}
+		}
+		for _, id := range oldIDs {
+			if err := s.Audit(ctx, Actor{Email: "roster"}, AuditEntry{Action: ActionChangeReplanned, SubjectType: "change",
+				SubjectID: id, SubjectLabel: fmt.Sprintf("change %d", id), After: after}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // decidedChange is an in-flight change with the steps it has still to do.
@@ -135,46 +162,37 @@ func (s *Store) unfinishedChanges(ctx context.Context, personIDs []int64) (map[i
 	return out, nil
 }
 
-// SupersedeScheduled supersedes the people's decided changes that still
+// supersedeScheduled supersedes the people's decided changes that still
 // have scheduled actions, and cancels those actions. Done and running
 // actions are left alone. It returns the superseded change IDs per person.
-func (s *Store) SupersedeScheduled(ctx context.Context, personIDs []int64, now time.Time) (map[int64][]int64, error) {
+func (s *Store) supersedeScheduled(ctx context.Context, personIDs []int64, now time.Time) (map[int64][]int64, error) {
 	out := map[int64][]int64{}
 	now = now.UTC()
-	err := s.WithTx(ctx, func(tx *Store) error {
-		db := tx.db.WithContext(ctx)
-		for _, chunk := range chunks(personIDs, 1000) {
-			var rows []Change
-			err := db.Select("id", "person_id").Where("person_id IN ? AND status IN ?", chunk, inFlight).
-				Where("EXISTS (SELECT 1 FROM actions WHERE actions.change_id = changes.id AND actions.status = ?)", ActionScheduled).
-				Find(&rows).Error
-			if err != nil {
-				return fmt.Errorf("store: scheduled changes: %w", translate(err))
-			}
-			if len(rows) == 0 {
-				continue
-			}
-			ids := make([]int64, len(rows))
-			for i, c := range rows {
-				ids[i] = c.ID
-				out[c.PersonID] = append(out[c.PersonID], c.ID)
-			}
-			if err := db.Model(&Action{}).Where("change_id IN ? AND status = ?", ids, ActionScheduled).
-				Updates(map[string]any{"status": ActionCancelled, "updated_at": now}).Error; err != nil {
-				return fmt.Errorf("store: cancel actions: %w", translate(err))
-			}
-			if err := db.Model(&Change{}).Where("id IN ?", ids).
-				Updates(map[string]any{"status": ChangeSuperseded, "updated_at": now}).Error; err != nil {
-				return fmt.Errorf("store: supersede scheduled changes: %w", translate(err))
-			}
-			for _, id := range ids {
-				if err := tx.Audit(ctx, Actor{Email: "roster"}, AuditEntry{Action: ActionChangeReplanned, SubjectType: "change",
-					SubjectID: id, SubjectLabel: fmt.Sprintf("change %d", id)}); err != nil {
-					return err
-				}
-			}
+	db := s.db.WithContext(ctx)
+	for _, chunk := range chunks(personIDs, 1000) {
+		var rows []Change
+		err := db.Select("id", "person_id").Where("person_id IN ? AND status IN ?", chunk, inFlight).
+			Where("EXISTS (SELECT 1 FROM actions WHERE actions.change_id = changes.id AND actions.status = ?)", ActionScheduled).
+			Find(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("store: scheduled changes: %w", translate(err))
 		}
-		return nil
-	})
-	return out, err
+		if len(rows) == 0 {
+			continue
+		}
+		ids := make([]int64, len(rows))
+		for i, c := range rows {
+			ids[i] = c.ID
+			out[c.PersonID] = append(out[c.PersonID], c.ID)
+		}
+		if err := db.Model(&Action{}).Where("change_id IN ? AND status = ?", ids, ActionScheduled).
+			Updates(map[string]any{"status": ActionCancelled, "updated_at": now}).Error; err != nil {
+			return nil, fmt.Errorf("store: cancel actions: %w", translate(err))
+		}
+		if err := db.Model(&Change{}).Where("id IN ?", ids).
+			Updates(map[string]any{"status": ChangeSuperseded, "updated_at": now}).Error; err != nil {
+			return nil, fmt.Errorf("store: supersede scheduled changes: %w", translate(err))
+		}
+	}
+	return out, nil
 }

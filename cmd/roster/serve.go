@@ -135,7 +135,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 func services(store *models.Store) (*planner.Planner, *jobs.Imports) {
 	plan := planner.New(store)
 	plan.Approve = (&jobs.Decisions{Store: store}).AutoApprove
-	syncer := &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeopleAfterHR}
+	syncer := &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}
 	return plan, &jobs.Imports{Syncer: syncer}
 }
 

@@ -78,21 +78,30 @@ func Today(now time.Time, orgTZ string) string {
 	return now.In(loc).Format("2006-01-02")
 }
 
-// PlanPeople re-plans the given people: each ends up with at most one
-// pending change that reflects their current HR data and the current rules.
+// PlanPeople re-plans people whose HR data changed (the sync's
+// AfterApply): each ends up with at most one pending change that reflects
+// their current HR data and the current rules. A decided change of theirs
+// whose actions have not all run is kept if the new plan repeats it, and
+// otherwise superseded (models.Store.ReplanChanges).
 func (p *Planner) PlanPeople(ctx context.Context, ids []int64) error {
-	return p.plan(ctx, ids, false)
+	return p.plan(ctx, ids, models.ReplanHRChanged)
 }
 
-// PlanPeopleAfterHR re-plans people whose HR data just changed (the sync's
-// AfterApply): besides an undecided change, a decided change of theirs
-// whose actions have not all run is re-planned, its scheduled actions
-// cancelled, and the new plan goes back to review or auto-approval.
-func (p *Planner) PlanPeopleAfterHR(ctx context.Context, ids []int64) error {
-	return p.plan(ctx, ids, true)
+// PlanEveryone re-plans everyone rules can affect, after a rule edit or a
+// new organisation time zone, the same way as PlanPeople: approved work
+// the new plan no longer repeats is superseded and its scheduled actions
+// cancelled, so an edited rule does not leave behind work it no longer
+// asks for next to a duplicate in review.
+func (p *Planner) PlanEveryone(ctx context.Context) error {
+	ids, err := p.Store.PlannableIDs(ctx)
+	if err != nil {
+		return err
+	}
+	return p.plan(ctx, ids, models.ReplanRulesChanged)
 }
 
-func (p *Planner) plan(ctx context.Context, ids []int64, afterHR bool) error {
+// plan re-plans people in batches; reason is why, for the audit trail.
+func (p *Planner) plan(ctx context.Context, ids []int64, reason string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -102,23 +111,14 @@ func (p *Planner) plan(ctx context.Context, ids []int64, afterHR bool) error {
 	}
 	for start := 0; start < len(ids); start += batchSize {
 		end := min(start+batchSize, len(ids))
-		if err := p.planBatch(ctx, w, ids[start:end], afterHR); err != nil {
+		if err := p.planBatch(ctx, w, ids[start:end], reason); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// PlanEveryone re-plans everyone rules can affect (after a rule change).
-func (p *Planner) PlanEveryone(ctx context.Context) error {
-	ids, err := p.Store.PlannableIDs(ctx)
-	if err != nil {
-		return err
-	}
-	return p.PlanPeople(ctx, ids)
-}
-
-func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, afterHR bool) error {
+func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, reason string) error {
 	people, err := p.Store.PeopleByIDs(ctx, ids)
 	if err != nil {
 		return err
@@ -137,11 +137,7 @@ func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, afterHR 
 		ev, hasEvent := events[person.ID]
 		next[person.ID] = planOne(w, person, access[person.ID], ev, hasEvent)
 	}
-	replace := p.Store.ReplanChanges
-	if afterHR {
-		replace = p.Store.ReplanChangesAfterHR
-	}
-	open, err := replace(ctx, next)
+	open, err := p.Store.ReplanChanges(ctx, next, reason)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func TestAutoApproveRulesApproveAtPlanning(t *testing.T) {
 		require.Equal(t, 2, executeJobs(t, db), "one job per action, written with the approval")
 
 		require.NoError(t, f.plan.PlanEveryone(f.ctx))
-		require.NoError(t, f.plan.PlanPeopleAfterHR(f.ctx, []int64{ids["E1"]}))
+		require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["E1"]}))
 		require.Len(t, f.changesOf(db, ids["E1"]), 1, "re-planning the same work queues nothing new")
 		require.Equal(t, 2, executeJobs(t, db), "and approves nothing twice")
 	})
@@ -86,7 +86,7 @@ func TestLeaversAreNeverAutoApproved(t *testing.T) {
 
 		leaver.Status, leaver.TerminationDate = models.StatusTerminated, "2026-03-31"
 		f.hrUpdate(ids["T1"], leaver)
-		require.NoError(t, f.plan.PlanPeopleAfterHR(f.ctx, []int64{ids["T1"]}))
+		require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["T1"]}))
 		c := f.open(ids["T1"])
 		require.Equal(t, models.ChangeLeave, c.Kind)
 		require.False(t, c.AutoApproved)
@@ -106,7 +106,7 @@ func TestHRChangeBeforeExecutionReplansTheDecidedChange(t *testing.T) {
 		f.rule(models.Rule{Name: "Sales cards",
 			Conditions: []models.RuleCondition{{Attribute: "department", Operator: "equals", Value: "Sales"}},
 			Grants:     []models.RuleGrant{{AppID: f.card.ID, EntitlementID: f.limit.ID, Params: map[string]string{"spend_limit": "300"}}}})
-		require.NoError(t, f.plan.PlanPeopleAfterHR(f.ctx, []int64{ids["E1"]}))
+		require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["E1"]}))
 		first := f.open(ids["E1"])
 		d := &jobs.Decisions{Store: store, Now: f.plan.Now}
 		approved, _, err := d.Approve(f.ctx, admin, models.Decision{ChangeIDs: []int64{first.ID}})
@@ -119,7 +119,7 @@ func TestHRChangeBeforeExecutionReplansTheDecidedChange(t *testing.T) {
 
 		ada.Phone = "+4930123456"
 		f.hrUpdate(ids["E1"], ada)
-		require.NoError(t, f.plan.PlanPeopleAfterHR(f.ctx, []int64{ids["E1"]}))
+		require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["E1"]}))
 		kept, err := store.ChangeByID(f.ctx, first.ID)
 		require.NoError(t, err)
 		require.Equal(t, models.ChangeScheduled, kept.Status, "an HR edit that does not touch access keeps the decision")
@@ -128,7 +128,7 @@ func TestHRChangeBeforeExecutionReplansTheDecidedChange(t *testing.T) {
 
 		ada.Department = "Sales"
 		f.hrUpdate(ids["E1"], ada)
-		require.NoError(t, f.plan.PlanPeopleAfterHR(f.ctx, []int64{ids["E1"]}))
+		require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["E1"]}))
 		next := f.open(ids["E1"])
 		require.Equal(t, models.ChangePending, next.Status, "the new plan goes back to review")
 		require.Contains(t, next.RuleNames, "Sales cards")
@@ -136,6 +136,9 @@ func TestHRChangeBeforeExecutionReplansTheDecidedChange(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, models.ChangeSuperseded, old.Status)
 		require.Equal(t, next.ID, *old.SupersededByID)
+		events := replannedEvents(t, db)
+		require.Len(t, events, 1)
+		require.Equal(t, "HR data changed", events[0]["reason"])
 		actions, err = store.ActionsOf(f.ctx, first.ID)
 		require.NoError(t, err)
 		require.Equal(t, models.ActionDone, actions[0].Status, "what already ran stays done")
