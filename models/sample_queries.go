@@ -53,3 +53,29 @@ func (s *Store) ListSampleCalls(ctx context.Context, limit int) ([]SampleReceive
 	}
 	return out, nil
 }
+
+// SampleTaskAssignee picks who the sample Laptop app's tasks go to: the
+// acting admin when they can take tasks (the dashboard button), else the
+// first active owner, else the first active admin or approver (the
+// command line). Nil when nobody can.
+func (s *Store) SampleTaskAssignee(ctx context.Context, actor Actor) (*Admin, error) {
+	if actor.AdminID != 0 {
+		a, err := s.AdminByID(ctx, actor.AdminID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if err == nil && a.CanTakeTasks() {
+			return a, nil
+		}
+	}
+	var a Admin
+	err := s.db.WithContext(ctx).Where("disabled_at IS NULL AND role IN ?", []Role{RoleOwner, RoleAdmin, RoleApprover}).
+		Order("CASE role WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 ELSE 3 END, id").First(&a).Error
+	if errors.Is(translate(err), ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: sample task assignee: %w", translate(err))
+	}
+	return &a, nil
+}

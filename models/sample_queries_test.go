@@ -34,3 +34,38 @@ func TestSampleCalls(t *testing.T) {
 		require.Equal(t, "Lena Schmidt", calls[1].Person)
 	})
 }
+
+func TestSampleTaskAssignee(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, _ *models.DB, store *models.Store) {
+		ctx := context.Background()
+		who, err := store.SampleTaskAssignee(ctx, models.CLIActor)
+		require.NoError(t, err)
+		require.Nil(t, who, "nobody to give tasks to")
+
+		approver, err := store.CreateAdmin(ctx, tester, "approver@example.com", "", models.RoleApprover)
+		require.NoError(t, err)
+		viewer, err := store.CreateAdmin(ctx, tester, "viewer@example.com", "", models.RoleViewer)
+		require.NoError(t, err)
+		who, err = store.SampleTaskAssignee(ctx, models.CLIActor)
+		require.NoError(t, err)
+		require.Equal(t, approver.ID, who.ID, "an approver when there is nobody above")
+
+		first, err := store.CreateAdmin(ctx, tester, "first-owner@example.com", "", models.RoleOwner)
+		require.NoError(t, err)
+		second, err := store.CreateAdmin(ctx, tester, "second-owner@example.com", "", models.RoleOwner)
+		require.NoError(t, err)
+		_, err = store.CreateAdmin(ctx, tester, "admin@example.com", "", models.RoleAdmin)
+		require.NoError(t, err)
+		require.NoError(t, store.SetAdminDisabled(ctx, tester, first.ID, true))
+		who, err = store.SampleTaskAssignee(ctx, models.CLIActor)
+		require.NoError(t, err)
+		require.Equal(t, second.ID, who.ID, "from the command line: the first active owner")
+
+		who, err = store.SampleTaskAssignee(ctx, models.Actor{AdminID: approver.ID, Email: approver.Email})
+		require.NoError(t, err)
+		require.Equal(t, approver.ID, who.ID, "the admin loading it")
+		who, err = store.SampleTaskAssignee(ctx, models.Actor{AdminID: viewer.ID, Email: viewer.Email})
+		require.NoError(t, err)
+		require.Equal(t, second.ID, who.ID, "unless they cannot take tasks")
+	})
+}

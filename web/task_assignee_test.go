@@ -190,3 +190,15 @@ func TestTaskReassign(t *testing.T) {
 		b.post("/tasks/999999/assign", url.Values{"to": {""}}).requireStatus(http.StatusNotFound)
 	})
 }
+
+func TestSampleDataAssignsLaptopTasksToTheLoader(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		b := srv.browser(t)
+		me := b.signInAs(models.RoleAdmin)
+		b.post("/sample-data", nil).requireRedirect(http.StatusSeeOther, "/team-updates")
+		require.Contains(t, b.get("/team-updates").Flash("success"), "Laptop tasks go to "+me.Email)
+		require.Equal(t, models.AssignedAdmin(me.ID), srv.appByName(t, "Laptop").TaskAssignee())
+	})
+}

@@ -56,20 +56,27 @@ type Summary struct {
 	Apps    int
 	Rules   int
 	Changes int64 // Team Updates waiting for review
+	// TasksTo is who the Laptop app's tasks go to; "" for nobody.
+	TasksTo string
 }
 
-// String is the one-line summary the command prints and the flash shows.
+// String is the summary the command prints and the flash shows.
 func (s Summary) String() string {
-	return fmt.Sprintf("Loaded sample data: %d people (%d starting soon), %d apps, %d rules and %d Team Updates to review.",
+	out := fmt.Sprintf("Loaded sample data: %d people (%d starting soon), %d apps, %d rules and %d Team Updates to review.",
 		s.People, s.Pending, s.Apps, s.Rules, s.Changes)
+	if s.TasksTo != "" {
+		out += fmt.Sprintf(" %s tasks go to %s.", LaptopApp, s.TasksTo)
+	}
+	return out
 }
 
 // Load fills an empty Roster with the sample company, as actor: the
 // "Sample HR" CSV source imported through the Sources page's path, the
 // "Sample app" webhook app calling baseURL + ReceiverURL with a generated
-// secret, the manual "Laptop" app, three rules, and Team Updates planned
-// for everyone. It refuses with ErrNotEmpty once any person or source
-// exists.
+// secret, the manual "Laptop" app (its tasks assigned to actor when they
+// are an admin who can take them, else to the first active owner), three
+// rules, and Team Updates planned for everyone. It refuses with
+// ErrNotEmpty once any person or source exists.
 func Load(ctx context.Context, d Deps, baseURL string, actor models.Actor) (Summary, error) {
 	var sum Summary
 	now := time.Now()
@@ -132,6 +139,9 @@ func Load(ctx context.Context, d Deps, baseURL string, actor models.Actor) (Summ
 	if err != nil {
 		return sum, err
 	}
+	if sum.TasksTo, err = assignTasks(ctx, d.Store, actor, laptop); err != nil {
+		return sum, err
+	}
 	laptopEnt, err := d.Store.CreateEntitlement(ctx, actor, laptop.ID, models.EntitlementInput{
 		Kind: models.EntitlementAttribute, Key: "laptop", Name: "Laptop",
 		Params: []models.ParamSpec{{Name: "model", Type: models.ParamText, Required: true, Label: "Model"}}})
@@ -167,6 +177,19 @@ func Load(ctx context.Context, d Deps, baseURL string, actor models.Actor) (Summ
 		sum.Changes += n
 	}
 	return sum, nil
+}
+
+// assignTasks gives the manual app's tasks to the admin loading the
+// sample (or, from the command line, the first owner) and returns who.
+func assignTasks(ctx context.Context, store *models.Store, actor models.Actor, app *models.App) (string, error) {
+	who, err := store.SampleTaskAssignee(ctx, actor)
+	if err != nil || who == nil {
+		return "", err
+	}
+	if err := store.SetAppTaskAssignee(ctx, actor, app.ID, models.AssignedAdmin(who.ID)); err != nil {
+		return "", err
+	}
+	return who.Email, nil
 }
 
 // checkEmpty is ErrNotEmpty once anyone or any source exists.

@@ -91,4 +91,25 @@ func TestLoad(t *testing.T) {
 	})
 }
 
+func TestLoadAssignsLaptopTasks(t *testing.T) {
+	modelstest.Each(t, func(t *testing.T, _ *models.DB, store *models.Store) {
+		ctx := context.Background()
+		owner, err := store.CreateAdmin(ctx, models.CLIActor, "owner@example.com", "", models.RoleOwner)
+		require.NoError(t, err)
+		sum, err := sample.Load(ctx, deps(t, store), "http://roster.test/", models.CLIActor)
+		require.NoError(t, err)
+		require.Equal(t, owner.Email, sum.TasksTo)
+		require.Contains(t, sum.String(), "Laptop tasks go to owner@example.com")
+		apps, err := store.ListApps(ctx)
+		require.NoError(t, err)
+		for _, a := range apps {
+			if a.Name == sample.LaptopApp {
+				require.Equal(t, models.AssignedAdmin(owner.ID), a.TaskAssignee())
+			} else {
+				require.True(t, a.TaskAssignee().IsZero())
+			}
+		}
+	})
+}
+
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
