@@ -104,7 +104,7 @@ var actionLabels = map[string]string{
 	models.ActionRuleDeleted:        "Rule deleted",
 	models.ActionChangeApproved:     "Change approved",
 	models.ActionChangeRejected:     "Change rejected",
-	models.ActionChangeReplanned:    "Change re-planned after an HR change",
+	models.ActionChangeReplanned:    "Approved change re-planned",
 	models.ActionActionDone:         "Action carried out",
 	models.ActionActionFailed:       "Action failed",
 	models.ActionActionRetried:      "Action retried",

@@ -56,6 +56,9 @@ func changeStatusNote(ch *models.Change) string {
 	case models.ChangePending:
 		return ""
 	case models.ChangeSuperseded:
+		if ch.DecidedBy != "" {
+			return "Approved, then replaced by newer HR data or rules before all of it ran: its steps that had not started were cancelled."
+		}
 		return "Newer HR data or rules replaced this change; it will not run."
 	}
 	s := "This change is " + string(ch.Status)
