@@ -25,14 +25,12 @@ import (
 // approves.
 const benchApproveChanges = 1000
 
-// benchApprovePerPost is the most one approve form may carry (maxDecision
-// in decide.go): 1,000 changes take two POSTs.
-const benchApprovePerPost = 500
-
 // BenchmarkApprove1000 measures approving 1,000 pending join changes (two
-// actions each, so 2,000 actions and 2,000 River jobs) through
-// POST /team-updates/approve over loopback, until the redirect answers.
-// The form accepts 500 ids, so an iteration is two POSTs of 500.
+// actions each, so 2,000 actions and 2,000 River jobs) in one
+// POST /team-updates/approve over loopback, as "Select all 1,000 in To
+// Invite" posts it (scope=all and the selection the page saw), until the
+// redirect answers. The server reads the matching ids again, checks them
+// against the selection and approves them in one transaction.
 //
 //	go test ./web/ -run '^$' -bench Approve1000 -benchtime 3x
 func BenchmarkApprove1000(b *testing.B) {
@@ -97,22 +95,21 @@ func benchApprove(b *testing.B, dialect models.Dialect) {
 	round := 0
 	for b.Loop() {
 		b.StopTimer()
-		ids := seedApprove(b, db, src.ID, github.ID, eng.ID, round)
+		sel := models.SelectionOf(seedApprove(b, db, src.ID, github.ID, eng.ID, round))
 		round++
+		form := url.Values{"_csrf": {csrf}, "scope": {"all"}, "expect_count": {strconv.FormatInt(sel.Count, 10)},
+			"expect_max_id": {strconv.FormatInt(sel.MaxID, 10)}, "expect_id_sum": {strconv.FormatInt(sel.IDSum, 10)}}
 		b.StartTimer()
-		for start := 0; start < len(ids); start += benchApprovePerPost {
-			form := url.Values{"_csrf": {csrf}, "ids": ids[start:min(start+benchApprovePerPost, len(ids))]}
-			resp, err := client.PostForm(hs.URL+"/team-updates/approve", form)
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusSeeOther {
-				b.Fatalf("approve: status %d", resp.StatusCode)
-			}
+		resp, err := client.PostForm(hs.URL+"/team-updates/approve?tab=invite", form)
+		if err != nil {
+			b.Fatal(err)
 		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 		b.StopTimer()
+		if resp.StatusCode != http.StatusSeeOther {
+			b.Fatalf("approve: status %d", resp.StatusCode)
+		}
 		var pending int64
 		if err := db.Gorm.Model(&models.Change{}).Where("status = ?", models.ChangePending).Count(&pending).Error; err != nil {
 			b.Fatal(err)
@@ -127,7 +124,7 @@ func benchApprove(b *testing.B, dialect models.Dialect) {
 
 // seedApprove inserts benchApproveChanges people, each with a pending join
 // change of two GitHub steps, and returns the change ids.
-func seedApprove(b *testing.B, db *models.DB, sourceID, appID, entID int64, round int) []string {
+func seedApprove(b *testing.B, db *models.DB, sourceID, appID, entID int64, round int) []int64 {
 	b.Helper()
 	people := make([]*models.Person, benchApproveChanges)
 	for i := range people {
@@ -156,9 +153,9 @@ func seedApprove(b *testing.B, db *models.DB, sourceID, appID, entID int64, roun
 	if err := db.Gorm.CreateInBatches(changes, 500).Error; err != nil {
 		b.Fatal(err)
 	}
-	ids := make([]string, len(changes))
+	ids := make([]int64, len(changes))
 	for i, c := range changes {
-		ids[i] = strconv.FormatInt(c.ID, 10)
+		ids[i] = c.ID
 	}
 	return ids
 }
