@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBrowserReassignTask is IT's side of a manual app: the sample
+// Laptop app's tasks land on the Tasks page assigned to the admin who
+// loaded the sample, and an admin hands one to the IT desk's address,
+// which gets its mail in the outbox; in real Chromium against the real
+// server and job runner.
+func TestBrowserReassignTask(t *testing.T) {
+	t.Parallel()
+	chromium := chromiumPath(t)
+	shots := t.TempDir()
+	addr := freeAddr(t)
+	env := sqliteEnv(t, map[string]string{"ROSTER_ADDR": addr, "ROSTER_BASE_URL": "http://" + addr})
+	res := runCommand(t, context.Background(), env, "login-link", "--email", "ada@example.com")
+	require.Equal(t, 0, res.code, res.stderr)
+	srv := startServer(t, env)
+
+	ctx := newBrowser(t, chromium, 120*time.Second)
+	console := watchConsole(ctx)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(lastLine(res.stdout)),
+		chromedp.Click(chromedp.CSS(`[data-testid=link-continue]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=sample-data-load]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=select-all]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=select-all]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=approve-selected]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
+	))
+
+	// Approved laptops for people already working are due now: the job
+	// runner opens their tasks.
+	const firstRow = `[data-testid=open-tasks] tbody tr:first-of-type`
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/tasks?mine=1"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=task-tabs]`))))
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=task-row]").length`))
+		require.NoError(t, err)
+		if n > 0 {
+			break
+		}
+		require.False(t, time.Now().After(deadline), "no task opened; log:\n%s", srv.Log)
+		time.Sleep(time.Second)
+	}
+	assignee, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(firstRow+` [data-testid=task-assignee]`)))
+	require.NoError(t, err)
+	assert.Equal(t, "ada@example.com", strings.TrimSpace(assignee), "the sample's Laptop tasks go to whoever loaded it")
+	title, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(firstRow+` [data-testid=task-title] strong`)))
+	require.NoError(t, err)
+	screenshot(t, ctx, shots, "tasks-1-mine.png")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/tasks"),
+		chromedp.Click(chromedp.CSS(firstRow+` [data-testid=task-assign] summary`)),
+		chromedp.WaitVisible(chromedp.CSS(firstRow+` [data-testid=assignee-to]`)),
+		chromedp.SetValue(chromedp.CSS(firstRow+` [data-testid=assignee-to]`), "email"),
+		chromedp.SendKeys(chromedp.CSS(firstRow+` [data-testid=assignee-email]`), "it-desk@example.com"),
+	))
+	screenshot(t, ctx, shots, "tasks-2-reassign.png")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(firstRow+` [data-testid=task-assign-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
+	))
+	flash, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=flash-success]`)))
+	require.NoError(t, err)
+	assert.Contains(t, flash, "Task assigned to it-desk@example.com")
+	assignee, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(firstRow+` [data-testid=task-assignee]`)))
+	require.NoError(t, err)
+	assert.Equal(t, "it-desk@example.com", strings.TrimSpace(assignee))
+	screenshot(t, ctx, shots, "tasks-3-reassigned.png")
+
+	// Without SMTP the mail waits in the outbox, as it would be sent.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/outbox"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=outbox-table]`))))
+	mails, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("[data-testid=outbox-row]")).
+		map(r => r.querySelector("[data-testid=email-to]").textContent.trim() + " | " + r.querySelector("[data-testid=email-subject]").textContent.trim())`))
+	require.NoError(t, err)
+	assert.Contains(t, mails, "it-desk@example.com | Task for you: "+strings.TrimSpace(title))
+	assert.Contains(t, mails, "ada@example.com | Task for you: "+strings.TrimSpace(title))
+	// The Laptop app's page says who its tasks go to.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/apps"),
+		chromedp.Click(chromedp.CSS(`[data-testid="app-row-Laptop"] [data-testid=app-link]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=task-assignee-form]`))))
+	current, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=task-assignee-current]`)))
+	require.NoError(t, err)
+	assert.Equal(t, "ada@example.com", strings.TrimSpace(current))
+	screenshot(t, ctx, shots, "tasks-4-app-setting.png")
+
+	assert.Empty(t, console.problems())
+	assert.NotContains(t, srv.Log.String(), "level=ERROR")
+}
