@@ -25,23 +25,30 @@ func (ExecuteActionArgs) Kind() string { return "execute_action" }
 const executeMaxAttempts = 15
 
 // insertOpts makes an action's job unique while it is live, so a retry
-// button pressed twice or a duplicated insert schedules it once.
-func (a ExecuteActionArgs) insertOpts(runAt time.Time) *river.InsertOpts {
-	return &river.InsertOpts{
-		ScheduledAt: runAt,
+// button pressed twice or a duplicated insert schedules it once. A job due
+// later waits for runAt; one due now is available at once (River puts any
+// job given a ScheduledAt in the scheduled state, and its scheduler only
+// looks every few seconds).
+func (a ExecuteActionArgs) insertOpts(runAt, now time.Time) *river.InsertOpts {
+	opts := &river.InsertOpts{
 		MaxAttempts: executeMaxAttempts,
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 			rivertype.JobStateRunning, rivertype.JobStateScheduled,
 		}},
 	}
+	if runAt.After(now) {
+		opts.ScheduledAt = runAt
+	}
+	return opts
 }
 
-// scheduleAction is the models.ScheduleFunc that inserts an action's job.
-func scheduleAction(ctx context.Context) models.ScheduleFunc {
+// scheduleAction is the models.ScheduleFunc that inserts an action's job;
+// now is the decision's time.
+func scheduleAction(ctx context.Context, now time.Time) models.ScheduleFunc {
 	return func(tx *models.Store, a *models.Action) error {
 		args := ExecuteActionArgs{ActionID: a.ID}
-		return tx.Enqueue(ctx, args, args.insertOpts(a.RunAt))
+		return tx.Enqueue(ctx, args, args.insertOpts(a.RunAt, now))
 	}
 }
 
@@ -61,7 +68,8 @@ func (d *Decisions) now() time.Time {
 // Approve approves pending changes: their actions and jobs are written in
 // one transaction.
 func (d *Decisions) Approve(ctx context.Context, actor models.Actor, dec models.Decision) (approved, skipped []int64, err error) {
-	return d.Store.ApproveChanges(ctx, actor, dec, d.now(), scheduleAction(ctx))
+	now := d.now()
+	return d.Store.ApproveChanges(ctx, actor, dec, now, scheduleAction(ctx, now))
 }
 
 // autoApprover is the actor the audit trail shows for changes rules
@@ -82,5 +90,6 @@ func (d *Decisions) Reject(ctx context.Context, actor models.Actor, dec models.D
 
 // Retry puts a failed action back on the schedule, at once.
 func (d *Decisions) Retry(ctx context.Context, actor models.Actor, actionID int64) error {
-	return d.Store.RetryAction(ctx, actor, actionID, d.now(), scheduleAction(ctx))
+	now := d.now()
+	return d.Store.RetryAction(ctx, actor, actionID, now, scheduleAction(ctx, now))
 }

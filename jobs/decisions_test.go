@@ -74,3 +74,25 @@ func TestApprovalWritesActionsAndJobsInOneTransaction(t *testing.T) {
 		require.Equal(t, 2, scheduled, "jobs wait for the effective time")
 	})
 }
+
+// An overdue change's jobs are available at once: given a ScheduledAt,
+// River would park them as scheduled until its scheduler's next pass,
+// seconds later.
+func TestApprovalOfOverdueChangeRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		ctx := context.Background()
+		_, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{})
+		require.NoError(t, err)
+		t.Cleanup(closeClient)
+		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		change := pendingJoin(t, store, now.Add(-time.Hour))
+
+		d := &jobs.Decisions{Store: store, Now: func() time.Time { return now }}
+		_, _, err = d.Approve(ctx, approver, models.Decision{ChangeIDs: []int64{change.ID}})
+		require.NoError(t, err)
+		var available int
+		require.NoError(t, db.SQL.QueryRow("SELECT count(*) FROM river_job WHERE kind = 'execute_action' AND state = 'available'").Scan(&available))
+		require.Equal(t, 2, available)
+	})
+}
