@@ -1,0 +1,413 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/emersion/go-smtp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/webhook"
+	"github.com/rosterhq/roster/jobs/hrsync"
+	"github.com/rosterhq/roster/jobs/mail"
+	"github.com/rosterhq/roster/jobs/planner"
+)
+
+// This file holds what the whole-loop browser test needs beyond the
+// harness in server_test.go: a started job runner wired as `roster serve`
+// wires it, the two outside systems faked at the network edge (a webhook
+// receiver and an SMTP server), and headless Chromium.
+
+// withJobRunner replaces the harness's idle job client with a started one
+// running every worker, and wires planning, imports and decisions as
+// cmd/roster's services() does: applied imports re-plan the people they
+// touched, and auto-approving rules approve as they plan. opts.Sealer is
+// the server's.
+func withJobRunner(t *testing.T, opts jobs.Options) serverOption {
+	return func(s *serverSetup) {
+		ctx := context.Background()
+		store := s.deps.Store
+		opts.Sealer = s.deps.Sealer
+		client, closeJobs, err := jobs.NewClient(ctx, s.deps.DB, store, opts)
+		require.NoError(t, err)
+		t.Cleanup(closeJobs)
+		decisions := &jobs.Decisions{Store: store}
+		plan := planner.New(store)
+		plan.Approve = decisions.AutoApprove
+		s.deps.Planner = plan
+		s.deps.Importer = &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}}
+		s.deps.Decider = decisions
+		s.deps.MailConfigured = opts.Mail != nil
+		require.NoError(t, client.Start(ctx))
+		t.Cleanup(func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = client.Stop(stopCtx)
+		})
+	}
+}
+
+// quietLogger drops the job runner's log lines.
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// hookCall is one request the webhook receiver got.
+type hookCall struct {
+	Key         string // Idempotency-Key header
+	BodyID      string // the body's id
+	Op          string
+	EmployeeID  string
+	Entitlement string // the entitlement's key, "" for account operations
+	Signed      bool   // Verify accepted the signature
+	Status      int    // what the receiver answered
+}
+
+// hookReceiver is an app's webhook endpoint: it verifies every request
+// with the signing secret Roster made (given to it once the app is
+// connected, as an admin would paste it), records it, and answers 503 to
+// the first attempt of the first create_account so Roster has to retry.
+type hookReceiver struct {
+	URL string
+
+	mu       sync.Mutex
+	secret   string
+	failOnce bool
+	calls    []hookCall
+}
+
+func startHookReceiver(t *testing.T) *hookReceiver {
+	t.Helper()
+	h := &hookReceiver{failOnce: true}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	h.URL = srv.URL + "/hooks/roster"
+	return h
+}
+
+// setSecret is the admin pasting the app's signing secret into the
+// receiver's configuration.
+func (h *hookReceiver) setSecret(secret string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.secret = secret
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var p webhook.Payload
+	_ = json.Unmarshal(body, &p)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := hookCall{Key: r.Header.Get(webhook.HeaderIdempotencyKey), BodyID: p.ID, Op: p.Op, EmployeeID: p.Person.EmployeeID,
+		Signed: h.secret != "" && webhook.Verify(h.secret, r.Header, body, time.Now(), 0) == nil}
+	if p.Entitlement != nil {
+		c.Entitlement = p.Entitlement.Key
+	}
+	switch {
+	case !c.Signed:
+		c.Status = http.StatusUnauthorized
+	case h.failOnce && c.Op == "create_account":
+		h.failOnce = false
+		c.Status = http.StatusServiceUnavailable
+	default:
+		c.Status = http.StatusOK
+	}
+	h.calls = append(h.calls, c)
+	w.WriteHeader(c.Status)
+	_, _ = io.WriteString(w, `{"ok":`+strconv.FormatBool(c.Status == http.StatusOK)+`}`)
+}
+
+// Calls returns every request so far, in arrival order.
+func (h *hookReceiver) Calls() []hookCall {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]hookCall(nil), h.calls...)
+}
+
+// accepted returns the calls answered 200 for this employee, keyed by
+// "op entitlement".
+func accepted(calls []hookCall, employeeID string) map[string]hookCall {
+	out := map[string]hookCall{}
+	for _, c := range calls {
+		if c.Status == http.StatusOK && c.EmployeeID == employeeID {
+			out[strings.TrimSpace(c.Op+" "+c.Entitlement)] = c
+		}
+	}
+	return out
+}
+
+// smtpMail is one message the fake SMTP server accepted.
+type smtpMail struct {
+	To   []string
+	Data string
+}
+
+// fakeSMTP is an in-process SMTP server on 127.0.0.1 that records what it
+// accepts (a trimmed copy of the one in jobs/outbox_test.go, which lives
+// in another package's tests).
+type fakeSMTP struct {
+	host string
+	port int
+
+	mu    sync.Mutex
+	mails []smtpMail
+}
+
+func startFakeSMTP(t *testing.T) *fakeSMTP {
+	t.Helper()
+	f := &fakeSMTP{}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &fakeSMTPSession{f: f}, nil }))
+	srv.Domain = "localhost"
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	host, port, err := net.SplitHostPort(ln.Addr().String())
+	require.NoError(t, err)
+	f.host = host
+	f.port, err = strconv.Atoi(port)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		<-done
+	})
+	return f
+}
+
+// sender sends to the server in clear, as to a relay on localhost.
+func (f *fakeSMTP) sender() *mail.Sender {
+	return mail.NewSender(mail.Config{Host: f.host, Port: f.port, StartTLS: mail.StartTLSNone, From: "Roster <roster@example.com>"})
+}
+
+// Mails returns the accepted messages so far.
+func (f *fakeSMTP) Mails() []smtpMail {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]smtpMail(nil), f.mails...)
+}
+
+type fakeSMTPSession struct {
+	f  *fakeSMTP
+	to []string
+}
+
+func (s *fakeSMTPSession) Mail(string, *smtp.MailOptions) error { return nil }
+
+func (s *fakeSMTPSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *fakeSMTPSession) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.f.mu.Lock()
+	s.f.mails = append(s.f.mails, smtpMail{To: s.to, Data: string(data)})
+	s.f.mu.Unlock()
+	return nil
+}
+
+func (s *fakeSMTPSession) Reset()        { s.to = nil }
+func (s *fakeSMTPSession) Logout() error { return nil }
+
+// chromiumPath is Debian's Chromium. Without it the browser tests skip on
+// a developer's machine and fail in CI, where .ci/run installs it.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	const path = "/usr/bin/chromium"
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skipf("browser test: %s is missing (apt-get install chromium): %v", path, err)
+		}
+		t.Fatalf("browser test: CI is set but %s is missing: %v", path, err)
+	}
+	return path
+}
+
+// newChrome starts headless Chromium with a profile of its own and
+// returns a context for one tab. Everything, the browser included, stops
+// after limit, so a hung page fails the test instead of the run.
+func newChrome(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	limitCtx, cancelLimit := context.WithTimeout(context.Background(), limit)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(limitCtx, opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+		cancelLimit()
+	})
+	require.NoError(t, chromedp.Do(ctx), "start Chromium")
+	return ctx
+}
+
+// consoleProblems collects console errors, uncaught exceptions and CSP
+// violations the tab reports.
+type consoleProblems struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func watchConsoleProblems(ctx context.Context) *consoleProblems {
+	w := &consoleProblems{}
+	messages := chromedp.Console(ctx) // subscribes now, before any navigation
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError ||
+				strings.Contains(m.Text, "Refused to") || strings.Contains(m.Text, "Content Security Policy") {
+				w.mu.Lock()
+				w.seen = append(w.seen, m.String()+" ("+m.URL+")")
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return w
+}
+
+func (w *consoleProblems) list() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.seen...)
+}
+
+// shoot saves a full-page PNG into dir and, when ROSTER_SCREENSHOT_DIR is
+// set (as for the cmd/roster browser tests), a copy there to look at.
+func shoot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err, "screenshot %s", name)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
+	if keep := os.Getenv("ROSTER_SCREENSHOT_DIR"); keep != "" {
+		require.NoError(t, os.MkdirAll(keep, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(keep, name), png, 0o644))
+		t.Logf("screenshot: %s", filepath.Join(keep, name))
+	}
+}
+
+// htmxIdle waits until htmx has no request in flight and nothing left to
+// swap or settle.
+func htmxIdle() chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](
+		`document.querySelectorAll('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added').length === 0`,
+		chromedp.WithPollingTimeout(10*time.Second))
+}
+
+// htmxReady waits until the element css selects exists, htmx has
+// processed it and htmx is idle: acting on a freshly swapped element
+// before htmx listens to it loses the change silently.
+func htmxReady(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS(css)),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(
+			`(e => !!e && !!e['htmx-internal-data'] && !!e['htmx-internal-data'].initHash)(document.querySelector(%s))`, jsString(css)),
+			chromedp.WithPollingTimeout(10*time.Second)),
+		htmxIdle(),
+	)
+}
+
+// chooseOption selects the option of the select css whose text is label
+// and fires change, as a person picking it does (SetValue fires nothing).
+func chooseOption(css, label string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const s = document.querySelector(%[1]s);
+		const o = s && Array.from(s.options).find(o => o.textContent.trim() === %[2]s);
+		if (!o) throw new Error('no option ' + %[2]s + ' in ' + %[1]s);
+		s.value = o.value;
+		s.dispatchEvent(new Event('change', {bubbles: true}));
+	})()`, jsString(css), jsString(label)))
+}
+
+// waitText waits until the trimmed text of the element css selects is
+// want.
+func waitText(css, want string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](fmt.Sprintf(
+		`(e => !!e && e.textContent.trim() === %s)(document.querySelector(%s))`, jsString(want), jsString(css)),
+		chromedp.WithPollingTimeout(10*time.Second))
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// textOf returns the whitespace-collapsed text of the element css
+// selects, read in one evaluation.
+func textOf(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(e => {
+		if (!e) throw new Error('nothing matches ' + %[1]s);
+		return e.textContent;
+	})(document.querySelector(%[1]s))`, jsString(css))))
+	require.NoError(t, err, "text of %s", css)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// textsOf returns the whitespace-collapsed text of every element css
+// selects, in document order.
+func textsOf(t *testing.T, ctx context.Context, css string) []string {
+	t.Helper()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
+		`Array.from(document.querySelectorAll(%s), e => e.textContent.replace(/\s+/g, ' ').trim())`, jsString(css))))
+	require.NoError(t, err)
+	return out
+}
+
+// attrsOf returns attribute attr of every element css selects, in
+// document order.
+func attrsOf(t *testing.T, ctx context.Context, css, attr string) []string {
+	t.Helper()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
+		`Array.from(document.querySelectorAll(%s), e => e.getAttribute(%s))`, jsString(css), jsString(attr))))
+	require.NoError(t, err)
+	return out
+}
+
+// nodeCount returns how many elements css selects.
+func nodeCount(t *testing.T, ctx context.Context, css string) int {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%s).length`, jsString(css))))
+	require.NoError(t, err)
+	return n
+}
