@@ -2,10 +2,12 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -42,11 +44,17 @@ type Options struct {
 	// BaseURL is where Roster is reached (ROSTER_BASE_URL), for links in
 	// mail such as the daily digest.
 	BaseURL string
-	// RescueAfter is how long a job may stay running before it is taken
-	// for one a crashed process left behind and run again (default 10
-	// minutes: twice the job timeout). Tests shorten it; jobs bound
-	// themselves to at most it.
+	// RescueAfter is how long a job may stay running before River takes
+	// it for hung and runs it again (default 10 minutes: twice the job
+	// timeout). Jobs bound themselves to at most it. Jobs of a process that
+	// was killed do not wait for it: see Reclaim.
 	RescueAfter time.Duration
+	// Reclaim has this process requeue, before it starts and then while it
+	// runs, the jobs a Roster process that is gone left running (see
+	// presence.go) instead of waiting RescueAfter for them. `roster serve`
+	// sets it; on SQLite it takes the database's instance lock, so a second
+	// process on the same file is refused.
+	Reclaim bool
 }
 
 // jobTimeout bounds a job whose worker sets no timeout of its own.
@@ -76,7 +84,9 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	}
 	workers := river.NewWorkers()
 	registerWorkers(workers, store, opts)
+	id := clientID()
 	client, err := river.NewClient(driver, &river.Config{
+		ID:                   id,
 		Logger:               opts.Logger,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
 		Workers:              workers,
@@ -89,11 +99,62 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 		closeDriver()
 		return nil, nil, fmt.Errorf("jobs: new client: %w", err)
 	}
+	closeAll := closeDriver
+	if opts.Reclaim {
+		if closeAll, err = reclaimFor(ctx, db, id, opts.Logger, closeDriver); err != nil {
+			return nil, nil, err
+		}
+	}
 	store.UseJobs(client)
 	mailer := &Mailer{Store: store, Configured: opts.Mail != nil}
 	store.OnChangeDone(mailer.ChangeDone)
 	store.OnTaskAssigned((&TaskMail{Mailer: mailer, BaseURL: opts.BaseURL}).Assigned)
-	return client, closeDriver, nil
+	return client, closeAll, nil
+}
+
+// reclaimFor claims this client's presence, requeues what clients that
+// are gone left running, and keeps looking while the process runs. The
+// returned function stops looking, releases the presence and then calls
+// closeDriver.
+func reclaimFor(ctx context.Context, db *models.DB, id string, logger *slog.Logger, closeDriver func()) (func(), error) {
+	p, err := claimPresence(ctx, db, id)
+	if err != nil {
+		closeDriver()
+		return nil, err
+	}
+	if _, err := p.reclaim(ctx, logger); err != nil {
+		p.close()
+		closeDriver()
+		return nil, err
+	}
+	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.watch(watchCtx, logger)
+	}()
+	return func() {
+		stop()
+		<-done
+		p.close()
+		closeDriver()
+	}, nil
+}
+
+// clientID names this process's River client: host, process and a random
+// part, so that a restarted process is a new client.
+func clientID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "roster"
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	id := fmt.Sprintf("%s_%d_%x", host, os.Getpid(), b)
+	if len(id) > 100 { // River allows fewer than 128 characters
+		id = id[len(id)-100:]
+	}
+	return id
 }
 
 // newDriver picks River's driver for the dialect. On PostgreSQL a

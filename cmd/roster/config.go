@@ -75,7 +75,7 @@ var settingsHelp = [][2]string{
 	{"ROSTER_SESSION_IDLE_TIMEOUT", "sign out after this long without activity (default 2h)"},
 	{"ROSTER_SESSION_LIFETIME", "sign out after this long in any case (default 12h)"},
 	{"ROSTER_SHUTDOWN_TIMEOUT", "time to finish requests and jobs on SIGINT/SIGTERM (default 30s)"},
-	{"ROSTER_RESCUE_AFTER", "a job still running after this long was left by a crashed process and runs again (default 10m)"},
+	{"ROSTER_RESCUE_AFTER", "a job still running after this long is taken for hung and runs again (jobs of a killed process run again at once) (default 10m)"},
 	{"ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (optional)"},
 	{"ROSTER_METRICS_TOKEN", "bearer token required on /metrics (optional; open when unset)"},
 	{"ROSTER_SMTP_URL", "smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS) for sending mail;\n      percent-encode @ : / ? # % in the password. Unset: mail stays in the Outbox page, unsent"},

@@ -67,7 +67,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	} else {
 		logger.Info("mail: not configured; messages stay in the Outbox")
 	}
-	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, Sealer: sealer, Mail: sender, BaseURL: cfg.baseURL.String(), RescueAfter: cfg.RescueAfter})
+	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, Sealer: sealer, Mail: sender, BaseURL: cfg.baseURL.String(), RescueAfter: cfg.RescueAfter, Reclaim: true})
 	if err != nil {
 		return err
 	}
