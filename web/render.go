@@ -47,9 +47,13 @@ func (s *Server) banners(c echo.Context) []layout.Banner {
 	}
 	var out []layout.Banner
 	for _, r := range held {
+		link := fmt.Sprintf("/sources/%d/runs/%d", r.SourceID, r.ID)
+		if c.Request().URL.Path == link {
+			continue // the run's own page says it in full
+		}
 		out = append(out, layout.Banner{
 			Message:  fmt.Sprintf("A sync run was held by the safety brake: %s. Nothing from it has been applied.", r.HeldReason),
-			Link:     fmt.Sprintf("/sources/%d/runs/%d", r.SourceID, r.ID),
+			Link:     link,
 			LinkText: "Review it",
 		})
 	}

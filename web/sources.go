@@ -247,7 +247,7 @@ func (s *Server) syncRunConfirm(c echo.Context) error {
 		return err
 	}
 	if done.Status == models.SyncHeld {
-		return s.redirectWithFlash(c, back, "info", "Held by the safety brake: "+done.HeldReason+". Nothing was applied.")
+		return s.redirectWithFlash(c, back, "info", "Not applied: the safety brake held this run. Review it below.")
 	}
 	counts := sources.CountsText(runView(done).Counts)
 	return s.redirectWithFlash(c, back, "success", "Applied: "+counts+".")
