@@ -36,6 +36,16 @@ var entitlementKindOptions = []apps.Option{
 	{Value: string(models.EntitlementAttribute), Label: "Attribute", Description: "a value set on the account, like a card's spend limit."},
 }
 
+// kindWord is an entitlement kind as running text says it ("licence").
+func kindWord(k models.EntitlementKind) string {
+	for _, o := range entitlementKindOptions {
+		if o.Value == string(k) {
+			return strings.ToLower(o.Label)
+		}
+	}
+	return string(k)
+}
+
 // paramTypeOptions are the types an entitlement parameter may have.
 var paramTypeOptions = []apps.Option{
 	{Value: string(models.ParamText), Label: "text"},

@@ -303,7 +303,7 @@ func (l *loop) buildRule() {
 		htmxReady(grant1+`[data-testid=grant-app]`),
 		chooseOption(grant1+`[data-testid=grant-app]`, "Laptop"),
 		htmxReady(grant1+`select[data-testid=grant-entitlement-select]:not([disabled])`),
-		chooseOption(grant1+`[data-testid=grant-entitlement-select]`, "MacBook (license: macbook)"),
+		chooseOption(grant1+`[data-testid=grant-entitlement-select]`, "MacBook (licence: macbook)"),
 		htmxIdle(),
 		chooseOption(`[data-testid=leaver-mode]`, "immediately, once approved"),
 		htmxIdle(),

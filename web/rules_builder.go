@@ -313,9 +313,9 @@ func (cat *ruleCatalogue) grantRow(g ruleGrantInput, errs ruleErrors, pickOnly b
 
 func ruleEntitlementLabel(e models.Entitlement) string {
 	if e.Name == "" || e.Name == e.Key {
-		return e.Key + " (" + string(e.Kind) + ")"
+		return e.Key + " (" + kindWord(e.Kind) + ")"
 	}
-	return e.Name + " (" + string(e.Kind) + ": " + e.Key + ")"
+	return e.Name + " (" + kindWord(e.Kind) + ": " + e.Key + ")"
 }
 
 func ruleParamLabel(p models.ParamSpec) string {

@@ -159,7 +159,7 @@ func (cat *catalogue) stepText(st models.PlanStep) string {
 	case "grant":
 		detail := paramsText(st.Params)
 		if e, ok := cat.entitlements[st.EntitlementID]; ok && detail == "" {
-			detail = string(e.Kind)
+			detail = kindWord(e.Kind)
 		}
 		text := "grant " + cat.entitlementName(st.EntitlementID)
 		if detail != "" {
