@@ -297,6 +297,9 @@ func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r Att
 
 // FailAction marks an action failed for good (a permanent error or no
 // attempts left); its change moves to Failed, where an admin can retry it.
+// The action of a superseded change (one a re-plan left running) fails
+// alone: the change stays superseded, and is listed in Failed by that
+// action until it is retried or a later re-plan cancels it.
 func (s *Store) FailAction(ctx context.Context, actor Actor, id int64, r AttemptResult, now time.Time) error {
 	return s.WithTx(ctx, func(tx *Store) error {
 		a, err := tx.ActionByID(ctx, id)
@@ -312,7 +315,9 @@ func (s *Store) FailAction(ctx context.Context, actor Actor, id int64, r Attempt
 			"response_excerpt": r.ResponseExcerpt, "updated_at": now.UTC()}).Error; err != nil {
 			return fmt.Errorf("store: fail action %d: %w", id, translate(err))
 		}
-		if err := db.Model(&Change{}).Where("id = ?", a.ChangeID).
+		// A superseded change stays superseded: the Failed tab lists it by
+		// its failed action (inStatuses), whose own status says it all.
+		if err := db.Model(&Change{}).Where("id = ? AND status <> ?", a.ChangeID, ChangeSuperseded).
 			Updates(map[string]any{"status": ChangeFailed, "updated_at": now.UTC()}).Error; err != nil {
 			return fmt.Errorf("store: fail change %d: %w", a.ChangeID, translate(err))
 		}
@@ -322,7 +327,8 @@ func (s *Store) FailAction(ctx context.Context, actor Actor, id int64, r Attempt
 }
 
 // RetryAction puts a failed action back on the schedule (an admin's
-// Retry) and inserts its job again.
+// Retry) and inserts its job again. A failed change is scheduled again;
+// a superseded one stays superseded.
 func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time.Time, schedule ScheduleFunc) error {
 	return s.WithTx(ctx, func(tx *Store) error {
 		a, err := tx.ActionByID(ctx, id)
@@ -351,7 +357,9 @@ func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time
 }
 
 // settleChange marks a change done once every action of it is done, and
-// runs the OnChangeDone function when it did.
+// runs the OnChangeDone function when it did. A superseded change is never
+// settled (its cancelled actions are not done anyway): an action a re-plan
+// left running completes without it looking done or sending its mail.
 func (s *Store) settleChange(ctx context.Context, changeID int64, now time.Time) error {
 	var open int64
 	err := s.db.WithContext(ctx).Model(&Action{}).Where("change_id = ? AND status <> ?", changeID, ActionDone).Count(&open).Error
@@ -361,7 +369,7 @@ func (s *Store) settleChange(ctx context.Context, changeID int64, now time.Time)
 	if open > 0 {
 		return nil
 	}
-	res := s.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status <> ?", changeID, ChangeDone).
+	res := s.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status NOT IN ?", changeID, []ChangeStatus{ChangeDone, ChangeSuperseded}).
 		Updates(map[string]any{"status": ChangeDone, "updated_at": now})
 	if res.Error != nil {
 		return fmt.Errorf("store: settle change %d: %w", changeID, translate(res.Error))

@@ -199,6 +199,75 @@ func TestFailedActionCanBeRetried(t *testing.T) {
 	})
 }
 
+// An action a re-plan left running fails, is retried and completes, all
+// without its superseded change looking failed or done: the Failed tab
+// lists it by the action, and no change-done mail goes out for it.
+func TestLeftRunningActionOfASupersededChange(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		f := newDecideFixture(t, store)
+		doneHooks := 0
+		store.OnChangeDone(func(context.Context, *models.Store, *models.Change) error { doneHooks++; return nil })
+		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
+			func(*models.Store, *models.Action) error { return nil })
+		require.NoError(t, err)
+		actions, err := store.ActionsOf(f.ctx, f.change.ID)
+		require.NoError(t, err)
+		a := actions[0]
+		_, run, err := store.StartAttempt(f.ctx, a.ID, f.now)
+		require.NoError(t, err)
+		require.True(t, run)
+		_, err = store.ReplanChanges(f.ctx, map[int64]*models.Change{f.person: {Kind: models.ChangeJoin, Why: "{}", EffectiveAt: f.now,
+			Plan: []models.PlanStep{{Op: "grant", AppID: f.webApp.ID, EntitlementID: f.ent.ID}}}}, models.ReplanRulesChanged)
+		require.NoError(t, err)
+		superseded := func() {
+			t.Helper()
+			c, err := store.ChangeByID(f.ctx, f.change.ID)
+			require.NoError(t, err)
+			require.Equal(t, models.ChangeSuperseded, c.Status)
+			require.NotNil(t, c.SupersededByID)
+		}
+		superseded()
+		failedTab := func() []int64 {
+			t.Helper()
+			rows, total, err := store.ListDecided(f.ctx, models.DecidedFilter{Statuses: []models.ChangeStatus{models.ChangeFailed}})
+			require.NoError(t, err)
+			counts, err := store.DecidedCounts(f.ctx, models.DecidedFilter{})
+			require.NoError(t, err)
+			require.Equal(t, total, counts[models.ChangeFailed])
+			n, err := store.FailedChangeCount(f.ctx)
+			require.NoError(t, err)
+			require.Equal(t, total, n)
+			ids := []int64{}
+			for _, r := range rows {
+				ids = append(ids, r.ID)
+			}
+			return ids
+		}
+		require.Empty(t, failedTab())
+
+		require.NoError(t, store.FailAction(f.ctx, tester, a.ID, models.AttemptResult{ResponseStatus: 503, Error: "503 Service Unavailable"}, f.now))
+		superseded()
+		require.Equal(t, []int64{f.change.ID}, failedTab(), "listed in Failed by its failed action")
+		history, _, err := store.ListDecided(f.ctx, models.DecidedFilter{Statuses: []models.ChangeStatus{models.ChangeSuperseded}})
+		require.NoError(t, err)
+		require.Len(t, history, 1, "and still in History as superseded")
+
+		require.NoError(t, store.RetryAction(f.ctx, tester, a.ID, f.now, func(*models.Store, *models.Action) error { return nil }))
+		superseded()
+		require.Empty(t, failedTab())
+		_, run, err = store.StartAttempt(f.ctx, a.ID, f.now)
+		require.NoError(t, err)
+		require.True(t, run)
+		require.NoError(t, store.CompleteAction(f.ctx, tester, a.ID, models.AttemptResult{ResponseStatus: 201}, f.now))
+		superseded()
+		require.Zero(t, doneHooks, "a superseded change is never done")
+		access, err := store.AccessOf(f.ctx, []int64{f.person})
+		require.NoError(t, err)
+		require.Len(t, access[f.person].Accounts, 1, "the action's effect is recorded")
+	})
+}
+
 func TestRejectChanges(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -23,14 +24,15 @@ type DecidedFilter struct {
 	Limit  int
 }
 
-// ListDecided returns one page of changes in the filter's statuses, with
-// their people, and the total. It makes three queries whatever the page
-// holds; ActionsOfChanges loads the page's actions in one more.
+// ListDecided returns one page of changes in the filter's statuses (see
+// inStatuses for ChangeFailed), with their people, and the total. It makes
+// three queries whatever the page holds; ActionsOfChanges loads the page's
+// actions in one more.
 func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, int64, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
-	q := s.decidedChanges(ctx, f).Where("changes.status IN ?", f.Statuses)
+	q := inStatuses(s.decidedChanges(ctx, f), f.Statuses)
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("store: count decided changes: %w", translate(err))
@@ -52,6 +54,8 @@ func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, 
 
 // DecidedCounts returns how many changes are in each status other than
 // pending, under the filter's people filters (its Statuses are ignored).
+// ChangeFailed also counts the superseded changes with a failed action,
+// as ListDecided lists them.
 func (s *Store) DecidedCounts(ctx context.Context, f DecidedFilter) (map[ChangeStatus]int64, error) {
 	type row struct {
 		Status ChangeStatus
@@ -67,7 +71,28 @@ func (s *Store) DecidedCounts(ctx context.Context, f DecidedFilter) (map[ChangeS
 	for _, r := range rows {
 		out[r.Status] = r.N
 	}
+	var failing int64
+	if err := s.decidedChanges(ctx, f).Where(supersededFailing, ChangeSuperseded, ActionFailed).Count(&failing).Error; err != nil {
+		return nil, fmt.Errorf("store: decided counts: %w", translate(err))
+	}
+	out[ChangeFailed] += failing // and in ChangeSuperseded, as History lists them too
 	return out, nil
+}
+
+// supersededFailing matches the superseded changes with a failed action:
+// one a re-plan left running that failed since (FailAction leaves the
+// change superseded). The Failed tab lists them with the failed changes,
+// so the action's Retry is at hand. Failed actions are few, so the
+// subquery is cheap.
+const supersededFailing = "changes.status = ? AND changes.id IN (SELECT actions.change_id FROM actions WHERE actions.status = ?)"
+
+// inStatuses keeps the changes in statuses; ChangeFailed includes the
+// superseded changes with a failed action (supersededFailing).
+func inStatuses(q *gorm.DB, statuses []ChangeStatus) *gorm.DB {
+	if !slices.Contains(statuses, ChangeFailed) {
+		return q.Where("changes.status IN ?", statuses)
+	}
+	return q.Where("(changes.status IN ? OR ("+supersededFailing+"))", statuses, ChangeSuperseded, ActionFailed)
 }
 
 // decidedChanges applies the people filters; like the queues, it joins

@@ -96,10 +96,10 @@ func (s *Store) QueueAges(ctx context.Context) (map[Queue]QueueAge, error) {
 	return out, nil
 }
 
-// FailedChangeCount returns how many changes failed.
+// FailedChangeCount returns how many changes the Failed tab lists.
 func (s *Store) FailedChangeCount(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&Change{}).Where("status = ?", ChangeFailed).Count(&n).Error; err != nil {
+	if err := inStatuses(s.db.WithContext(ctx).Model(&Change{}), []ChangeStatus{ChangeFailed}).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("store: failed changes: %w", translate(err))
 	}
 	return n, nil
