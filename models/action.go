@@ -193,23 +193,50 @@ func (s *Store) ActionsOf(ctx context.Context, changeID int64) ([]Action, error)
 	return out, nil
 }
 
-// WaitingOn counts the earlier actions of the same change and app that
-// are not done yet: an app's steps run in plan order (its account before
-// its grants), while different apps proceed independently. An action
-// that is no longer to be run (done, failed, or cancelled with its
-// re-planned change, whose earlier steps may be cancelled too and never
-// be done) waits for nothing: StartAttempt then finds nothing to do.
+// WaitingOn counts the actions an action waits for. A person's steps in
+// one app run in order (its account before its grants), while different
+// apps proceed independently. An action waits for
+//
+//   - the earlier steps of its own change in the same app that are not
+//     done (a failed one holds the rest until it is retried), and
+//   - the person's actions in the same app from earlier changes that are
+//     running, or that belong to a superseded change and are not done:
+//     a re-plan leaves running actions to finish and does not ask for
+//     their steps again (ReplanChanges), so a successor's grant waits for
+//     the account its predecessor is still creating, through that
+//     action's failure and retry as well (until a later re-plan cancels
+//     it and asks for it again).
+//
+// An action that is no longer to be run (done, failed, or cancelled with
+// its re-planned change, whose earlier steps may be cancelled too and
+// never be done) waits for nothing: StartAttempt then finds nothing to do.
 func (s *Store) WaitingOn(ctx context.Context, a *Action) (int64, error) {
 	if a.Status != ActionScheduled && a.Status != ActionRunning {
 		return 0, nil
 	}
-	var n int64
-	err := s.db.WithContext(ctx).Model(&Action{}).
-		Where("change_id = ? AND app_id = ? AND seq < ? AND status <> ?", a.ChangeID, a.AppID, a.Seq, ActionDone).Count(&n).Error
+	db := s.db.WithContext(ctx)
+	var own, carried int64
+	err := db.Model(&Action{}).
+		Where("change_id = ? AND app_id = ? AND seq < ? AND status <> ?", a.ChangeID, a.AppID, a.Seq, ActionDone).Count(&own).Error
 	if err != nil {
 		return 0, fmt.Errorf("store: predecessors of action %d: %w", a.ID, translate(err))
 	}
-	return n, nil
+	if own > 0 {
+		return own, nil
+	}
+	// Driven by actions_status_idx (changes has no index on person_id):
+	// unfinished actions are bounded by the work in flight, while a
+	// person's changes grow with their history.
+	err = db.Model(&Action{}).Joins("JOIN changes ON changes.id = actions.change_id").
+		Where("actions.status IN ? AND actions.app_id = ? AND actions.change_id < ?",
+			[]ActionStatus{ActionRunning, ActionScheduled, ActionFailed}, a.AppID, a.ChangeID).
+		Where("changes.person_id = (SELECT person_id FROM changes WHERE id = ?)", a.ChangeID).
+		Where("actions.status = ? OR changes.status = ?", ActionRunning, ChangeSuperseded).
+		Count(&carried).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: earlier actions for action %d: %w", a.ID, translate(err))
+	}
+	return carried, nil
 }
 
 // StartAttempt records that an attempt at an action begins. It returns

@@ -127,6 +127,10 @@ func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, reason s
 	if err != nil {
 		return err
 	}
+	running, err := p.Store.RunningActions(ctx, ids)
+	if err != nil {
+		return err
+	}
 	events, err := p.Store.LatestEvents(ctx, ids)
 	if err != nil {
 		return err
@@ -135,7 +139,7 @@ func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, reason s
 	for i := range people {
 		person := &people[i]
 		ev, hasEvent := events[person.ID]
-		next[person.ID] = planOne(w, person, access[person.ID], ev, hasEvent)
+		next[person.ID] = planOne(w, person, access[person.ID], running[person.ID], ev, hasEvent)
 	}
 	open, err := p.Store.ReplanChanges(ctx, next, reason)
 	if err != nil {
@@ -165,9 +169,14 @@ func (p *Planner) autoApprove(ctx context.Context, open map[int64]*models.Change
 }
 
 // planOne computes one person's change, or nil when nothing is to be done.
-func planOne(w *world, person *models.Person, acc *models.Access, ev models.PersonEvent, hasEvent bool) *models.Change {
+// The plan is the diff against their recorded access with the effect of
+// their running actions added (see actual), so a step already under way
+// (an open task, a webhook call being retried) is not asked for again.
+// The kind goes by recorded access alone: someone whose first account is
+// still being created is still joining.
+func planOne(w *world, person *models.Person, acc *models.Access, running []models.Action, ev models.PersonEvent, hasEvent bool) *models.Change {
 	rp := EnginePerson(&person.PersonFields)
-	accounts, grants := actual(acc)
+	accounts, grants := actual(acc, running)
 	kind := changeKind(person, acc, ev, hasEvent)
 	desired := rules.Resolve(w.rules, rp, w.env)
 	steps := rules.Plan(kind, desired, accounts, grants, w.apps)
@@ -223,17 +232,50 @@ func trigger(kind rules.ChangeKind, ev models.PersonEvent, hasEvent bool) string
 	return "rules changed"
 }
 
-func actual(acc *models.Access) ([]rules.ActualAccount, []rules.ActualGrant) {
-	if acc == nil {
-		return nil, nil
+// actual is what the person will have once their running actions
+// complete: their recorded accounts and grants with each running action's
+// effect applied, as models.Store.CompleteAction will record it. A running
+// action cannot be cancelled (models.Store.ReplanChanges leaves it to
+// finish), so planning counts it as done, and the new change's later steps
+// of its app wait for it (models.Store.WaitingOn).
+func actual(acc *models.Access, running []models.Action) ([]rules.ActualAccount, []rules.ActualGrant) {
+	var accounts []rules.ActualAccount
+	var grants []rules.ActualGrant
+	if acc != nil {
+		for _, a := range acc.Accounts {
+			accounts = append(accounts, rules.ActualAccount{AppID: a.AppID, Status: a.Status})
+		}
+		for _, g := range acc.Grants {
+			grants = append(grants, rules.ActualGrant{AppID: g.AppID, EntitlementID: g.EntitlementID, Params: g.Params})
+		}
 	}
-	accounts := make([]rules.ActualAccount, len(acc.Accounts))
-	for i, a := range acc.Accounts {
-		accounts[i] = rules.ActualAccount{AppID: a.AppID, Status: a.Status}
+	for _, a := range running {
+		accounts, grants = withEffect(accounts, grants, &a)
 	}
-	grants := make([]rules.ActualGrant, len(acc.Grants))
-	for i, g := range acc.Grants {
-		grants[i] = rules.ActualGrant{AppID: g.AppID, EntitlementID: g.EntitlementID, Params: g.Params}
+	return accounts, grants
+}
+
+// accountOps are the account statuses the account operations leave.
+var accountOps = map[string]string{
+	string(rules.OpCreateAccount): rules.AccountActive,
+	string(rules.OpDisable):       rules.AccountDisabled,
+	string(rules.OpDelete):        rules.AccountDeleted, // its grants count as gone
+}
+
+// withEffect applies one action's effect to accounts and grants.
+func withEffect(accounts []rules.ActualAccount, grants []rules.ActualGrant, a *models.Action) ([]rules.ActualAccount, []rules.ActualGrant) {
+	if st, ok := accountOps[a.Op]; ok {
+		accounts = slices.DeleteFunc(accounts, func(x rules.ActualAccount) bool { return x.AppID == a.AppID })
+		return append(accounts, rules.ActualAccount{AppID: a.AppID, Status: st}), grants
+	}
+	if a.EntitlementID == nil {
+		return accounts, grants
+	}
+	grants = slices.DeleteFunc(grants, func(g rules.ActualGrant) bool {
+		return g.AppID == a.AppID && g.EntitlementID == *a.EntitlementID
+	})
+	if a.Op == string(rules.OpGrant) || a.Op == string(rules.OpUpdate) {
+		grants = append(grants, rules.ActualGrant{AppID: a.AppID, EntitlementID: *a.EntitlementID, Params: a.Params})
 	}
 	return accounts, grants
 }
