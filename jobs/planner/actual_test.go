@@ -29,7 +29,7 @@ func TestActualCountsRunningActionsAsDone(t *testing.T) {
 		{name: "nothing running", accounts: []rules.ActualAccount{{AppID: 1, Status: rules.AccountActive}},
 			grants: []rules.ActualGrant{{AppID: 1, EntitlementID: 10, Params: map[string]string{"seat": "pro"}}, {AppID: 1, EntitlementID: 11}}},
 		{name: "an account and its grant being created",
-			running: []models.Action{{Op: "create_account", AppID: 2}, {Op: "grant", AppID: 2, EntitlementID: ent(20), Params: map[string]string{"size": "14"}}},
+			running:  []models.Action{{Op: "create_account", AppID: 2}, {Op: "grant", AppID: 2, EntitlementID: ent(20), Params: map[string]string{"size": "14"}}},
 			accounts: []rules.ActualAccount{{AppID: 1, Status: rules.AccountActive}, {AppID: 2, Status: rules.AccountActive}},
 			grants: []rules.ActualGrant{{AppID: 1, EntitlementID: 10, Params: map[string]string{"seat": "pro"}}, {AppID: 1, EntitlementID: 11},
 				{AppID: 2, EntitlementID: 20, Params: map[string]string{"size": "14"}}}},
