@@ -79,9 +79,14 @@ func claimPresence(ctx context.Context, db *models.DB, clientID string) (*presen
 	if err != nil {
 		return nil, fmt.Errorf("jobs: presence connection: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, hashtext($2))", presenceLockSpace, clientID); err != nil {
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", presenceLockSpace, clientID).Scan(&got); err != nil {
 		conn.Close(ctx)
 		return nil, fmt.Errorf("jobs: presence lock: %w", err)
+	}
+	if !got { // the ID has a random part: another process cannot have it
+		conn.Close(ctx)
+		return nil, fmt.Errorf("jobs: presence lock: River client ID %s is in use by another process", clientID)
 	}
 	p.conn = conn
 	return p, nil

@@ -19,6 +19,9 @@ func TestReclaimRequeuesJobsOfStoppedProcesses(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		ctx := context.Background()
 		logger := slog.New(slog.DiscardHandler)
+		// Advisory locks are database-wide: names unique to this run keep
+		// parallel tests (and packages) apart.
+		self, gone, live := clientID(), clientID(), clientID()
 		client, closeClient, err := NewClient(ctx, db, store, Options{Logger: logger})
 		require.NoError(t, err)
 		t.Cleanup(closeClient)
@@ -29,25 +32,25 @@ func TestReclaimRequeuesJobsOfStoppedProcesses(t *testing.T) {
 			ids[i] = res.Job.ID
 		}
 
-		me, err := claimPresence(ctx, db, "me")
+		me, err := claimPresence(ctx, db, self)
 		require.NoError(t, err)
 		t.Cleanup(me.close)
-		other := "gone"
+		other := gone
 		if db.Dialect == models.Postgres {
 			// Another live process: its lock is held on a connection of its own.
-			other = "alive"
+			other = live
 			alive, err := claimPresence(ctx, db, other)
 			require.NoError(t, err)
 			defer alive.close()
 		} else {
 			// One process per SQLite file: a second claim is refused.
-			_, err := claimPresence(ctx, db, "second")
+			_, err := claimPresence(ctx, db, clientID())
 			require.ErrorIs(t, err, errDatabaseInUse)
 		}
-		markRunning(t, db, ids[0], "gone")
-		markRunning(t, db, ids[1], "me")
+		markRunning(t, db, ids[0], gone)
+		markRunning(t, db, ids[1], self)
 		markRunning(t, db, ids[2], other)
-		setLeader(t, db, "gone")
+		setLeader(t, db, gone)
 
 		n, err := me.reclaim(ctx, logger)
 		require.NoError(t, err)
@@ -64,10 +67,10 @@ func TestReclaimRequeuesJobsOfStoppedProcesses(t *testing.T) {
 		require.Zero(t, leaders, "the gone leader's lease is freed")
 
 		if db.Dialect == models.Postgres {
-			ok, err := me.alive(ctx, "alive")
+			ok, err := me.alive(ctx, live)
 			require.NoError(t, err)
 			require.True(t, ok)
-			setLeader(t, db, "me")
+			setLeader(t, db, self)
 			n, err = me.reclaim(ctx, logger)
 			require.NoError(t, err)
 			require.Zero(t, n, "nothing left behind")
@@ -91,12 +94,15 @@ func TestReclaimNoticesAProcessThatStops(t *testing.T) {
 	res, err := client.Insert(ctx, ExecuteActionArgs{ActionID: 1}, nil)
 	require.NoError(t, err)
 
-	me, err := claimPresence(ctx, db, "me")
+	self, otherID := clientID(), clientID() // database-wide locks: unique to this run
+	me, err := claimPresence(ctx, db, self)
 	require.NoError(t, err)
 	t.Cleanup(me.close)
-	other, err := claimPresence(ctx, db, "other")
+	other, err := claimPresence(ctx, db, otherID)
 	require.NoError(t, err)
-	markRunning(t, db, res.Job.ID, "other")
+	_, err = claimPresence(ctx, db, otherID)
+	require.ErrorContains(t, err, "in use by another process")
+	markRunning(t, db, res.Job.ID, otherID)
 
 	n, err := me.reclaim(ctx, logger)
 	require.NoError(t, err)
