@@ -255,7 +255,7 @@ func (s *Server) actionRetry(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return s.redirectWithFlash(c, back, "success", "The action runs again now; its change is back in Scheduled.")
+	return s.redirectWithFlash(c, back, "success", "The action runs again now and leaves the Failed tab.")
 }
 
 // listDecided fills a tab of decided changes, with each change's actions
