@@ -132,65 +132,6 @@ func (s *Store) ActionsOfChanges(ctx context.Context, changeIDs []int64) (map[in
 	return out, nil
 }
 
-// TaskRow is a task with the person its action is for.
-type TaskRow struct {
-	Task
-	Person Person `gorm:"-"`
-}
-
-// ListTaskRows returns open tasks, soonest due first, or done ones, most
-// recently done first, with their people, in three queries.
-func (s *Store) ListTaskRows(ctx context.Context, done bool, limit int) ([]TaskRow, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 100
-	}
-	q := s.db.WithContext(ctx).Limit(limit)
-	if done {
-		q = q.Where("done_at IS NOT NULL").Order("done_at DESC, id DESC")
-	} else {
-		q = q.Where("done_at IS NULL").Order("due_at, id")
-	}
-	var tasks []Task
-	if err := q.Find(&tasks).Error; err != nil {
-		return nil, fmt.Errorf("store: tasks: %w", translate(err))
-	}
-	actionIDs := make([]int64, len(tasks))
-	for i, t := range tasks {
-		actionIDs[i] = t.ActionID
-	}
-	type owner struct {
-		ActionID int64
-		PersonID int64
-	}
-	var owners []owner
-	if len(actionIDs) > 0 {
-		err := s.db.WithContext(ctx).Table("actions").Select("actions.id AS action_id, changes.person_id AS person_id").
-			Joins("JOIN changes ON changes.id = actions.change_id").Where("actions.id IN ?", actionIDs).Scan(&owners).Error
-		if err != nil {
-			return nil, fmt.Errorf("store: people of tasks: %w", translate(err))
-		}
-	}
-	personOf := make(map[int64]int64, len(owners))
-	personIDs := make([]int64, 0, len(owners))
-	for _, o := range owners {
-		personOf[o.ActionID] = o.PersonID
-		personIDs = append(personIDs, o.PersonID)
-	}
-	people, err := s.PeopleByIDs(ctx, personIDs)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[int64]Person, len(people))
-	for _, p := range people {
-		byID[p.ID] = p
-	}
-	rows := make([]TaskRow, len(tasks))
-	for i, t := range tasks {
-		rows[i] = TaskRow{Task: t, Person: byID[personOf[t.ActionID]]}
-	}
-	return rows, nil
-}
-
 // Selection sums up a set of pending changes: how many, the newest id and
 // the sum of the ids. Deciding "all that match" compares the selection the
 // admin saw with the one at decision time, so a queue that changed in

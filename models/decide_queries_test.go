@@ -93,7 +93,7 @@ func TestListDecided(t *testing.T) {
 	})
 }
 
-func TestListTaskRows(t *testing.T) {
+func TestListTaskItemsOrder(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
@@ -109,19 +109,19 @@ func TestListTaskRows(t *testing.T) {
 			require.NoError(t, err)
 			tasks = append(tasks, task)
 		}
-		open, err := store.ListTaskRows(f.ctx, false, 10)
+		open, err := store.ListTaskItems(f.ctx, models.TaskFilter{})
 		require.NoError(t, err)
 		require.Equal(t, []string{"task 2", "task 1", "task 0"}, taskTitles(open), "soonest due first")
 		require.Equal(t, "ada@example.com", open[0].Person.WorkEmail)
 
 		require.NoError(t, store.SetTaskDone(f.ctx, tester, tasks[0].ID, true, f.now))
 		require.NoError(t, store.SetTaskDone(f.ctx, tester, tasks[1].ID, true, f.now.Add(time.Minute)))
-		done, err := store.ListTaskRows(f.ctx, true, 10)
+		done, err := store.ListTaskItems(f.ctx, models.TaskFilter{Done: true})
 		require.NoError(t, err)
 		require.Equal(t, []string{"task 1", "task 0"}, taskTitles(done), "latest done first")
 		require.Equal(t, tester.Email, done[0].DoneBy)
 		require.Equal(t, "ada@example.com", done[0].Person.WorkEmail)
-		open, err = store.ListTaskRows(f.ctx, false, 10)
+		open, err = store.ListTaskItems(f.ctx, models.TaskFilter{})
 		require.NoError(t, err)
 		require.Equal(t, []string{"task 2"}, taskTitles(open))
 	})
@@ -135,7 +135,7 @@ func changeIDs(rows []models.ChangeRow) []int64 {
 	return out
 }
 
-func taskTitles(rows []models.TaskRow) []string {
+func taskTitles(rows []models.TaskItem) []string {
 	out := make([]string, len(rows))
 	for i, r := range rows {
 		out[i] = r.Title
