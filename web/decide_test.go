@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/rules"
+	"github.com/rosterhq/roster/web/browsertest"
 )
 
 // executeJobs counts the River jobs that carry out actions.
@@ -576,62 +575,6 @@ func TestDecideAllMatchingLimit(t *testing.T) {
 	})
 }
 
-// decideChromium starts Debian's headless Chromium with a profile of its
-// own for one tab; everything stops after limit, so a hung page fails the
-// test instead of the run. Without Chromium the test skips, except in CI.
-func decideChromium(t *testing.T, limit time.Duration) context.Context {
-	t.Helper()
-	const path = "/usr/bin/chromium"
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("browser test: %s is missing (apt-get install chromium): %v", path, err)
-		}
-		t.Fatalf("browser test: CI is set but %s is missing: %v", path, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	limitCtx, cancelLimit := context.WithTimeout(context.Background(), limit)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(limitCtx, opts...)
-	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-		cancelLimit()
-	})
-	require.NoError(t, chromedp.Do(ctx), "start Chromium")
-	return ctx
-}
-
-// decideConsole collects the console errors, exceptions and CSP
-// violations of a tab.
-func decideConsole(ctx context.Context) func() []string {
-	var mu sync.Mutex
-	var problems []string
-	messages := chromedp.Console(ctx) // subscribes now, before any navigation
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError ||
-				strings.Contains(m.Text, "Refused to") || strings.Contains(m.Text, "Content Security Policy") {
-				mu.Lock()
-				problems = append(problems, m.String()+" ("+m.URL+")")
-				mu.Unlock()
-			}
-		}
-	}()
-	return func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), problems...)
-	}
-}
-
 // shown reports whether the element css selects is rendered.
 func shown(css string) chromedp.Action[bool] {
 	return chromedp.Evaluate[bool](fmt.Sprintf(`(e => !!e && e.checkVisibility())(document.querySelector(%q))`, css))
@@ -648,8 +591,8 @@ func TestBrowserSelectAllMatching(t *testing.T) {
 		f.joiner(personSpec{first: "Eng", last: fmt.Sprintf("Person%02d", i), department: "Engineering"})
 	}
 	approver := srv.createAdmin(t, models.RoleApprover)
-	ctx := decideChromium(t, 60*time.Second)
-	problems := decideConsole(ctx)
+	ctx := browsertest.New(t, 60*time.Second)
+	console := browsertest.WatchConsole(ctx)
 
 	const (
 		selectAll = `[data-testid=select-all]`
@@ -673,14 +616,14 @@ func TestBrowserSelectAllMatching(t *testing.T) {
 
 	// Every row of the page: the offer appears; one row fewer: it goes.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selectAll)), chromedp.WaitVisible(chromedp.CSS(offer))))
-	require.Contains(t, squash(textOfCSS(t, ctx, `[data-testid=select-matching]`)),
+	require.Contains(t, squash(browsertest.TextOf(t, ctx, `[data-testid=select-matching]`)),
 		"All 50 on this page are selected. Select all 60 in To Invite matching these filters")
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(firstRow)), chromedp.WaitNotVisible(chromedp.CSS(offer))))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(firstRow)), chromedp.WaitVisible(chromedp.CSS(offer))))
 
 	// Select all 60, then approve them.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(offer)), chromedp.WaitVisible(chromedp.CSS(chosen))))
-	require.Equal(t, "All 60 in To Invite matching these filters are selected. Clear selection", squash(textOfCSS(t, ctx, chosen)))
+	require.Equal(t, "All 60 in To Invite matching these filters are selected. Clear selection", squash(browsertest.TextOf(t, ctx, chosen)))
 	checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid=select-matching-scope]').checked`))
 	require.NoError(t, err)
 	require.True(t, checked, "the form posts scope=all")
@@ -688,17 +631,8 @@ func TestBrowserSelectAllMatching(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=approve-selected]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
 	))
-	require.Contains(t, textOfCSS(t, ctx, `[data-testid=flash-success]`), "Approved 60 changes.")
+	require.Contains(t, browsertest.TextOf(t, ctx, `[data-testid=flash-success]`), "Approved 60 changes.")
 	require.EqualValues(t, 60, srv.executeJobs(t))
 	require.Len(t, srv.auditEvents(t, models.ActionChangeApproved), 60)
-	require.Empty(t, problems(), "console errors, exceptions or CSP violations")
-}
-
-// textOfCSS is the text of the element css selects, read in one
-// evaluation.
-func textOfCSS(t *testing.T, ctx context.Context, css string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(e => e ? e.textContent : '')(document.querySelector(%q))`, css)))
-	require.NoError(t, err)
-	return s
+	require.Empty(t, console.Problems(), "console errors, exceptions or CSP violations")
 }

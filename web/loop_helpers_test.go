@@ -3,22 +3,18 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
 
@@ -32,7 +28,8 @@ import (
 // This file holds what the whole-loop browser test needs beyond the
 // harness in server_test.go: a started job runner wired as `roster serve`
 // wires it, the two outside systems faked at the network edge (a webhook
-// receiver and an SMTP server), and headless Chromium.
+// receiver and an SMTP server). Headless Chromium and the page helpers
+// are in web/browsertest.
 
 // withJobRunner replaces the harness's idle job client with a started one
 // running every worker, and wires planning, imports and decisions as
@@ -235,179 +232,3 @@ func (s *fakeSMTPSession) Data(r io.Reader) error {
 
 func (s *fakeSMTPSession) Reset()        { s.to = nil }
 func (s *fakeSMTPSession) Logout() error { return nil }
-
-// chromiumPath is Debian's Chromium. Without it the browser tests skip on
-// a developer's machine and fail in CI, where .ci/run installs it.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	const path = "/usr/bin/chromium"
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("browser test: %s is missing (apt-get install chromium): %v", path, err)
-		}
-		t.Fatalf("browser test: CI is set but %s is missing: %v", path, err)
-	}
-	return path
-}
-
-// newChrome starts headless Chromium with a profile of its own and
-// returns a context for one tab. Everything, the browser included, stops
-// after limit, so a hung page fails the test instead of the run.
-func newChrome(t *testing.T, limit time.Duration) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	limitCtx, cancelLimit := context.WithTimeout(context.Background(), limit)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(limitCtx, opts...)
-	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-		cancelLimit()
-	})
-	require.NoError(t, chromedp.Do(ctx), "start Chromium")
-	return ctx
-}
-
-// consoleProblems collects console errors, uncaught exceptions and CSP
-// violations the tab reports.
-type consoleProblems struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func watchConsoleProblems(ctx context.Context) *consoleProblems {
-	w := &consoleProblems{}
-	messages := chromedp.Console(ctx) // subscribes now, before any navigation
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError ||
-				strings.Contains(m.Text, "Refused to") || strings.Contains(m.Text, "Content Security Policy") {
-				w.mu.Lock()
-				w.seen = append(w.seen, m.String()+" ("+m.URL+")")
-				w.mu.Unlock()
-			}
-		}
-	}()
-	return w
-}
-
-func (w *consoleProblems) list() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.seen...)
-}
-
-// shoot saves a full-page PNG into dir and, when ROSTER_SCREENSHOT_DIR is
-// set (as for the cmd/roster browser tests), a copy there to look at.
-func shoot(t *testing.T, ctx context.Context, dir, name string) {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err, "screenshot %s", name)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
-	if keep := os.Getenv("ROSTER_SCREENSHOT_DIR"); keep != "" {
-		require.NoError(t, os.MkdirAll(keep, 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(keep, name), png, 0o644))
-		t.Logf("screenshot: %s", filepath.Join(keep, name))
-	}
-}
-
-// htmxIdle waits until htmx has no request in flight and nothing left to
-// swap or settle.
-func htmxIdle() chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](
-		`document.querySelectorAll('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added').length === 0`,
-		chromedp.WithPollingTimeout(10*time.Second))
-}
-
-// htmxReady waits until the element css selects exists, htmx has
-// processed it and htmx is idle: acting on a freshly swapped element
-// before htmx listens to it loses the change silently.
-func htmxReady(css string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.WaitVisible(chromedp.CSS(css)),
-		chromedp.Poll[chromedp.Void](fmt.Sprintf(
-			`(e => !!e && !!e['htmx-internal-data'] && !!e['htmx-internal-data'].initHash)(document.querySelector(%s))`, jsString(css)),
-			chromedp.WithPollingTimeout(10*time.Second)),
-		htmxIdle(),
-	)
-}
-
-// chooseOption selects the option of the select css whose text is label
-// and fires change, as a person picking it does (SetValue fires nothing).
-func chooseOption(css, label string) chromedp.Action[chromedp.Void] {
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
-		const s = document.querySelector(%[1]s);
-		const o = s && Array.from(s.options).find(o => o.textContent.trim() === %[2]s);
-		if (!o) throw new Error('no option ' + %[2]s + ' in ' + %[1]s);
-		s.value = o.value;
-		s.dispatchEvent(new Event('change', {bubbles: true}));
-	})()`, jsString(css), jsString(label)))
-}
-
-// waitText waits until the trimmed text of the element css selects is
-// want.
-func waitText(css, want string) chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](fmt.Sprintf(
-		`(e => !!e && e.textContent.trim() === %s)(document.querySelector(%s))`, jsString(want), jsString(css)),
-		chromedp.WithPollingTimeout(10*time.Second))
-}
-
-// jsString quotes s as a JavaScript string literal.
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// textOf returns the whitespace-collapsed text of the element css
-// selects, read in one evaluation.
-func textOf(t *testing.T, ctx context.Context, css string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(e => {
-		if (!e) throw new Error('nothing matches ' + %[1]s);
-		return e.textContent;
-	})(document.querySelector(%[1]s))`, jsString(css))))
-	require.NoError(t, err, "text of %s", css)
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// textsOf returns the whitespace-collapsed text of every element css
-// selects, in document order.
-func textsOf(t *testing.T, ctx context.Context, css string) []string {
-	t.Helper()
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
-		`Array.from(document.querySelectorAll(%s), e => e.textContent.replace(/\s+/g, ' ').trim())`, jsString(css))))
-	require.NoError(t, err)
-	return out
-}
-
-// attrsOf returns attribute attr of every element css selects, in
-// document order.
-func attrsOf(t *testing.T, ctx context.Context, css, attr string) []string {
-	t.Helper()
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
-		`Array.from(document.querySelectorAll(%s), e => e.getAttribute(%s))`, jsString(css), jsString(attr))))
-	require.NoError(t, err)
-	return out
-}
-
-// nodeCount returns how many elements css selects.
-func nodeCount(t *testing.T, ctx context.Context, css string) int {
-	t.Helper()
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%s).length`, jsString(css))))
-	require.NoError(t, err)
-	return n
-}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/web/browsertest"
 )
 
 // loopPeople is the HR export of the whole-loop test: five engineers the
@@ -60,9 +61,9 @@ func TestBrowserWholeLoop(t *testing.T) {
 			Logger: quietLogger(), Mail: smtpd.sender(), FetchPollInterval: 100 * time.Millisecond,
 			RetryDelay: func(int) time.Duration { return 10 * time.Millisecond },
 		}))
-		ctx := newChrome(t, 120*time.Second)
+		ctx := browsertest.New(t, 120*time.Second)
 		l := &loop{t: t, ctx: ctx, srv: srv, hook: hook, smtp: smtpd, shots: t.TempDir(), prefix: "loop-" + string(dialect) + "-", start: time.Now()}
-		console := watchConsoleProblems(ctx)
+		console := browsertest.WatchConsole(ctx)
 
 		l.signInAsOwner()
 		l.setMailAddresses("it@example.com, security@example.com")
@@ -86,7 +87,7 @@ func TestBrowserWholeLoop(t *testing.T) {
 
 		l.requireHeldRun(source, without(loopPeople, ada.ID, "E02", "E03", "S01"), []string{"E02", "E03", "S01"})
 
-		assert.Empty(t, console.list(), "console errors, exceptions or CSP violations")
+		assert.Empty(t, console.Problems(), "console errors, exceptions or CSP violations")
 	})
 }
 
@@ -123,11 +124,14 @@ func (l *loop) path() string {
 // flash is the success message of the page, failing when there is none.
 func (l *loop) flash() string {
 	l.t.Helper()
-	return textOf(l.t, l.ctx, `[data-testid=flash-success]`)
+	return browsertest.TextOf(l.t, l.ctx, `[data-testid=flash-success]`)
 }
 
 // shot saves a screenshot of the page.
-func (l *loop) shot(name string) { l.t.Helper(); shoot(l.t, l.ctx, l.shots, l.prefix+name) }
+func (l *loop) shot(name string) {
+	l.t.Helper()
+	browsertest.Screenshot(l.t, l.ctx, l.shots, l.prefix+name)
+}
 
 // waitFor polls cond on the test's goroutine until it holds; cond may
 // load pages and use require.
@@ -202,7 +206,7 @@ func (l *loop) upload(source, fileName string, people []csvPerson) string {
 		chromedp.Click(chromedp.CSS(`[data-testid=upload-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=run-preview]`)),
 	)
-	assert.Equal(l.t, fileName, textOf(l.t, l.ctx, `[data-testid=run-file]`))
+	assert.Equal(l.t, fileName, browsertest.TextOf(l.t, l.ctx, `[data-testid=run-file]`))
 	return l.path()
 }
 
@@ -211,9 +215,9 @@ func (l *loop) upload(source, fileName string, people []csvPerson) string {
 func (l *loop) uploadAndConfirm(source, fileName string, people []csvPerson, joiners, leavers string) {
 	l.t.Helper()
 	l.upload(source, fileName, people)
-	assert.Equal(l.t, joiners, textOf(l.t, l.ctx, `[data-testid=count-joiners]`), "joiners in %s", fileName)
-	assert.Equal(l.t, leavers, textOf(l.t, l.ctx, `[data-testid=count-leavers]`), "leavers in %s", fileName)
-	assert.Zero(l.t, nodeCount(l.t, l.ctx, `[data-testid=brake-warning]`), "the brake would hold %s", fileName)
+	assert.Equal(l.t, joiners, browsertest.TextOf(l.t, l.ctx, `[data-testid=count-joiners]`), "joiners in %s", fileName)
+	assert.Equal(l.t, leavers, browsertest.TextOf(l.t, l.ctx, `[data-testid=count-leavers]`), "leavers in %s", fileName)
+	assert.Zero(l.t, browsertest.NodeCount(l.t, l.ctx, `[data-testid=brake-warning]`), "the brake would hold %s", fileName)
 	l.do("confirm "+fileName,
 		chromedp.Click(chromedp.CSS(`[data-testid=run-confirm]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
@@ -248,7 +252,7 @@ func (l *loop) addApp(name, kind, entKind, key, entName string) int64 {
 func (l *loop) addWebhookApp(name, key, entName string) int64 {
 	l.t.Helper()
 	id := l.addApp(name, "webhook", "group", key, entName)
-	require.Equal(l.t, 1, nodeCount(l.t, l.ctx, `[data-testid=app-not-connected]`), "a new webhook app says it is not connected")
+	require.Equal(l.t, 1, browsertest.NodeCount(l.t, l.ctx, `[data-testid=app-not-connected]`), "a new webhook app says it is not connected")
 	l.do("connect "+name,
 		chromedp.SendKeys(chromedp.CSS(`#webhook-url`), l.hook.URL),
 		chromedp.Click(chromedp.CSS(`[data-testid=webhook-save]`)),
@@ -257,7 +261,7 @@ func (l *loop) addWebhookApp(name, key, entName string) int64 {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=webhook-secret-value]`)),
 	)
 	assert.Contains(l.t, l.flash(), name+"'s URL was saved.")
-	assert.Zero(l.t, nodeCount(l.t, l.ctx, `[data-testid=app-not-connected]`))
+	assert.Zero(l.t, browsertest.NodeCount(l.t, l.ctx, `[data-testid=app-not-connected]`))
 	secret, err := chromedp.Run(l.ctx, chromedp.Value(chromedp.CSS(`[data-testid=webhook-secret-value]`)))
 	require.NoError(l.t, err)
 	require.GreaterOrEqual(l.t, len(secret), 16, "signing secret")
@@ -286,34 +290,34 @@ func (l *loop) buildRule() {
 	)
 	l.do("rule conditions",
 		chromedp.Navigate(l.srv.URL+"/rules/new"),
-		htmxReady(`[data-testid=add-condition]`),
-		waitText(matches, "10"),
+		browsertest.HTMXReady(`[data-testid=add-condition]`),
+		browsertest.WaitText(matches, "10"),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=rule-name]`), "Engineering gets GitHub eng + Laptop"),
-		chooseOption(cond+`[data-testid=condition-attribute]`, "department"),
+		browsertest.ChooseOption(cond+`[data-testid=condition-attribute]`, "department"),
 		chromedp.SendKeys(chromedp.CSS(cond+`[data-testid=condition-value]`), "Engineering"),
-		waitText(matches, "5"),
-		htmxIdle(),
+		browsertest.WaitText(matches, "5"),
+		browsertest.HTMXIdle(),
 	)
 	l.do("rule grants",
-		chooseOption(grant0+`[data-testid=grant-app]`, "GitHub"),
-		htmxReady(grant0+`select[data-testid=grant-entitlement-select]:not([disabled])`),
-		chooseOption(grant0+`[data-testid=grant-entitlement-select]`, "Engineering (group: eng)"),
-		htmxIdle(),
+		browsertest.ChooseOption(grant0+`[data-testid=grant-app]`, "GitHub"),
+		browsertest.HTMXReady(grant0+`select[data-testid=grant-entitlement-select]:not([disabled])`),
+		browsertest.ChooseOption(grant0+`[data-testid=grant-entitlement-select]`, "Engineering (group: eng)"),
+		browsertest.HTMXIdle(),
 		chromedp.Click(chromedp.CSS(`[data-testid=add-grant]`)),
-		htmxReady(grant1+`[data-testid=grant-app]`),
-		chooseOption(grant1+`[data-testid=grant-app]`, "Laptop"),
-		htmxReady(grant1+`select[data-testid=grant-entitlement-select]:not([disabled])`),
-		chooseOption(grant1+`[data-testid=grant-entitlement-select]`, "MacBook (licence: macbook)"),
-		htmxIdle(),
-		chooseOption(`[data-testid=leaver-mode]`, "immediately, once approved"),
-		htmxIdle(),
+		browsertest.HTMXReady(grant1+`[data-testid=grant-app]`),
+		browsertest.ChooseOption(grant1+`[data-testid=grant-app]`, "Laptop"),
+		browsertest.HTMXReady(grant1+`select[data-testid=grant-entitlement-select]:not([disabled])`),
+		browsertest.ChooseOption(grant1+`[data-testid=grant-entitlement-select]`, "MacBook (licence: macbook)"),
+		browsertest.HTMXIdle(),
+		browsertest.ChooseOption(`[data-testid=leaver-mode]`, "immediately, once approved"),
+		browsertest.HTMXIdle(),
 	)
 	l.shot("2-rule-builder.png")
 	l.do("review rule",
 		chromedp.Click(chromedp.CSS(`[data-testid=rule-review]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=rule-save]`)),
 	)
-	impact := textOf(l.t, l.ctx, `[data-testid=impact]`)
+	impact := browsertest.TextOf(l.t, l.ctx, `[data-testid=impact]`)
 	assert.Contains(l.t, impact, "+10 grants")
 	assert.Contains(l.t, impact, "across 5 people")
 	l.do("save rule",
@@ -336,9 +340,9 @@ func (l *loop) approveAll(tab string, people []csvPerson) {
 		chromedp.Click(chromedp.CSS(`[data-testid=tab-`+tab+`]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=changes-table]`)),
 	)
-	assert.Equal(l.t, []string{"page"}, attrsOf(l.t, l.ctx, `[data-testid=tab-`+tab+`]`, "aria-current"))
-	assert.Equal(l.t, fmt.Sprint(len(people)), textOf(l.t, l.ctx, `[data-testid=tab-`+tab+`] [data-testid=tab-count]`))
-	assert.ElementsMatch(l.t, want, attrsOf(l.t, l.ctx, `[data-testid=change-row]`, "data-person"))
+	assert.Equal(l.t, []string{"page"}, browsertest.AttrsOf(l.t, l.ctx, `[data-testid=tab-`+tab+`]`, "aria-current"))
+	assert.Equal(l.t, fmt.Sprint(len(people)), browsertest.TextOf(l.t, l.ctx, `[data-testid=tab-`+tab+`] [data-testid=tab-count]`))
+	assert.ElementsMatch(l.t, want, browsertest.AttrsOf(l.t, l.ctx, `[data-testid=change-row]`, "data-person"))
 	l.shot("3-team-updates-" + tab + ".png")
 	l.do("approve "+tab,
 		chromedp.Click(chromedp.CSS(`[data-testid=select-all]`)),
@@ -346,7 +350,7 @@ func (l *loop) approveAll(tab string, people []csvPerson) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
 	)
 	assert.Contains(l.t, l.flash(), "Approved")
-	assert.Zero(l.t, nodeCount(l.t, l.ctx, `[data-testid=change-row]`), "the tab is empty once everything is approved")
+	assert.Zero(l.t, browsertest.NodeCount(l.t, l.ctx, `[data-testid=change-row]`), "the tab is empty once everything is approved")
 }
 
 // requireJoinerCalls waits for a signed create_account and grant of eng
@@ -417,7 +421,7 @@ func (l *loop) finishLaptopTasks(p csvPerson) {
 	l.shot("4-tasks.png")
 	l.markTaskDone("Give Laptop: MacBook for " + name)
 	l.do("done tasks", chromedp.WaitVisible(chromedp.CSS(`[data-testid=done-tasks]`)))
-	done := textsOf(l.t, l.ctx, `[data-testid=done-row] [data-testid=task-title]`)
+	done := browsertest.TextsOf(l.t, l.ctx, `[data-testid=done-row] [data-testid=task-title]`)
 	assert.Len(l.t, done, 2)
 	for _, d := range done {
 		assert.Contains(l.t, d, name)
@@ -431,7 +435,7 @@ func (l *loop) markTaskDone(title string) {
 		const row = Array.from(document.querySelectorAll('[data-testid=task-row]'))
 			.find(r => r.querySelector('[data-testid=task-title] strong').textContent.trim() === %s);
 		return row ? row.dataset.taskId : "";
-	})()`, jsString(title)))
+	})()`, browsertest.JSString(title)))
 	var id string
 	l.waitFor("task "+title, 30*time.Second, func() bool {
 		l.do("tasks", chromedp.Navigate(l.srv.URL+"/tasks"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=open-section]`)))
@@ -444,7 +448,7 @@ func (l *loop) markTaskDone(title string) {
 		chromedp.Click(chromedp.CSS(`[data-testid=task-row][data-task-id="`+id+`"] [data-testid=task-done]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
 	)
-	assert.Zero(l.t, nodeCount(l.t, l.ctx, `[data-testid=task-row][data-task-id="`+id+`"]`), "%s is no longer open", title)
+	assert.Zero(l.t, browsertest.NodeCount(l.t, l.ctx, `[data-testid=task-row][data-task-id="`+id+`"]`), "%s is no longer open", title)
 }
 
 // requireJoinerMail waits for the welcome mail at the person's work
@@ -475,7 +479,7 @@ func (l *loop) requireJoinerMail(p csvPerson) {
 
 	l.waitFor("both mails sent in the Outbox", 10*time.Second, func() bool {
 		l.do("outbox", chromedp.Navigate(l.srv.URL+"/outbox"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=outbox-table]`)))
-		rows := textsOf(l.t, l.ctx, `[data-testid=outbox-row]`)
+		rows := browsertest.TextsOf(l.t, l.ctx, `[data-testid=outbox-row]`)
 		n := 0
 		for _, r := range rows {
 			if strings.HasPrefix(r, "sent") && (strings.Contains(r, "Welcome to the team, "+p.First) || strings.Contains(r, "[Roster] "+name)) {
@@ -528,30 +532,30 @@ func (l *loop) requireHeldRun(source string, people []csvPerson, missing []strin
 	l.t.Helper()
 	calls := len(l.hook.Calls())
 	l.upload(source, "people-incomplete.csv", people)
-	assert.Equal(l.t, fmt.Sprint(len(missing)), textOf(l.t, l.ctx, `[data-testid=count-leavers]`))
-	assert.Contains(l.t, textOf(l.t, l.ctx, `[data-testid=brake-warning]`), "The safety brake will hold this run")
+	assert.Equal(l.t, fmt.Sprint(len(missing)), browsertest.TextOf(l.t, l.ctx, `[data-testid=count-leavers]`))
+	assert.Contains(l.t, browsertest.TextOf(l.t, l.ctx, `[data-testid=brake-warning]`), "The safety brake will hold this run")
 	l.do("confirm the incomplete file",
 		chromedp.Click(chromedp.CSS(`[data-testid=run-confirm]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=held-reason]`)),
 	)
-	assert.Contains(l.t, textOf(l.t, l.ctx, `[data-testid=held-reason]`), "Nothing from this run has been applied")
-	assert.Contains(l.t, textOf(l.t, l.ctx, `[data-testid=run-status]`), "Held")
+	assert.Contains(l.t, browsertest.TextOf(l.t, l.ctx, `[data-testid=held-reason]`), "Nothing from this run has been applied")
+	assert.Contains(l.t, browsertest.TextOf(l.t, l.ctx, `[data-testid=run-status]`), "Held")
 	l.shot("6-held-run.png")
 
 	l.do("team updates while held",
 		chromedp.Navigate(l.srv.URL+"/team-updates?tab=terminate"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=banner]`)),
 	)
-	assert.Contains(l.t, textOf(l.t, l.ctx, `[data-testid=banner]`), "held by the safety brake")
-	assert.Equal(l.t, "0", textOf(l.t, l.ctx, `[data-testid=tab-terminate] [data-testid=tab-count]`))
-	assert.Zero(l.t, nodeCount(l.t, l.ctx, `[data-testid=change-row]`))
+	assert.Contains(l.t, browsertest.TextOf(l.t, l.ctx, `[data-testid=banner]`), "held by the safety brake")
+	assert.Equal(l.t, "0", browsertest.TextOf(l.t, l.ctx, `[data-testid=tab-terminate] [data-testid=tab-count]`))
+	assert.Zero(l.t, browsertest.NodeCount(l.t, l.ctx, `[data-testid=change-row]`))
 	l.shot("7-team-updates-held.png")
 
 	l.do("people while held",
 		chromedp.Navigate(l.srv.URL+"/people"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=people-table]`)),
 	)
-	statuses := textsOf(l.t, l.ctx, `[data-testid=person-row] [data-testid=person-status]`)
+	statuses := browsertest.TextsOf(l.t, l.ctx, `[data-testid=person-row] [data-testid=person-status]`)
 	assert.Len(l.t, statuses, len(loopPeople))
 	assert.Equal(l.t, 1, occurrences(statuses, "Terminated"), "only the approved leaver left: %v", statuses)
 

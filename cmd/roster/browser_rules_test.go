@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rosterhq/roster/web/browsertest"
 )
 
 // joiner is one row of the CSV the rules test uploads.
@@ -58,94 +59,13 @@ func writeJoinersCSV(t *testing.T, dir, start string) string {
 	return path
 }
 
-// htmxIdle waits until htmx has no request in flight and nothing left to
-// swap or settle.
-func htmxIdle() chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](
-		`document.querySelectorAll('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added').length === 0`,
-		chromedp.WithPollingTimeout(10*time.Second))
-}
-
-// htmxReady waits until the element css selects exists, htmx has
-// processed it (attached its hx-* listeners) and htmx is idle. chromedp
-// can otherwise act on a freshly swapped element before htmx listens to
-// it, and the change is silently lost.
-func htmxReady(css string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.WaitVisible(chromedp.CSS(css)),
-		chromedp.Poll[chromedp.Void](fmt.Sprintf(
-			`(e => !!e && !!e['htmx-internal-data'] && !!e['htmx-internal-data'].initHash)(document.querySelector(%s))`, jsString(css)),
-			chromedp.WithPollingTimeout(10*time.Second)),
-		htmxIdle(),
-	)
-}
-
-// chooseOption selects the option of the select css whose text is label
-// and fires change, as a person picking it does (SetValue fires nothing).
-func chooseOption(css, label string) chromedp.Action[chromedp.Void] {
-	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
-		const s = document.querySelector(%[1]s);
-		const o = s && Array.from(s.options).find(o => o.textContent.trim() === %[2]s);
-		if (!o) throw new Error('no option ' + %[2]s + ' in ' + %[1]s);
-		s.value = o.value;
-		s.dispatchEvent(new Event('change', {bubbles: true}));
-	})()`, jsString(css), jsString(label)))
-}
-
-// waitText waits until the text of the element css selects, trimmed, is
-// want.
-func waitText(css, want string) chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](fmt.Sprintf(
-		`(e => !!e && e.textContent.trim() === %s)(document.querySelector(%s))`, jsString(want), jsString(css)),
-		chromedp.WithPollingTimeout(10*time.Second))
-}
-
-// jsString quotes s as a JavaScript string literal.
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// textOf returns the whitespace-collapsed text of the element css
-// selects. It reads in one evaluation: a node looked up first and read
-// after can be swapped out by htmx in between.
-func textOf(t *testing.T, ctx context.Context, css string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(e => {
-		if (!e) throw new Error('nothing matches ' + %[1]s);
-		return e.textContent;
-	})(document.querySelector(%[1]s))`, jsString(css))))
-	require.NoError(t, err, "text of %s", css)
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// textsOf returns the whitespace-collapsed text of every element css
-// selects, in document order.
-func textsOf(t *testing.T, ctx context.Context, css string) []string {
-	t.Helper()
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
-		`Array.from(document.querySelectorAll(%s), e => e.textContent.replace(/\s+/g, ' ').trim())`, jsString(css))))
-	require.NoError(t, err)
-	return out
-}
-
-// attrOfAll returns attribute attr of every element css selects, in
-// document order.
-func attrOfAll(t *testing.T, ctx context.Context, css, attr string) []string {
-	t.Helper()
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
-		`Array.from(document.querySelectorAll(%s), e => e.getAttribute(%s))`, jsString(css), jsString(attr))))
-	require.NoError(t, err)
-	return out
-}
-
 // TestBrowserRulesFromCSVToTeamUpdates is the issue's end-to-end flow in
 // Chromium: upload a CSV, check its preview and confirm it, build a rule
 // with two conditions while the live count narrows, save it, and find the
 // people it matches under To Invite with the reason why.
 func TestBrowserRulesFromCSVToTeamUpdates(t *testing.T) {
 	t.Parallel()
-	chromium := chromiumPath(t)
+	browsertest.ChromiumPath(t) // skips or fails before anything starts
 	shots := t.TempDir()
 
 	idp := startMockIdP(t)
@@ -161,8 +81,8 @@ func TestBrowserRulesFromCSVToTeamUpdates(t *testing.T) {
 		"ROSTER_OWNER_EMAIL":        owner.Email, // the bootstrap owner is the person signing in
 	}))
 
-	ctx := newBrowser(t, chromium, 45*time.Second)
-	console := watchConsole(ctx)
+	ctx := browsertest.New(t, 45*time.Second, browsertest.WindowSize(1280, 800))
+	console := browsertest.WatchConsole(ctx)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL),
 		chromedp.Click(chromedp.CSS(`[data-testid=sso-sign-in]`), chromedp.NodeVisible),
@@ -178,9 +98,9 @@ func TestBrowserRulesFromCSVToTeamUpdates(t *testing.T) {
 	// The console is wired up, and nothing went wrong in it.
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`console.log("roster-console-canary")`))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return console.seen("roster-console-canary") }, 5*time.Second, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return console.Seen("roster-console-canary") }, 5*time.Second, 20*time.Millisecond,
 		"the console watch receives nothing")
-	assert.Empty(t, console.problems(), "console errors, exceptions or CSP violations")
+	assert.Empty(t, console.Problems(), "console errors, exceptions or CSP violations")
 
 	require.Equal(t, exitOK, srv.Stop(t, 30*time.Second))
 	assert.NotContains(t, srv.Log.String(), "level=ERROR")
@@ -200,13 +120,13 @@ func uploadAndConfirmCSV(t *testing.T, ctx context.Context, base, shots, csv str
 		chromedp.Click(chromedp.CSS(`[data-testid=upload-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=run-preview]`)),
 	))
-	runPath := currentPath(t, ctx)
-	assert.Equal(t, "8", textOf(t, ctx, `[data-testid=count-joiners]`))
+	runPath := browsertest.CurrentPath(t, ctx)
+	assert.Equal(t, "8", browsertest.TextOf(t, ctx, `[data-testid=count-joiners]`))
 	for _, id := range []string{"count-movers", "count-leavers", "count-rehires", "count-unchanged"} {
-		assert.Equal(t, "0", textOf(t, ctx, `[data-testid=`+id+`]`), id)
+		assert.Equal(t, "0", browsertest.TextOf(t, ctx, `[data-testid=`+id+`]`), id)
 	}
-	assert.Equal(t, "workday.csv", textOf(t, ctx, `[data-testid=run-file]`))
-	screenshot(t, ctx, shots, "rules-run-preview.png")
+	assert.Equal(t, "workday.csv", browsertest.TextOf(t, ctx, `[data-testid=run-file]`))
+	browsertest.Screenshot(t, ctx, shots, "rules-run-preview.png")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/people"),
@@ -218,12 +138,12 @@ func uploadAndConfirmCSV(t *testing.T, ctx context.Context, base, shots, csv str
 		chromedp.Click(chromedp.CSS(`[data-testid=run-confirm]`), chromedp.NodeVisible),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
 	))
-	assert.Contains(t, textOf(t, ctx, `[data-testid=flash-success]`), "Applied")
+	assert.Contains(t, browsertest.TextOf(t, ctx, `[data-testid=flash-success]`), "Applied")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/people"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=people-table]`)),
 	))
-	assert.Len(t, textsOf(t, ctx, `[data-testid=person-row]`), len(ruleTestJoiners))
+	assert.Len(t, browsertest.TextsOf(t, ctx, `[data-testid=person-row]`), len(ruleTestJoiners))
 }
 
 // addGitHubWithEngineering adds the webhook app GitHub with the group
@@ -242,7 +162,7 @@ func addGitHubWithEngineering(t *testing.T, ctx context.Context, base string) {
 		chromedp.Click(chromedp.CSS(`[data-testid=entitlement-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=entitlement-row-eng]`)),
 	))
-	assert.Equal(t, "Engineering", textOf(t, ctx, `[data-testid=entitlement-row-eng] [data-testid=entitlement-name]`))
+	assert.Equal(t, "Engineering", browsertest.TextOf(t, ctx, `[data-testid=entitlement-row-eng] [data-testid=entitlement-name]`))
 }
 
 // buildAndSaveRule builds "Engineering Berlin" (department equals
@@ -259,43 +179,43 @@ func buildAndSaveRule(t *testing.T, ctx context.Context, base, shots string) {
 	)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/rules/new"),
-		htmxReady(`[data-testid=add-condition]`),
-		waitText(count, "8"), // no condition yet: everyone
+		browsertest.HTMXReady(`[data-testid=add-condition]`),
+		browsertest.WaitText(count, "8"), // no condition yet: everyone
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=rule-name]`), "Engineering Berlin"),
-		chooseOption(cond0+`[data-testid=condition-attribute]`, "department"),
+		browsertest.ChooseOption(cond0+`[data-testid=condition-attribute]`, "department"),
 		chromedp.SendKeys(chromedp.CSS(cond0+`[data-testid=condition-value]`), "Engineering"),
-		waitText(count, "5"),
-		htmxIdle(),
+		browsertest.WaitText(count, "5"),
+		browsertest.HTMXIdle(),
 	), "the count never went from 8 to 5")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`[data-testid=add-condition]`)),
-		htmxReady(cond1+`[data-testid=condition-operator]`),
-		chooseOption(cond1+`[data-testid=condition-attribute]`, "location"),
+		browsertest.HTMXReady(cond1+`[data-testid=condition-operator]`),
+		browsertest.ChooseOption(cond1+`[data-testid=condition-attribute]`, "location"),
 		chromedp.SendKeys(chromedp.CSS(cond1+`[data-testid=condition-value]`), "Berlin"),
-		waitText(count, "3"),
-		htmxIdle(),
+		browsertest.WaitText(count, "3"),
+		browsertest.HTMXIdle(),
 	), "the count never went from 5 to 3")
 	require.NoError(t, chromedp.Do(ctx,
-		chooseOption(grant+`[data-testid=grant-app]`, "GitHub"),
-		htmxReady(grant+`select[data-testid=grant-entitlement-select]:not([disabled])`),
-		chooseOption(grant+`[data-testid=grant-entitlement-select]`, "Engineering (group: eng)"),
-		htmxIdle(), // the entitlement's fields and the preview are swapped again
+		browsertest.ChooseOption(grant+`[data-testid=grant-app]`, "GitHub"),
+		browsertest.HTMXReady(grant+`select[data-testid=grant-entitlement-select]:not([disabled])`),
+		browsertest.ChooseOption(grant+`[data-testid=grant-entitlement-select]`, "Engineering (group: eng)"),
+		browsertest.HTMXIdle(), // the entitlement's fields and the preview are swapped again
 	))
-	names := textOf(t, ctx, `[data-testid=preview-names]`)
+	names := browsertest.TextOf(t, ctx, `[data-testid=preview-names]`)
 	for _, n := range []string{"Ada Lovelace", "Grace Hopper", "Linus Torvalds"} {
 		assert.Contains(t, names, n)
 	}
 	assert.NotContains(t, names, "Ken Thompson")
-	screenshot(t, ctx, shots, "rules-builder.png")
+	browsertest.Screenshot(t, ctx, shots, "rules-builder.png")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`[data-testid=rule-review]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=rule-save]`)),
 	))
-	impact := textOf(t, ctx, `[data-testid=impact]`)
+	impact := browsertest.TextOf(t, ctx, `[data-testid=impact]`)
 	assert.Contains(t, impact, "+3 grants")
 	assert.Contains(t, impact, "across 3 people")
-	summary := textOf(t, ctx, `[data-testid=rule-summary]`)
+	summary := browsertest.TextOf(t, ctx, `[data-testid=rule-summary]`)
 	assert.Contains(t, summary, "Engineering Berlin")
 	assert.Contains(t, summary, "GitHub")
 
@@ -303,12 +223,12 @@ func buildAndSaveRule(t *testing.T, ctx context.Context, base, shots string) {
 		chromedp.Click(chromedp.CSS(`[data-testid=rule-save]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
 	))
-	assert.Contains(t, textOf(t, ctx, `[data-testid=flash-success]`), "Engineering Berlin")
+	assert.Contains(t, browsertest.TextOf(t, ctx, `[data-testid=flash-success]`), "Engineering Berlin")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/rules"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=rules-table]`)),
 	))
-	assert.Equal(t, []string{"Engineering Berlin"}, textsOf(t, ctx, `[data-testid=rule-link]`))
+	assert.Equal(t, []string{"Engineering Berlin"}, browsertest.TextsOf(t, ctx, `[data-testid=rule-link]`))
 }
 
 // checkToInvite finds exactly the three Berlin engineers under To Invite
@@ -319,30 +239,30 @@ func checkToInvite(t *testing.T, ctx context.Context, base, shots, start string)
 		chromedp.Navigate(base+"/team-updates"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=changes-table]`)),
 	))
-	assert.Equal(t, []string{"page"}, attrOfAll(t, ctx, `[data-testid=tab-invite]`, "aria-current"), "To Invite is the tab shown")
-	assert.Equal(t, "3", textOf(t, ctx, `[data-testid=tab-invite] [data-testid=tab-count]`))
+	assert.Equal(t, []string{"page"}, browsertest.AttrsOf(t, ctx, `[data-testid=tab-invite]`, "aria-current"), "To Invite is the tab shown")
+	assert.Equal(t, "3", browsertest.TextOf(t, ctx, `[data-testid=tab-invite] [data-testid=tab-count]`))
 	var want []string
 	for _, j := range ruleTestJoiners[:3] {
 		want = append(want, j.email())
 	}
-	assert.ElementsMatch(t, want, attrOfAll(t, ctx, `[data-testid=change-row]`, "data-person"))
+	assert.ElementsMatch(t, want, browsertest.AttrsOf(t, ctx, `[data-testid=change-row]`, "data-person"))
 
 	first := `[data-testid=change-row]:first-of-type`
-	who := attrOfAll(t, ctx, first, "data-person")[0]
+	who := browsertest.AttrsOf(t, ctx, first, "data-person")[0]
 	require.NoError(t, chromedp.Do(ctx,
-		htmxReady(first+` [data-testid=why-button]`),
+		browsertest.HTMXReady(first+` [data-testid=why-button]`),
 		chromedp.Click(chromedp.CSS(first+` [data-testid=why-button]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=why]`)),
-		htmxIdle(),
+		browsertest.HTMXIdle(),
 	))
-	assert.Contains(t, textOf(t, ctx, `[data-testid=why-trigger]`), who, "the explanation is the first row's")
-	assert.Contains(t, textOf(t, ctx, `[data-testid=why-rule]`), "Engineering Berlin")
-	conditions := textsOf(t, ctx, `[data-testid=why-condition]`)
+	assert.Contains(t, browsertest.TextOf(t, ctx, `[data-testid=why-trigger]`), who, "the explanation is the first row's")
+	assert.Contains(t, browsertest.TextOf(t, ctx, `[data-testid=why-rule]`), "Engineering Berlin")
+	conditions := browsertest.TextsOf(t, ctx, `[data-testid=why-condition]`)
 	require.Len(t, conditions, 2, "both conditions, each with the person's value")
 	assert.Contains(t, conditions[0], `department equals "Engineering" — is "Engineering"`)
 	assert.Contains(t, conditions[1], `location equals "Berlin" — is "Berlin"`)
-	timing := textOf(t, ctx, `[data-testid=why-timing]`)
+	timing := browsertest.TextOf(t, ctx, `[data-testid=why-timing]`)
 	assert.Contains(t, timing, "Europe/Berlin")
 	assert.Contains(t, timing, start+" 09:00", "the start date at the rule's default time")
-	screenshot(t, ctx, shots, "rules-team-updates-why.png")
+	browsertest.Screenshot(t, ctx, shots, "rules-team-updates-why.png")
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rosterhq/roster/web/browsertest"
 )
 
 // TestBrowserSampleData is a new user's first minute: load sample data
@@ -16,7 +18,7 @@ import (
 // real Chromium against the real server and job runner.
 func TestBrowserSampleData(t *testing.T) {
 	t.Parallel()
-	chromium := chromiumPath(t)
+	browsertest.ChromiumPath(t) // skips or fails before anything starts
 	shots := t.TempDir()
 	addr := freeAddr(t)
 	env := sqliteEnv(t, map[string]string{"ROSTER_ADDR": addr, "ROSTER_BASE_URL": "http://" + addr})
@@ -26,20 +28,20 @@ func TestBrowserSampleData(t *testing.T) {
 	srv := startServer(t, env)
 	require.True(t, strings.HasPrefix(link, srv.URL), link)
 
-	ctx := newBrowser(t, chromium, 90*time.Second)
+	ctx := browsertest.New(t, 90*time.Second, browsertest.WindowSize(1280, 800))
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(link),
 		chromedp.Click(chromedp.CSS(`[data-testid=link-continue]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=sample-data-load]`)),
 	))
-	screenshot(t, ctx, shots, "sample-1-empty-dashboard.png")
+	browsertest.Screenshot(t, ctx, shots, "sample-1-empty-dashboard.png")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`[data-testid=sample-data-load]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=select-all]`)),
 	))
-	require.Equal(t, "/team-updates", currentPath(t, ctx))
-	screenshot(t, ctx, shots, "sample-2-team-updates.png")
+	require.Equal(t, "/team-updates", browsertest.CurrentPath(t, ctx))
+	browsertest.Screenshot(t, ctx, shots, "sample-2-team-updates.png")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/team-updates"), // without the load's flash
@@ -59,5 +61,5 @@ func TestBrowserSampleData(t *testing.T) {
 		require.False(t, time.Now().After(deadline), "no call reached the sample receiver; log:\n%s", srv.Log)
 		time.Sleep(time.Second)
 	}
-	screenshot(t, ctx, shots, "sample-3-receiver.png")
+	browsertest.Screenshot(t, ctx, shots, "sample-3-receiver.png")
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/rosterhq/roster/web/browsertest"
 )
 
 // TestBrowserReassignTask is IT's side of a manual app: the sample
@@ -18,7 +20,7 @@ import (
 // server and job runner.
 func TestBrowserReassignTask(t *testing.T) {
 	t.Parallel()
-	chromium := chromiumPath(t)
+	browsertest.ChromiumPath(t) // skips or fails before anything starts
 	shots := t.TempDir()
 	addr := freeAddr(t)
 	env := sqliteEnv(t, map[string]string{"ROSTER_ADDR": addr, "ROSTER_BASE_URL": "http://" + addr})
@@ -26,8 +28,8 @@ func TestBrowserReassignTask(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stderr)
 	srv := startServer(t, env)
 
-	ctx := newBrowser(t, chromium, 120*time.Second)
-	console := watchConsole(ctx)
+	ctx := browsertest.New(t, 120*time.Second, browsertest.WindowSize(1280, 800))
+	console := browsertest.WatchConsole(ctx)
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(lastLine(res.stdout)),
 		chromedp.Click(chromedp.CSS(`[data-testid=link-continue]`)),
@@ -60,7 +62,7 @@ func TestBrowserReassignTask(t *testing.T) {
 	assert.Equal(t, "ada@example.com", strings.TrimSpace(assignee), "the sample's Laptop tasks go to whoever loaded it")
 	title, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(row+` [data-testid=task-title] strong`)))
 	require.NoError(t, err)
-	screenshot(t, ctx, shots, "tasks-1-mine.png")
+	browsertest.Screenshot(t, ctx, shots, "tasks-1-mine.png")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/tasks"),
@@ -69,7 +71,7 @@ func TestBrowserReassignTask(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(row+` [data-testid=assignee-to]`), "email"),
 		chromedp.SendKeys(chromedp.CSS(row+` [data-testid=assignee-email]`), "it-desk@example.com"),
 	))
-	screenshot(t, ctx, shots, "tasks-2-reassign.png")
+	browsertest.Screenshot(t, ctx, shots, "tasks-2-reassign.png")
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(row+` [data-testid=task-assign-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
@@ -80,7 +82,7 @@ func TestBrowserReassignTask(t *testing.T) {
 	assignee, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(row+` [data-testid=task-assignee]`)))
 	require.NoError(t, err)
 	assert.Equal(t, "it-desk@example.com", strings.TrimSpace(assignee))
-	screenshot(t, ctx, shots, "tasks-3-reassigned.png")
+	browsertest.Screenshot(t, ctx, shots, "tasks-3-reassigned.png")
 
 	// Without SMTP the mail waits in the outbox, as it would be sent.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/outbox"),
@@ -97,9 +99,9 @@ func TestBrowserReassignTask(t *testing.T) {
 	current, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid=task-assignee-current]`)))
 	require.NoError(t, err)
 	assert.Equal(t, "ada@example.com", strings.TrimSpace(current))
-	screenshot(t, ctx, shots, "tasks-4-app-setting.png")
+	browsertest.Screenshot(t, ctx, shots, "tasks-4-app-setting.png")
 
-	assert.Empty(t, console.problems())
+	assert.Empty(t, console.Problems())
 	// No request failed. (River's own components may log a transient
 	// error, such as SQLITE_BUSY, when a loaded test run slows SQLite
 	// down; they retry it.)
