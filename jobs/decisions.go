@@ -43,12 +43,16 @@ func (a ExecuteActionArgs) insertOpts(runAt, now time.Time) *river.InsertOpts {
 	return opts
 }
 
-// scheduleAction is the models.ScheduleFunc that inserts an action's job;
-// now is the decision's time.
+// scheduleAction is the models.ScheduleFunc that inserts the actions'
+// jobs, in batches; now is the decision's time.
 func scheduleAction(ctx context.Context, now time.Time) models.ScheduleFunc {
-	return func(tx *models.Store, a *models.Action) error {
-		args := ExecuteActionArgs{ActionID: a.ID}
-		return tx.Enqueue(ctx, args, args.insertOpts(a.RunAt, now))
+	return func(tx *models.Store, actions []*models.Action) error {
+		params := make([]river.InsertManyParams, len(actions))
+		for i, a := range actions {
+			args := ExecuteActionArgs{ActionID: a.ID}
+			params[i] = river.InsertManyParams{Args: args, InsertOpts: args.insertOpts(a.RunAt, now)}
+		}
+		return tx.EnqueueMany(ctx, params)
 	}
 }
 

@@ -70,9 +70,10 @@ type Decision struct {
 	Auto      bool // approved by an auto-approve rule at planning time
 }
 
-// ScheduleFunc inserts the job that will carry out an action, in the
-// transaction that approves it.
-type ScheduleFunc func(tx *Store, a *Action) error
+// ScheduleFunc inserts the jobs that will carry out actions, in the
+// transaction that approves them: once for a whole decision, so that a
+// thousand approvals insert their jobs in a few statements.
+type ScheduleFunc func(tx *Store, actions []*Action) error
 
 // ApproveChanges approves pending changes in one transaction: each change
 // is marked approved, its plan becomes actions (run at the change's
@@ -82,37 +83,44 @@ type ScheduleFunc func(tx *Store, a *Action) error
 func (s *Store) ApproveChanges(ctx context.Context, actor Actor, d Decision, now time.Time, schedule ScheduleFunc) (approved, skipped []int64, err error) {
 	err = s.WithTx(ctx, func(tx *Store) error {
 		approved, skipped = nil, nil
+		var actions []*Action
 		for _, id := range d.ChangeIDs {
-			ok, err := tx.approveOne(ctx, actor, id, d, now.UTC(), schedule)
+			created, ok, err := tx.approveOne(ctx, actor, id, d, now.UTC())
 			if err != nil {
 				return err
 			}
 			if ok {
 				approved = append(approved, id)
+				actions = append(actions, created...)
 			} else {
 				skipped = append(skipped, id)
 			}
 		}
-		return nil
+		if len(actions) == 0 {
+			return nil
+		}
+		return schedule(tx, actions)
 	})
 	return approved, skipped, err
 }
 
-func (s *Store) approveOne(ctx context.Context, actor Actor, id int64, d Decision, now time.Time, schedule ScheduleFunc) (bool, error) {
+// approveOne approves one pending change and writes its actions; ok is
+// false when the change is no longer pending.
+func (s *Store) approveOne(ctx context.Context, actor Actor, id int64, d Decision, now time.Time) (actions []*Action, ok bool, err error) {
 	db := s.db.WithContext(ctx)
 	res := db.Model(&Change{}).Where("id = ? AND status = ?", id, ChangePending).Updates(map[string]any{
 		"status": ChangeScheduled, "decided_by": actor.Email, "decided_at": now, "comment": d.Comment,
 		"auto_approved": d.Auto, "updated_at": now,
 	})
 	if res.Error != nil {
-		return false, fmt.Errorf("store: approve change %d: %w", id, translate(res.Error))
+		return nil, false, fmt.Errorf("store: approve change %d: %w", id, translate(res.Error))
 	}
 	if res.RowsAffected != 1 {
-		return false, nil
+		return nil, false, nil
 	}
 	c, err := s.ChangeByID(ctx, id)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	runAt := c.EffectiveAt.UTC()
 	if runAt.Before(now) {
@@ -126,14 +134,14 @@ func (s *Store) approveOne(ctx context.Context, actor Actor, id int64, d Decisio
 			eid := step.EntitlementID
 			a.EntitlementID = &eid
 		}
-		if err := db.Create(a).Error; err != nil {
-			return false, fmt.Errorf("store: create action for change %d: %w", id, translate(err))
-		}
-		if err := schedule(s, a); err != nil {
-			return false, err
+		actions = append(actions, a)
+	}
+	if len(actions) > 0 {
+		if err := db.Create(actions).Error; err != nil { // one INSERT for the change's actions
+			return nil, false, fmt.Errorf("store: create actions for change %d: %w", id, translate(err))
 		}
 	}
-	return true, s.Audit(ctx, actor, AuditEntry{Action: ActionChangeApproved, SubjectType: "change", SubjectID: id,
+	return actions, true, s.Audit(ctx, actor, AuditEntry{Action: ActionChangeApproved, SubjectType: "change", SubjectID: id,
 		SubjectLabel: fmt.Sprintf("%s change %d", c.Kind, id),
 		After:        map[string]any{"comment": d.Comment, "auto": d.Auto, "actions": len(c.Plan), "run_at": runAt}})
 }
@@ -375,7 +383,7 @@ func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time
 			Updates(map[string]any{"status": ChangeScheduled, "updated_at": now.UTC()}).Error; err != nil {
 			return fmt.Errorf("store: retry change %d: %w", a.ChangeID, translate(err))
 		}
-		if err := schedule(tx, a); err != nil {
+		if err := schedule(tx, []*Action{a}); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: ActionActionRetried, SubjectType: "action", SubjectID: id,

@@ -59,14 +59,10 @@ func TestApproveIsOneTransaction(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
 		boom := errors.New("job insert failed")
-		calls := 0
 		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(tx *models.Store, a *models.Action) error {
-				calls++
-				if calls == 2 {
-					return boom
-				}
-				return nil
+			func(tx *models.Store, as []*models.Action) error {
+				require.Len(t, as, len(f.change.Plan), "the jobs of every action are inserted at once, after the actions")
+				return boom
 			})
 		require.ErrorIs(t, err, boom)
 		actions, err := store.ActionsOf(f.ctx, f.change.ID)
@@ -78,7 +74,7 @@ func TestApproveIsOneTransaction(t *testing.T) {
 
 		var scheduled []*models.Action
 		approved, skipped, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID, 99999}, Comment: "ok"}, f.now,
-			func(tx *models.Store, a *models.Action) error { scheduled = append(scheduled, a); return nil })
+			func(tx *models.Store, as []*models.Action) error { scheduled = append(scheduled, as...); return nil })
 		require.NoError(t, err)
 		require.Equal(t, []int64{f.change.ID}, approved)
 		require.Equal(t, []int64{99999}, skipped)
@@ -95,7 +91,7 @@ func TestApproveIsOneTransaction(t *testing.T) {
 		require.Equal(t, "ok", c.Comment)
 
 		_, skipped, err = store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, *models.Action) error { return nil })
+			func(*models.Store, []*models.Action) error { return nil })
 		require.NoError(t, err)
 		require.Equal(t, []int64{f.change.ID}, skipped, "a change is approved once")
 	})
@@ -108,7 +104,7 @@ func TestOverdueChangesRunAtOnce(t *testing.T) {
 		late := f.change.EffectiveAt.Add(24 * time.Hour)
 		var runAt time.Time
 		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, late,
-			func(tx *models.Store, a *models.Action) error { runAt = a.RunAt; return nil })
+			func(tx *models.Store, as []*models.Action) error { runAt = as[0].RunAt; return nil })
 		require.NoError(t, err)
 		require.Equal(t, late, runAt.UTC())
 	})
@@ -119,7 +115,7 @@ func TestActionsRecordAccessAndSettleTheChange(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
 		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, *models.Action) error { return nil })
+			func(*models.Store, []*models.Action) error { return nil })
 		require.NoError(t, err)
 		actions, err := store.ActionsOf(f.ctx, f.change.ID)
 		require.NoError(t, err)
@@ -173,7 +169,7 @@ func TestFailedActionCanBeRetried(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
 		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, *models.Action) error { return nil })
+			func(*models.Store, []*models.Action) error { return nil })
 		require.NoError(t, err)
 		actions, err := store.ActionsOf(f.ctx, f.change.ID)
 		require.NoError(t, err)
@@ -186,7 +182,7 @@ func TestFailedActionCanBeRetried(t *testing.T) {
 		require.Equal(t, models.ChangeFailed, c.Status)
 
 		rescheduled := 0
-		require.NoError(t, store.RetryAction(f.ctx, tester, a.ID, f.now, func(*models.Store, *models.Action) error { rescheduled++; return nil }))
+		require.NoError(t, store.RetryAction(f.ctx, tester, a.ID, f.now, func(_ *models.Store, as []*models.Action) error { rescheduled += len(as); return nil }))
 		require.Equal(t, 1, rescheduled)
 		got, err := store.ActionByID(f.ctx, a.ID)
 		require.NoError(t, err)
@@ -209,7 +205,7 @@ func TestLeftRunningActionOfASupersededChange(t *testing.T) {
 		doneHooks := 0
 		store.OnChangeDone(func(context.Context, *models.Store, *models.Change) error { doneHooks++; return nil })
 		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, *models.Action) error { return nil })
+			func(*models.Store, []*models.Action) error { return nil })
 		require.NoError(t, err)
 		actions, err := store.ActionsOf(f.ctx, f.change.ID)
 		require.NoError(t, err)
@@ -253,7 +249,7 @@ func TestLeftRunningActionOfASupersededChange(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, history, 1, "and still in History as superseded")
 
-		require.NoError(t, store.RetryAction(f.ctx, tester, a.ID, f.now, func(*models.Store, *models.Action) error { return nil }))
+		require.NoError(t, store.RetryAction(f.ctx, tester, a.ID, f.now, func(*models.Store, []*models.Action) error { return nil }))
 		superseded()
 		require.Empty(t, failedTab())
 		_, run, err = store.StartAttempt(f.ctx, a.ID, f.now)

@@ -20,7 +20,7 @@ func TestScheduledActionsBetween(t *testing.T) {
 		require.Empty(t, rows)
 
 		_, _, err = store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, *models.Action) error { return nil })
+			func(*models.Store, []*models.Action) error { return nil })
 		require.NoError(t, err)
 		actions, err := store.ActionsOf(f.ctx, f.change.ID)
 		require.NoError(t, err)

@@ -35,7 +35,7 @@ func TestListDecided(t *testing.T) {
 		ctx := f.ctx
 		src, err := store.EnsureCSVSource(ctx, tester, "HR")
 		require.NoError(t, err)
-		noop := func(*models.Store, *models.Action) error { return nil }
+		noop := func(*models.Store, []*models.Action) error { return nil }
 		at := f.now.Add(48 * time.Hour)
 
 		later := decidedPerson(t, db, store, src.ID, 1, "Sales", f.webApp.ID, at.Add(time.Hour))
@@ -98,7 +98,7 @@ func TestListTaskItemsOrder(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
 		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, *models.Action) error { return nil })
+			func(*models.Store, []*models.Action) error { return nil })
 		require.NoError(t, err)
 		actions, err := store.ActionsOf(f.ctx, f.change.ID)
 		require.NoError(t, err)
@@ -156,7 +156,7 @@ func TestPendingSelection(t *testing.T) {
 		eng2 := decidedPerson(t, db, store, src.ID, 3, "Engineering", f.webApp.ID, at)
 		approved := decidedPerson(t, db, store, src.ID, 4, "Engineering", f.webApp.ID, at)
 		_, _, err = store.ApproveChanges(ctx, tester, models.Decision{ChangeIDs: []int64{approved.ID}}, f.now,
-			func(*models.Store, *models.Action) error { return nil })
+			func(*models.Store, []*models.Action) error { return nil })
 		require.NoError(t, err)
 
 		invite := []int64{f.change.ID, eng1.ID, sales.ID, eng2.ID}
@@ -238,7 +238,7 @@ func TestApproveThousandsMatching(t *testing.T) {
 		require.Len(t, ids, n*4/5)
 		scheduled := 0
 		approved, skipped, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: ids}, f.now,
-			func(*models.Store, *models.Action) error { scheduled++; return nil })
+			func(_ *models.Store, as []*models.Action) error { scheduled += len(as); return nil })
 		require.NoError(t, err)
 		require.Len(t, approved, n*4/5)
 		require.Empty(t, skipped)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/riverqueue/river"
@@ -22,6 +23,7 @@ var (
 // *river.Client[*sql.Tx] satisfies it.
 type JobInserter interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
 // Store reads and writes Roster's data. A Store returned inside WithTx
@@ -75,6 +77,29 @@ func (s *Store) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Ins
 		}
 		if _, err := tx.jobs.InsertTx(ctx, sqlTx, args, opts); err != nil {
 			return fmt.Errorf("store: enqueue %s: %w", args.Kind(), err)
+		}
+		return nil
+	})
+}
+
+// enqueueBatch bounds the jobs one EnqueueMany statement inserts.
+const enqueueBatch = 1000
+
+// EnqueueMany inserts many jobs in the current transaction (or a new one),
+// a batch at a time.
+func (s *Store) EnqueueMany(ctx context.Context, params []river.InsertManyParams) error {
+	if s.jobs == nil {
+		return fmt.Errorf("store: enqueue %d jobs: no job client configured", len(params))
+	}
+	return s.WithTx(ctx, func(tx *Store) error {
+		sqlTx, err := SQLTx(tx.db)
+		if err != nil {
+			return err
+		}
+		for batch := range slices.Chunk(params, enqueueBatch) {
+			if _, err := tx.jobs.InsertManyTx(ctx, sqlTx, batch); err != nil {
+				return fmt.Errorf("store: enqueue %d jobs: %w", len(batch), err)
+			}
 		}
 		return nil
 	})

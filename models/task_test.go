@@ -18,7 +18,7 @@ import (
 func approvedActions(t *testing.T, f *decideFixture) []models.Action {
 	t.Helper()
 	_, _, err := f.store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-		func(*models.Store, *models.Action) error { return nil })
+		func(*models.Store, []*models.Action) error { return nil })
 	require.NoError(t, err)
 	actions, err := f.store.ActionsOf(f.ctx, f.change.ID)
 	require.NoError(t, err)

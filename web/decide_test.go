@@ -265,7 +265,7 @@ func failedChange(t *testing.T, srv *testServer, f *queueFixture, s personSpec) 
 }
 
 // noSchedule approves without inserting jobs, for fixtures.
-func noSchedule(*models.Store, *models.Action) error { return nil }
+func noSchedule(*models.Store, []*models.Action) error { return nil }
 
 func TestDecidedTabs(t *testing.T) {
 	t.Parallel()
