@@ -1,6 +1,10 @@
 package jobs
 
-import "sync"
+import (
+	"context"
+	"sync"
+	"time"
+)
 
 // appSlots bounds how many actions of each app run at once, so a slow app
 // cannot starve the others. The limit is per process: with several
@@ -14,6 +18,14 @@ type appSlots struct {
 // false when all limit slots are taken; otherwise release gives the slot
 // back. A limit below 1 means no limit.
 func (s *appSlots) tryAcquire(appID int64, limit int) (release func(), ok bool) {
+	return s.acquire(context.Background(), appID, limit, 0)
+}
+
+// acquire is tryAcquire that waits up to wait for a slot to free up: a
+// fast app's slots come back within milliseconds, and waiting briefly
+// beats putting the job back for a second. A slow app's jobs give up
+// after wait, so they hold workers for no longer than that.
+func (s *appSlots) acquire(ctx context.Context, appID int64, limit int, wait time.Duration) (release func(), ok bool) {
 	if limit < 1 {
 		return func() {}, true
 	}
@@ -33,6 +45,18 @@ func (s *appSlots) tryAcquire(appID int64, limit int) (release func(), ok bool) 
 	case ch <- struct{}{}:
 		return func() { <-ch }, true
 	default:
+	}
+	if wait <= 0 {
+		return nil, false
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, true
+	case <-t.C:
+		return nil, false
+	case <-ctx.Done():
 		return nil, false
 	}
 }

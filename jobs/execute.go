@@ -57,9 +57,13 @@ func orderWait(attempt int) time.Duration {
 	return min(wait, time.Minute)
 }
 
-// slotWait is how long an action waits when its app has as many actions
-// running in this process as it allows.
-const slotWait = time.Second
+// slotPatience is how long a worker waits for its app to have a free
+// slot; slotWait is how long the action is then put back for when the app
+// still has as many actions running in this process as it allows.
+const (
+	slotPatience = 250 * time.Millisecond
+	slotWait     = time.Second
+)
 
 // Work implements river.Worker.
 func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
@@ -81,7 +85,7 @@ func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteAc
 		return err
 	}
 	if app.Kind == models.AppWebhook { // manual apps only open tasks: not limited
-		release, ok := w.slots.tryAcquire(app.ID, app.MaxConcurrency)
+		release, ok := w.slots.acquire(ctx, app.ID, app.MaxConcurrency, slotPatience)
 		if !ok {
 			return river.JobSnooze(slotWait) // free this worker for other apps
 		}
