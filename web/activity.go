@@ -95,6 +95,7 @@ var actionLabels = map[string]string{
 	models.ActionAppUpdated:         "App changed",
 	models.ActionAppWebhookUpdated:  "Webhook settings changed",
 	models.ActionAppTaskAssignee:    "App's task assignee changed",
+	models.ActionAppConcurrency:     "App's calls at once changed",
 	models.ActionEntitlementCreated: "Entitlement created",
 	models.ActionEntitlementUpdated: "Entitlement changed",
 	models.ActionRuleCreated:        "Rule created",

@@ -2,7 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -50,6 +53,34 @@ func (s *Server) appWebhookSave(c echo.Context) error {
 		msg = app.Name + " has a new signing secret. Give it to the receiver; the old one keeps working until the next rotation."
 	}
 	return s.redirectWithFlash(c, appPath(app.ID)+"#connection", "success", msg)
+}
+
+// appConcurrencySave sets how many of a webhook app's actions run at
+// once.
+func (s *Server) appConcurrencySave(c echo.Context) error {
+	app, err := s.loadApp(c)
+	if err != nil {
+		return err
+	}
+	if app.Kind != models.AppWebhook {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	form := apps.ConcurrencyForm{Value: strings.TrimSpace(c.FormValue("max_concurrency"))}
+	n, err := strconv.Atoi(form.Value)
+	if err != nil {
+		n = 0
+	}
+	if form.Error = models.ValidateConcurrency(n); form.Error != "" {
+		return s.renderApp(c, http.StatusUnprocessableEntity, app, appPageState{concurrency: &form})
+	}
+	if err := s.store.SetAppConcurrency(c.Request().Context(), actor(c), app.ID, n); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+		return err
+	}
+	return s.redirectWithFlash(c, appPath(app.ID)+"#connection", "success",
+		fmt.Sprintf("%s now gets at most %d calls at once from each Roster process.", app.Name, n))
 }
 
 // webhookView is a webhook app's connection for its page: admins see the

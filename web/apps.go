@@ -124,6 +124,8 @@ type appPageState struct {
 	editEnt *apps.EntitlementForm // an entitlement's form after an error
 	editID  int64                 // the entitlement whose form is unfolded
 	webhook *apps.WebhookForm     // the connection form after an error
+	// concurrency is the calls-at-once form after an error.
+	concurrency *apps.ConcurrencyForm
 	// assignee is the "Tasks go to" form after an error.
 	assignee *tasks.AssigneeForm
 }
@@ -152,7 +154,11 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 		New:              apps.EntitlementForm{Kind: string(models.EntitlementRole), Params: padParamRows(nil)},
 		Editing:          st.editEnt,
 		Webhook:          webhook,
+		Concurrency:      apps.ConcurrencyForm{Value: strconv.Itoa(app.MaxConcurrency)},
 		Tasks:            taskSettings,
+	}
+	if st.concurrency != nil {
+		v.Concurrency = *st.concurrency
 	}
 	if st.edit != nil {
 		v.Edit, v.EditOpen = *st.edit, true
