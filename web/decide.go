@@ -323,6 +323,12 @@ func (cat *catalogue) decidedRow(ch *models.Change, p *models.Person, actions []
 	case ch.Status == models.ChangeSuperseded:
 		d.Decision = "Replaced by newer HR data or rules before anyone decided"
 	}
+	if ch.DecidedBy != "" && ch.Status == models.ChangeSuperseded {
+		d.Decision += ", then replaced by newer HR data or rules before all of it ran"
+		if ch.SupersededByID != nil {
+			d.Decision += fmt.Sprintf(" (change %d)", *ch.SupersededByID)
+		}
+	}
 	if ch.DecidedAt != nil {
 		d.DecidedAt = formatTime(*ch.DecidedAt)
 	} else if ch.Status == models.ChangeSuperseded {

@@ -41,6 +41,8 @@ func TestReplannedApprovedChange(t *testing.T) {
 		require.Equal(t, fmt.Sprint(first.ID), row.AttrOr("data-change-id", ""))
 		require.Equal(t, "superseded", row.AttrOr("data-status", ""))
 		require.Equal(t, "cancelled", row.Find(`[data-testid="action"]`).AttrOr("data-status", ""))
+		require.Equal(t, fmt.Sprintf("Approved by %s, then replaced by newer HR data or rules before all of it ran (change %d)",
+			models.CLIActor.Email, next.ID), squash(row.Find(`[data-testid="decided-by"]`).Text()))
 		p = b.get("/team-updates")
 		p.requireStatus(http.StatusOK)
 		require.Equal(t, fmt.Sprint(next.ID), p.TestID("change-row").AttrOr("data-change-id", ""), "the new plan waits for review")
