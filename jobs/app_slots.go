@@ -14,17 +14,12 @@ type appSlots struct {
 	byApp map[int64]chan struct{}
 }
 
-// tryAcquire takes one of the app's slots without waiting. It reports
-// false when all limit slots are taken; otherwise release gives the slot
-// back. A limit below 1 means no limit.
-func (s *appSlots) tryAcquire(appID int64, limit int) (release func(), ok bool) {
-	return s.acquire(context.Background(), appID, limit, 0)
-}
-
-// acquire is tryAcquire that waits up to wait for a slot to free up: a
-// fast app's slots come back within milliseconds, and waiting briefly
-// beats putting the job back for a second. A slow app's jobs give up
-// after wait, so they hold workers for no longer than that.
+// acquire takes one of the app's slots, waiting up to wait for one to
+// free up: a fast app's slots come back within milliseconds, and waiting
+// briefly beats putting the job back for a second. A slow app's jobs give
+// up after wait, so they hold workers for no longer than that. It reports
+// false when all limit slots stay taken (or ctx ends); otherwise release
+// gives the slot back. A limit below 1 means no limit.
 func (s *appSlots) acquire(ctx context.Context, appID int64, limit int, wait time.Duration) (release func(), ok bool) {
 	if limit < 1 {
 		return func() {}, true

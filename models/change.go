@@ -288,18 +288,25 @@ func (s *Store) QueueCounts(ctx context.Context, f ChangeFilter) (map[Queue]int6
 
 func (s *Store) pendingChanges(ctx context.Context, f ChangeFilter) *gorm.DB {
 	q := s.db.WithContext(ctx).Model(&Change{}).Where("changes.status = ?", ChangePending)
-	if f.SourceID == 0 && f.Department == "" && f.Search == "" {
-		return q // no filter on people: skip the join
+	return whereChangePeople(q, f.SourceID, f.Department, f.Search)
+}
+
+// whereChangePeople narrows a query on changes to people of a source, a
+// department, or matching a search on name, email or employee ID. It
+// joins people only when a filter needs them.
+func whereChangePeople(q *gorm.DB, sourceID int64, department, search string) *gorm.DB {
+	if sourceID == 0 && department == "" && search == "" {
+		return q
 	}
 	q = q.Joins("JOIN people ON people.id = changes.person_id")
-	if f.SourceID != 0 {
-		q = q.Where("people.source_id = ?", f.SourceID)
+	if sourceID != 0 {
+		q = q.Where("people.source_id = ?", sourceID)
 	}
-	if f.Department != "" {
-		q = q.Where("people.department = ?", f.Department)
+	if department != "" {
+		q = q.Where("people.department = ?", department)
 	}
-	if f.Search != "" {
-		like := "%" + strings.ToLower(strings.TrimSpace(f.Search)) + "%"
+	if search != "" {
+		like := "%" + strings.ToLower(strings.TrimSpace(search)) + "%"
 		q = q.Where("lower(people.first_name || ' ' || people.last_name) LIKE ? OR lower(people.work_email) LIKE ? OR lower(people.external_id) LIKE ?", like, like, like)
 	}
 	return q

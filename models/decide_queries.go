@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"gorm.io/gorm"
 )
@@ -95,25 +94,9 @@ func inStatuses(q *gorm.DB, statuses []ChangeStatus) *gorm.DB {
 	return q.Where("(changes.status IN ? OR ("+supersededFailing+"))", statuses, ChangeSuperseded, ActionFailed)
 }
 
-// decidedChanges applies the people filters; like the queues, it joins
-// people only when a filter needs them.
+// decidedChanges applies the people filters, as the queues do.
 func (s *Store) decidedChanges(ctx context.Context, f DecidedFilter) *gorm.DB {
-	q := s.db.WithContext(ctx).Model(&Change{})
-	if f.SourceID == 0 && f.Department == "" && f.Search == "" {
-		return q
-	}
-	q = q.Joins("JOIN people ON people.id = changes.person_id")
-	if f.SourceID != 0 {
-		q = q.Where("people.source_id = ?", f.SourceID)
-	}
-	if f.Department != "" {
-		q = q.Where("people.department = ?", f.Department)
-	}
-	if f.Search != "" {
-		like := "%" + strings.ToLower(strings.TrimSpace(f.Search)) + "%"
-		q = q.Where("lower(people.first_name || ' ' || people.last_name) LIKE ? OR lower(people.work_email) LIKE ? OR lower(people.external_id) LIKE ?", like, like, like)
-	}
-	return q
+	return whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), f.SourceID, f.Department, f.Search)
 }
 
 // ActionsOfChanges returns the actions of many changes in one query, by

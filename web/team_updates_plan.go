@@ -13,30 +13,20 @@ import (
 	"github.com/rosterhq/roster/views/teamupdates"
 )
 
-// catalogue names what changes refer to: apps, entitlements and the
-// people they may duplicate. It is loaded once per request.
+// catalogue names what changes refer to: apps and entitlements (the
+// rules' catalogue) and the people they may duplicate. It is loaded once
+// per request.
 type catalogue struct {
-	apps         map[int64]string
-	entitlements map[int64]models.Entitlement
-	people       map[int64]models.Person // the people rows may duplicate
+	*ruleCatalogue
+	people map[int64]models.Person // the people rows may duplicate
 }
 
 func (s *Server) catalogue(ctx context.Context, rows []models.ChangeRow) (*catalogue, error) {
-	apps, err := s.store.ListApps(ctx)
+	rc, err := s.loadRuleCatalogue(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ents, err := s.store.Entitlements(ctx, 0)
-	if err != nil {
-		return nil, err
-	}
-	cat := &catalogue{apps: make(map[int64]string, len(apps)), entitlements: make(map[int64]models.Entitlement, len(ents))}
-	for _, a := range apps {
-		cat.apps[a.ID] = a.Name
-	}
-	for _, e := range ents {
-		cat.entitlements[e.ID] = e
-	}
+	cat := &catalogue{ruleCatalogue: rc}
 	var dups []int64
 	for _, r := range rows {
 		if r.Person.DuplicateOfID != nil {
@@ -131,14 +121,14 @@ func (cat *catalogue) plan(steps []models.PlanStep) []teamupdates.AppPlan {
 }
 
 func (cat *catalogue) appName(id int64) string {
-	if name, ok := cat.apps[id]; ok {
-		return name
+	if a, ok := cat.apps[id]; ok {
+		return a.Name
 	}
 	return fmt.Sprintf("app #%d", id)
 }
 
 func (cat *catalogue) entitlementName(id int64) string {
-	if e, ok := cat.entitlements[id]; ok {
+	if e, ok := cat.ents[id]; ok {
 		return e.Name
 	}
 	return fmt.Sprintf("entitlement #%d", id)
@@ -158,7 +148,7 @@ func (cat *catalogue) stepText(st models.PlanStep) string {
 		return "update " + cat.entitlementName(st.EntitlementID) + " (" + paramChanges(st.Previous, st.Params) + ")"
 	case "grant":
 		detail := paramsText(st.Params)
-		if e, ok := cat.entitlements[st.EntitlementID]; ok && detail == "" {
+		if e, ok := cat.ents[st.EntitlementID]; ok && detail == "" {
 			detail = kindWord(e.Kind)
 		}
 		text := "grant " + cat.entitlementName(st.EntitlementID)
