@@ -60,6 +60,10 @@ func scheduleAction(ctx context.Context, now time.Time) models.ScheduleFunc {
 type Decisions struct {
 	Store *models.Store
 	Now   func() time.Time
+	// Replan, when set, re-plans people (the planner's PlanPeople). Retry
+	// calls it first, so a retried step is one the person's current plan
+	// still asks for.
+	Replan func(ctx context.Context, personIDs []int64) error
 }
 
 func (d *Decisions) now() time.Time {
@@ -92,8 +96,24 @@ func (d *Decisions) Reject(ctx context.Context, actor models.Actor, dec models.D
 	return d.Store.RejectChanges(ctx, actor, dec, d.now())
 }
 
-// Retry puts a failed action back on the schedule, at once.
+// Retry puts a failed action back on the schedule, at once, after
+// re-planning its person: a failed joiner who has left since, or a failed
+// leaver who was rehired, has the step cancelled instead, and the retry is
+// refused with models.ErrReplanned.
 func (d *Decisions) Retry(ctx context.Context, actor models.Actor, actionID int64) error {
+	if d.Replan != nil {
+		a, err := d.Store.ActionByID(ctx, actionID)
+		if err != nil {
+			return err
+		}
+		c, err := d.Store.ChangeByID(ctx, a.ChangeID)
+		if err != nil {
+			return err
+		}
+		if err := d.Replan(ctx, []int64{c.PersonID}); err != nil {
+			return err
+		}
+	}
 	now := d.now()
 	return d.Store.RetryAction(ctx, actor, actionID, now, scheduleAction(ctx, now))
 }

@@ -63,6 +63,11 @@ func (Action) TableName() string { return "actions" }
 // newer data superseded.
 var ErrNotPending = errors.New("this change is no longer waiting for a decision")
 
+// ErrReplanned refuses to retry an action a re-plan cancelled: the
+// person's current plan no longer asks for it (they left, were rehired, or
+// newer HR data or rules replaced the change).
+var ErrReplanned = errors.New("the person's current plan no longer includes this step: newer HR data or rules replaced it, so it was cancelled and will not run")
+
 // Decision is what an approver decided, for many changes at once.
 type Decision struct {
 	ChangeIDs []int64
@@ -76,8 +81,8 @@ type Decision struct {
 type ScheduleFunc func(tx *Store, actions []*Action) error
 
 // ApproveChanges approves pending changes in one transaction: each change
-// is marked approved, its plan becomes actions (run at the change's
-// effective time, or at once when that is past), and schedule inserts each
+// is marked approved, its plan becomes actions (each run at its step's own
+// time, or at once when that is past or the step runs on approval), and schedule inserts each
 // action's job. If anything fails, nothing is approved and no job exists.
 // Changes no longer pending are returned in skipped.
 func (s *Store) ApproveChanges(ctx context.Context, actor Actor, d Decision, now time.Time, schedule ScheduleFunc) (approved, skipped []int64, err error) {
@@ -122,14 +127,15 @@ func (s *Store) approveOne(ctx context.Context, actor Actor, id int64, d Decisio
 	if err != nil {
 		return nil, false, err
 	}
-	runAt := c.EffectiveAt.UTC()
-	if runAt.Before(now) {
-		runAt = now
-	}
+	runAt := c.EffectiveAt.UTC() // the first step's time, for the audit trail
 	for i, step := range c.Plan {
+		at := step.RunAt(c.EffectiveAt, now)
+		if i == 0 || at.Before(runAt) {
+			runAt = at
+		}
 		a := &Action{ChangeID: id, AppID: step.AppID, Op: step.Op, Params: nonNilMap(step.Params),
 			Previous: nonNilMap(step.Previous), Seq: i, Status: ActionScheduled, IdempotencyKey: newKey(),
-			RunAt: runAt, CreatedAt: now, UpdatedAt: now}
+			RunAt: at, CreatedAt: now, UpdatedAt: now}
 		if step.EntitlementID != 0 {
 			eid := step.EntitlementID
 			a.EntitlementID = &eid
@@ -362,13 +368,17 @@ func (s *Store) FailAction(ctx context.Context, actor Actor, id int64, r Attempt
 }
 
 // RetryAction puts a failed action back on the schedule (an admin's
-// Retry) and inserts its job again. A failed change is scheduled again;
+// Retry) and inserts its job again; one a re-plan cancelled is refused
+// with ErrReplanned (jobs.Decisions.Retry re-plans the person first). A failed change is scheduled again;
 // a superseded one stays superseded.
 func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time.Time, schedule ScheduleFunc) error {
 	return s.WithTx(ctx, func(tx *Store) error {
 		a, err := tx.ActionByID(ctx, id)
 		if err != nil {
 			return err
+		}
+		if a.Status == ActionCancelled {
+			return ErrReplanned
 		}
 		if a.Status != ActionFailed {
 			return ErrNotPending

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +48,42 @@ type PlanStep struct {
 	Params        map[string]string `json:"params,omitempty"`
 	Previous      map[string]string `json:"previous,omitempty"`
 	Rules         []int64           `json:"rules,omitempty"`
+	At            time.Time         `json:"at,omitzero"`    // when it runs, UTC; zero: on approval
+	When          string            `json:"when,omitempty"` // why then, in words; "" in plans made before steps had their own time
+	Auto          bool              `json:"auto,omitempty"` // may run without review
+}
+
+// sameEffect reports whether two steps do the same thing at the same
+// time, as seen at now: the rules behind them and the words for their
+// timing may differ, and every step already due (on approval, or at a
+// moment that has passed) runs at once, so all such times are the same.
+func (p PlanStep) sameEffect(o PlanStep, now time.Time) bool {
+	return p.Op == o.Op && p.AppID == o.AppID && p.EntitlementID == o.EntitlementID && sameDue(p.At, o.At, now) &&
+		maps.Equal(p.Params, o.Params) && maps.Equal(p.Previous, o.Previous)
+}
+
+func sameDue(a, b, now time.Time) bool {
+	aDue, bDue := !a.After(now), !b.After(now)
+	return (aDue && bDue) || a.Equal(b)
+}
+
+// sameEffects compares plans step by step with sameEffect.
+func sameEffects(a, b []PlanStep, now time.Time) bool {
+	return slices.EqualFunc(a, b, func(x, y PlanStep) bool { return x.sameEffect(y, now) })
+}
+
+// RunAt is when the step's action is due, given its change's effective
+// time (for plans stored before steps had their own time) and now: never
+// before now.
+func (p PlanStep) RunAt(effective, now time.Time) time.Time {
+	at := p.At
+	if p.When == "" && at.IsZero() {
+		at = effective
+	}
+	if at.Before(now) {
+		return now.UTC()
+	}
+	return at.UTC()
 }
 
 // Change is one row of Team Updates: what should happen to a person's
@@ -61,6 +99,8 @@ type Change struct {
 	RuleNames      string     // the matched rules, comma-separated, for lists
 	EffectiveAt    time.Time
 	AutoApproved   bool
+	PersonEventID  *int64    // the HR event it was planned from, if any
+	PlannedAt      time.Time `gorm:"-"` // when the planner made it (not stored); zero: now
 	DecidedBy      string
 	DecidedAt      *time.Time
 	Comment        string
@@ -72,10 +112,51 @@ type Change struct {
 // TableName implements gorm's Tabler.
 func (Change) TableName() string { return "changes" }
 
-// sameAs reports whether two changes would do the same thing at the same
-// time for the same reasons, so re-planning need not churn the queue.
-func (c *Change) sameAs(o *Change) bool {
-	return c.Kind == o.Kind && c.EffectiveAt.Equal(o.EffectiveAt) && c.Why == o.Why && reflect.DeepEqual(c.Plan, o.Plan)
+// sameOutcome reports whether two changes do the same thing at the same
+// times from the same HR data: the same kind, step effects (sameEffect)
+// and HR event. Rule names, priorities and the words of the explanation
+// may differ, and a step due on approval has no time, so re-planning a
+// person whose outcome did not change never churns the queue or brings a
+// rejected change back.
+//
+// o is the new plan: its PlannedAt (or else the current time) is the now
+// that steps are judged due at.
+func (c *Change) sameOutcome(o *Change) bool {
+	if c.Kind != o.Kind || !sameEffects(c.Plan, o.Plan, o.planned()) || !sameEvent(c.PersonEventID, o.PersonEventID) {
+		return false
+	}
+	return timedBySteps(c.Plan) || c.EffectiveAt.Equal(o.EffectiveAt)
+}
+
+// timedBySteps reports whether every step of a plan carries its own time;
+// plans without steps, or stored before steps had times, are compared by
+// the change's effective time as well.
+func timedBySteps(plan []PlanStep) bool {
+	for _, st := range plan {
+		if st.When == "" {
+			return false
+		}
+	}
+	return len(plan) > 0
+}
+
+// planned is the moment a new plan was made.
+func (c *Change) planned() time.Time {
+	if c.PlannedAt.IsZero() {
+		return time.Now()
+	}
+	return c.PlannedAt
+}
+
+func sameEvent(a, b *int64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+// refreshed reports whether a kept change's stored explanation differs
+// from a new plan with the same outcome, which then replaces it in place.
+func (c *Change) refreshed(n *Change) bool {
+	return c.Why != n.Why || c.Summary != n.Summary || c.RuleNames != n.RuleNames ||
+		c.AutoApproved != n.AutoApproved || !reflect.DeepEqual(c.Plan, n.Plan)
 }
 
 // ReplaceOpenChange makes next the person's open change: an undecided
@@ -90,14 +171,26 @@ func (s *Store) ReplaceOpenChange(ctx context.Context, personID int64, next *Cha
 	return open[personID], nil
 }
 
+// ErrReplanRace is returned when a change a re-plan was about to replace
+// was decided meanwhile (another replica approved or rejected it between
+// the re-plan's read and its write). Nothing is written; the caller plans
+// the batch again, which then sees the decision.
+var ErrReplanRace = fmt.Errorf("%w: a change was decided while it was being re-planned", ErrConflict)
+
 // ReplaceOpenChanges does ReplaceOpenChange for many people in one
-// transaction and a handful of statements: the planner's batch path.
+// transaction and a handful of statements: the planner's batch path. An
+// open change with the same outcome as next (sameOutcome) stays, its
+// explanation brought up to date in place; only a different outcome
+// supersedes it. Superseding is guarded by status, so a change approved or
+// rejected meanwhile is never superseded behind the decider's back: the
+// call fails with ErrReplanRace and writes nothing.
 func (s *Store) ReplaceOpenChanges(ctx context.Context, next map[int64]*Change) (map[int64]*Change, error) {
 	result := make(map[int64]*Change, len(next))
 	ids := make([]int64, 0, len(next))
 	for id := range next {
 		ids = append(ids, id)
 	}
+	slices.Sort(ids)
 	err := s.WithTx(ctx, func(tx *Store) error {
 		db := tx.db.WithContext(ctx)
 		open := map[int64]Change{}
@@ -116,9 +209,12 @@ func (s *Store) ReplaceOpenChanges(ctx context.Context, next map[int64]*Change) 
 		for _, id := range ids {
 			o, hasOpen := open[id]
 			n := next[id]
-			if hasOpen && n != nil && o.sameAs(n) {
-				kept := o
-				result[id] = &kept
+			if hasOpen && n != nil && o.sameOutcome(n) {
+				kept, err := tx.refresh(ctx, o, n, now)
+				if err != nil {
+					return err
+				}
+				result[id] = kept
 				continue
 			}
 			if hasOpen {
@@ -134,9 +230,13 @@ func (s *Store) ReplaceOpenChanges(ctx context.Context, next map[int64]*Change) 
 			}
 		}
 		for _, chunk := range chunks(supersede, 1000) {
-			if err := db.Model(&Change{}).Where("id IN ?", chunk).
-				Updates(map[string]any{"status": ChangeSuperseded, "updated_at": now}).Error; err != nil {
-				return fmt.Errorf("store: supersede changes: %w", translate(err))
+			res := db.Model(&Change{}).Where("id IN ? AND status = ?", chunk, ChangePending).
+				Updates(map[string]any{"status": ChangeSuperseded, "updated_at": now})
+			if res.Error != nil {
+				return fmt.Errorf("store: supersede changes: %w", translate(res.Error))
+			}
+			if res.RowsAffected != int64(len(chunk)) {
+				return ErrReplanRace
 			}
 		}
 		if len(inserts) > 0 {
@@ -157,6 +257,40 @@ func (s *Store) ReplaceOpenChanges(ctx context.Context, next map[int64]*Change) 
 		return nil, err
 	}
 	return result, nil
+}
+
+// refresh keeps an open change whose outcome a re-plan repeats, writing
+// the new plan's explanation, rule names and approval mode over it (a
+// rule renamed, a priority changed, a rule switched to auto-approve) so
+// the queue shows today's reasons without a new row.
+func (s *Store) refresh(ctx context.Context, o Change, n *Change, now time.Time) (*Change, error) {
+	if !o.refreshed(n) {
+		return &o, nil
+	}
+	plan := n.Plan
+	if plan == nil {
+		plan = []PlanStep{}
+	}
+	res := s.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status = ?", o.ID, ChangePending).Updates(map[string]any{
+		"plan": PlanJSON(plan), "why": n.Why, "summary": n.Summary, "rule_names": n.RuleNames,
+		"auto_approved": n.AutoApproved, "updated_at": now})
+	if res.Error != nil {
+		return nil, fmt.Errorf("store: refresh change %d: %w", o.ID, translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return nil, ErrReplanRace
+	}
+	o.Plan, o.Why, o.Summary, o.RuleNames, o.AutoApproved, o.UpdatedAt = plan, n.Why, n.Summary, n.RuleNames, n.AutoApproved, now
+	return &o, nil
+}
+
+// PlanJSON is a plan as its column stores it.
+func PlanJSON(plan []PlanStep) string {
+	b, err := json.Marshal(plan)
+	if err != nil {
+		panic(err) // plain structs of strings, numbers and times
+	}
+	return string(b)
 }
 
 // ChangeByID returns one change.

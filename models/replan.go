@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
 	"time"
 )
@@ -19,9 +18,14 @@ const (
 	ReplanRulesChanged = "rules or settings changed"
 )
 
-// inFlight are the statuses of a decided change whose actions have not all
-// run.
-var inFlight = []ChangeStatus{ChangeApproved, ChangeScheduled, ChangeRunning}
+// unfinished are the statuses of a decided change whose actions have not
+// all run: in flight, or failed and waiting for a retry. A re-plan squares
+// the new plan with such a change (ReplanChanges).
+var unfinished = []ChangeStatus{ChangeApproved, ChangeScheduled, ChangeRunning, ChangeFailed}
+
+// cancellable are the statuses of the actions a re-plan may still take
+// back: due later, or failed and not retried.
+var cancellable = []ActionStatus{ActionScheduled, ActionFailed}
 
 // replanned is the After of a change.replanned audit event.
 type replanned struct {
@@ -34,24 +38,80 @@ type replanned struct {
 // earlier whose failed or retried actions a later re-plan cancelled.
 const leftoversNote = "actions left to finish by an earlier re-plan that failed or were retried are cancelled; the new plan asks for them again if still wanted"
 
+// PlanFunc computes the people's next changes (nil: nothing to do) from
+// what it reads through tx, the re-plan's own transaction.
+type PlanFunc func(tx *Store) (map[int64]*Change, error)
+
+// ReplanPeople re-plans people in one transaction: it takes hold of the
+// people's actions a re-plan may cancel (on PostgreSQL a row lock, so a
+// worker cannot start one between the plan's read and the cancel: its
+// status-guarded start waits, then finds it cancelled), calls plan, which
+// reads their access and running actions through tx, and writes the
+// result with ReplanChanges. A change decided meanwhile by another
+// process fails the call with ErrReplanRace, having written nothing.
+func (s *Store) ReplanPeople(ctx context.Context, personIDs []int64, reason string, plan PlanFunc) (map[int64]*Change, error) {
+	var result map[int64]*Change
+	err := s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.lockCancellable(ctx, personIDs); err != nil {
+			return err
+		}
+		next, err := plan(tx)
+		if err != nil {
+			return err
+		}
+		result, err = tx.ReplanChanges(ctx, next, reason)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// lockCancellable row-locks the people's scheduled and failed actions on
+// PostgreSQL. SQLite needs nothing: its transactions write one at a time.
+func (s *Store) lockCancellable(ctx context.Context, personIDs []int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	for _, chunk := range chunks(personIDs, 1000) {
+		var ids []int64
+		err := s.db.WithContext(ctx).Raw(`SELECT actions.id FROM actions JOIN changes ON changes.id = actions.change_id
+			WHERE changes.person_id IN ? AND actions.status IN ? ORDER BY actions.id FOR UPDATE OF actions`, chunk, cancellable).Scan(&ids).Error
+		if err != nil {
+			return fmt.Errorf("store: lock actions for re-plan: %w", translate(err))
+		}
+	}
+	return nil
+}
+
 // ReplanChanges is ReplaceOpenChanges for the planner, which also squares
-// next with each person's decided change whose actions have not all run,
-// whatever made the planner run (an HR change, a rule edit):
+// next with each person's decisions, whatever made the planner run (an HR
+// change, a rule edit):
 //
-//   - if the decided change already does what next would do, it is kept and
-//     the person gets no new change, so re-planning never queues (or
-//     auto-approves) the same work twice, and an edit that does not touch a
-//     person's access leaves their approved work alone;
-//   - otherwise, if it still has scheduled actions, those are cancelled
-//     (their jobs find them cancelled and do nothing) and the change is
-//     superseded by next, which goes back to review or auto-approval.
+//   - a rejected change stays rejected: when the person's latest decision
+//     is a rejection of the same outcome (Change.sameOutcome: the same
+//     steps at the same times from the same HR event), next is dropped,
+//     so only new HR data or a new outcome of the rules asks again;
+//   - if a decided change whose actions have not all run (in flight, or
+//     failed and waiting for a retry) already does what next would do, it
+//     is kept and the person gets no new change, so re-planning never
+//     queues (or auto-approves) the same work twice, and an edit that
+//     does not touch a person's access leaves their approved work alone;
+//   - otherwise, if it still has scheduled or failed actions, those are
+//     cancelled (their jobs find them cancelled and do nothing; a Retry is
+//     refused) and the change is superseded by next, which goes back to
+//     review or auto-approval: a failed joiner who has since left does
+//     not get their remaining grants, a failed leaver who was rehired does
+//     not lose the account.
 //
 // Running actions (a webhook call being retried, a manual app's task open)
 // cannot be cancelled and are left to finish, in whatever change they are:
 // next must be diffed against recorded access plus their effect
 // (RunningActions), so it does not ask for their steps again, and the
 // successor's later steps of the same app wait for them (WaitingOn). Done
-// actions are in recorded access already.
+// actions are in recorded access already. Call it inside ReplanPeople, so
+// that what next was computed from cannot change before it is written.
 //
 // If such a left-over action fails (or is retried by an admin), it stays
 // with its superseded change, in the Failed tab, until the person's next
@@ -68,6 +128,10 @@ func (s *Store) ReplanChanges(ctx context.Context, next map[int64]*Change, reaso
 		for id := range next {
 			ids = append(ids, id)
 		}
+		slices.Sort(ids)
+		if err := tx.keepRejections(ctx, next, ids); err != nil {
+			return err
+		}
 		leftovers, err := tx.cancelLeftovers(ctx, ids, now)
 		if err != nil {
 			return err
@@ -77,16 +141,20 @@ func (s *Store) ReplanChanges(ctx context.Context, next map[int64]*Change, reaso
 			return err
 		}
 		var stale []int64
-		for personID, d := range decided {
+		for _, personID := range ids {
+			d, ok := decided[personID]
+			if !ok {
+				continue
+			}
 			if n := next[personID]; n != nil && d.repeats(n) {
 				next[personID] = nil // the decided change already does it
 				continue
 			}
-			if d.scheduled {
+			if d.cancellable {
 				stale = append(stale, personID)
 			}
 		}
-		superseded, err := tx.supersedeScheduled(ctx, stale, now)
+		superseded, err := tx.supersedeUnfinished(ctx, stale, now)
 		if err != nil {
 			return err
 		}
@@ -102,6 +170,32 @@ func (s *Store) ReplanChanges(ctx context.Context, next map[int64]*Change, reaso
 		return nil, err
 	}
 	return result, nil
+}
+
+// keepRejections drops next for each person whose latest decision is a
+// rejection of the same outcome.
+func (s *Store) keepRejections(ctx context.Context, next map[int64]*Change, ids []int64) error {
+	var want []int64
+	for _, id := range ids {
+		if next[id] != nil {
+			want = append(want, id)
+		}
+	}
+	db := s.db.WithContext(ctx)
+	for _, chunk := range chunks(want, 1000) {
+		var rows []Change
+		err := db.Where("id IN (SELECT max(id) FROM changes WHERE person_id IN ? AND status NOT IN ? GROUP BY person_id)",
+			chunk, []ChangeStatus{ChangePending, ChangeSuperseded}).Find(&rows).Error
+		if err != nil {
+			return fmt.Errorf("store: latest decisions: %w", translate(err))
+		}
+		for _, c := range rows {
+			if c.Status == ChangeRejected && c.sameOutcome(next[c.PersonID]) {
+				next[c.PersonID] = nil
+			}
+		}
+	}
+	return nil
 }
 
 // RunningActions returns, per person, their actions being carried out (a
@@ -173,36 +267,39 @@ func (s *Store) linkReplanned(ctx context.Context, changes map[int64][]int64, op
 	return nil
 }
 
-// decidedChange is an in-flight change with the steps it has still to do:
-// those of its scheduled actions. Its running actions count as done, as
-// they do for the planner.
+// decidedChange is an unfinished change with the steps it has still to
+// do: those of its scheduled and failed actions. Its running actions count
+// as done, as they do for the planner.
 type decidedChange struct {
-	change    Change
-	remaining []PlanStep
-	scheduled bool // some of its actions wait for their time
+	change      Change
+	remaining   []PlanStep
+	cancellable bool // some of its actions wait for their time or a retry
 }
 
 // repeats reports whether n would do what the decided change still has to
-// do. Once some of its actions have run or are running its time has come,
-// and n (diffed against their effect, so perhaps a mover rather than a
-// joiner) is judged by its steps alone; before that, kind and time must
-// match too.
+// do: the same step effects (sameEffect: each at its own time). Once some
+// of its actions have run or are running, n (diffed against their effect,
+// so perhaps a mover rather than a joiner) is judged by its steps alone;
+// before that, the kind must match too.
 func (d *decidedChange) repeats(n *Change) bool {
-	if len(d.remaining) != len(n.Plan) || (len(n.Plan) > 0 && !reflect.DeepEqual(d.remaining, n.Plan)) {
+	if !sameEffects(d.remaining, n.Plan, n.planned()) {
 		return false
 	}
 	started := len(d.remaining) < len(d.change.Plan)
-	return started || (d.change.Kind == n.Kind && d.change.EffectiveAt.Equal(n.EffectiveAt))
+	if started {
+		return true
+	}
+	return d.change.Kind == n.Kind && (timedBySteps(n.Plan) || d.change.EffectiveAt.Equal(n.EffectiveAt))
 }
 
 // unfinishedChanges returns, per person, their latest decided change that is
-// not fully run yet (failed changes wait for a retry and are left out).
+// not fully run yet: in flight, or failed and waiting for a retry.
 func (s *Store) unfinishedChanges(ctx context.Context, personIDs []int64) (map[int64]*decidedChange, error) {
 	out := map[int64]*decidedChange{}
 	db := s.db.WithContext(ctx)
 	for _, chunk := range chunks(personIDs, 1000) {
 		var rows []Change
-		err := db.Where("person_id IN ? AND status IN ?", chunk, inFlight).Order("id").Find(&rows).Error
+		err := db.Where("person_id IN ? AND status IN ?", chunk, unfinished).Order("id").Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("store: decided changes: %w", translate(err))
 		}
@@ -220,29 +317,33 @@ func (s *Store) unfinishedChanges(ctx context.Context, personIDs []int64) (map[i
 	}
 	for _, d := range out {
 		for _, a := range actions[d.change.ID] {
-			if a.Status == ActionScheduled && a.Seq < len(d.change.Plan) {
+			if !slices.Contains(cancellable, a.Status) {
+				continue
+			}
+			if a.Seq < len(d.change.Plan) {
 				d.remaining = append(d.remaining, d.change.Plan[a.Seq])
 			}
-			d.scheduled = d.scheduled || a.Status == ActionScheduled
+			d.cancellable = true
 		}
 	}
 	return out, nil
 }
 
-// supersedeScheduled supersedes the people's decided changes that still
-// have scheduled actions, and cancels those actions. Done and running
-// actions are left alone. It returns the superseded change IDs per person.
-func (s *Store) supersedeScheduled(ctx context.Context, personIDs []int64, now time.Time) (map[int64][]int64, error) {
+// supersedeUnfinished supersedes the people's unfinished changes that
+// still have scheduled or failed actions, and cancels those actions. Done
+// and running actions are left alone. It returns the superseded change IDs
+// per person.
+func (s *Store) supersedeUnfinished(ctx context.Context, personIDs []int64, now time.Time) (map[int64][]int64, error) {
 	out := map[int64][]int64{}
 	now = now.UTC()
 	db := s.db.WithContext(ctx)
 	for _, chunk := range chunks(personIDs, 1000) {
 		var rows []Change
-		err := db.Select("id", "person_id").Where("person_id IN ? AND status IN ?", chunk, inFlight).
-			Where("EXISTS (SELECT 1 FROM actions WHERE actions.change_id = changes.id AND actions.status = ?)", ActionScheduled).
+		err := db.Select("id", "person_id").Where("person_id IN ? AND status IN ?", chunk, unfinished).
+			Where("EXISTS (SELECT 1 FROM actions WHERE actions.change_id = changes.id AND actions.status IN ?)", cancellable).
 			Find(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("store: scheduled changes: %w", translate(err))
+			return nil, fmt.Errorf("store: unfinished changes: %w", translate(err))
 		}
 		if len(rows) == 0 {
 			continue
@@ -252,13 +353,13 @@ func (s *Store) supersedeScheduled(ctx context.Context, personIDs []int64, now t
 			ids[i] = c.ID
 			out[c.PersonID] = append(out[c.PersonID], c.ID)
 		}
-		if err := db.Model(&Action{}).Where("change_id IN ? AND status = ?", ids, ActionScheduled).
+		if err := db.Model(&Action{}).Where("change_id IN ? AND status IN ?", ids, cancellable).
 			Updates(map[string]any{"status": ActionCancelled, "updated_at": now}).Error; err != nil {
 			return nil, fmt.Errorf("store: cancel actions: %w", translate(err))
 		}
-		if err := db.Model(&Change{}).Where("id IN ?", ids).
+		if err := db.Model(&Change{}).Where("id IN ? AND status IN ?", ids, unfinished).
 			Updates(map[string]any{"status": ChangeSuperseded, "updated_at": now}).Error; err != nil {
-			return nil, fmt.Errorf("store: supersede scheduled changes: %w", translate(err))
+			return nil, fmt.Errorf("store: supersede unfinished changes: %w", translate(err))
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"time"
 )
 
 // ChangeKind is what happened to the person, as the planner sees it.
@@ -22,6 +23,7 @@ type ActualGrant struct {
 	AppID         int64
 	EntitlementID int64
 	Params        map[string]string
+	RuleID        int64 // the rule that granted it; 0 when unknown (its revoke then needs review)
 }
 
 // Account statuses.
@@ -70,7 +72,14 @@ type Step struct {
 	EntitlementID int64             `json:"entitlement_id,omitempty"` // 0 for account operations
 	Params        map[string]string `json:"params,omitempty"`
 	Previous      map[string]string `json:"previous,omitempty"` // the parameters an update replaces
-	Rules         []int64           `json:"rules,omitempty"`    // the rules behind it, highest priority first
+	// Rules are the rules behind the step: for an account or grant those
+	// that give it, highest priority first; for a revoke the rule that
+	// granted what it takes away; for a disable or delete the rules behind
+	// the app's grants. Review and timing follow them.
+	Rules []int64   `json:"rules,omitempty"`
+	At    time.Time `json:"at,omitzero"`    // when it runs, UTC (Schedule); zero: on approval
+	When  string    `json:"when,omitempty"` // why then, in words (Schedule)
+	Auto  bool      `json:"auto,omitempty"` // it may run without review (MarkAuto)
 }
 
 // Plan returns the steps that turn the actual accounts and grants into the
@@ -104,19 +113,33 @@ func Plan(kind ChangeKind, desired Desired, accounts []ActualAccount, grants []A
 
 func planLeave(status map[int64]string, grants []ActualGrant, apps map[int64]App) []Step {
 	var steps []Step
-	for k := range liveGrants(status, grants) {
-		steps = append(steps, Step{Op: OpRevoke, AppID: k.app, EntitlementID: k.entitlement})
+	appRules := map[int64][]int64{}
+	for k, g := range liveGrants(status, grants) {
+		steps = append(steps, Step{Op: OpRevoke, AppID: k.app, EntitlementID: k.entitlement, Rules: grantedBy(g)})
+		if g.RuleID != 0 && !slices.Contains(appRules[k.app], g.RuleID) {
+			appRules[k.app] = append(appRules[k.app], g.RuleID)
+		}
 	}
 	for app, st := range status {
+		rules := appRules[app]
+		slices.Sort(rules)
 		switch {
 		case st == AccountDeleted:
 		case apps[app].DeprovisionMode == DeprovisionDelete:
-			steps = append(steps, Step{Op: OpDelete, AppID: app})
+			steps = append(steps, Step{Op: OpDelete, AppID: app, Rules: rules})
 		case st != AccountDisabled:
-			steps = append(steps, Step{Op: OpDisable, AppID: app})
+			steps = append(steps, Step{Op: OpDisable, AppID: app, Rules: rules})
 		}
 	}
 	return steps
+}
+
+// grantedBy is the rule behind an actual grant, as a step's Rules.
+func grantedBy(g ActualGrant) []int64 {
+	if g.RuleID == 0 {
+		return nil
+	}
+	return []int64{g.RuleID}
 }
 
 func planAccess(desired Desired, status map[int64]string, grants []ActualGrant) []Step {
@@ -151,9 +174,9 @@ func planAccess(desired Desired, status map[int64]string, grants []ActualGrant) 
 		slices.SortStableFunc(ids, func(a, b int64) int { return cmp.Compare(rankOf(rank, a), rankOf(rank, b)) })
 		steps = append(steps, Step{Op: OpCreateAccount, AppID: app, Rules: ids})
 	}
-	for k := range live {
+	for k, g := range live {
 		if !wanted[k] {
-			steps = append(steps, Step{Op: OpRevoke, AppID: k.app, EntitlementID: k.entitlement})
+			steps = append(steps, Step{Op: OpRevoke, AppID: k.app, EntitlementID: k.entitlement, Rules: grantedBy(g)})
 		}
 	}
 	return steps

@@ -96,6 +96,44 @@ func AutoApprove(rules []Rule) bool {
 	return n > 0
 }
 
+// MarkAuto sets each step's Auto: whether it may run without review. A
+// step that gives access (an account, a grant, an update) is auto when
+// every rule behind it is auto-approve; one that takes access away (a
+// revoke, a disable, a delete) only when the rules that granted that
+// access are known and every one of them is auto-approve. Rules are
+// looked up in byID (disabled ones count by their approval); a step with
+// no known rule needs review.
+func MarkAuto(steps []Step, byID map[int64]Rule) {
+	for i := range steps {
+		steps[i].Auto = stepAuto(steps[i], byID)
+	}
+}
+
+func stepAuto(st Step, byID map[int64]Rule) bool {
+	if len(st.Rules) == 0 {
+		return false
+	}
+	for _, id := range st.Rules {
+		r, ok := byID[id]
+		if !ok || r.Approval != ApprovalAuto {
+			return false
+		}
+	}
+	return true
+}
+
+// AllAuto reports whether a plan may run without review: it has steps
+// and every one is Auto. A change that mixes auto and review steps waits
+// for review as a whole.
+func AllAuto(steps []Step) bool {
+	for _, st := range steps {
+		if !st.Auto {
+			return false
+		}
+	}
+	return len(steps) > 0
+}
+
 // FieldError is one problem Validate found, with the form field it belongs
 // to, so a form can show the message next to the field.
 type FieldError struct {

@@ -83,6 +83,8 @@ type candidate struct {
 	ruleName string
 	basis    string
 	note     string
+	// immediate: the step runs on approval (no date, or "immediately").
+	immediate bool
 }
 
 // earliest keeps the first of the earliest moments, so ties go to the
@@ -101,7 +103,7 @@ func joinerMoment(rules []*Rule, p Person, loc *time.Location, now time.Time) ca
 	raw := p.Value(startDateAttr)
 	start, ok := parseDate(raw)
 	if !ok {
-		return candidate{at: now, basis: "now: " + missingDate("start date", raw)}
+		return candidate{at: now, immediate: true, basis: "now: " + missingDate("start date", raw)}
 	}
 	prefix := ""
 	if len(rules) == 0 {
@@ -133,9 +135,9 @@ func leaverMoment(rules []*Rule, p Person, loc *time.Location, now time.Time) ca
 		c := candidate{ruleID: r.ID, ruleName: r.Name}
 		switch {
 		case r.Leaver.Mode == LeaveImmediately:
-			c.at, c.basis = now, "immediately"
+			c.at, c.basis, c.immediate = now, "immediately", true
 		case !hasDate:
-			c.at, c.basis = now, "now: "+missingDate("termination date", raw)
+			c.at, c.basis, c.immediate = now, "now: "+missingDate("termination date", raw), true
 		default:
 			days := 0
 			if r.Leaver.Mode == LeaveDaysAfter && r.Leaver.Days > 0 {

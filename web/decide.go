@@ -250,6 +250,8 @@ func (s *Server) actionRetry(c echo.Context) error {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound)
+	case errors.Is(err, models.ErrReplanned):
+		return s.redirectWithFlash(c, back, "error", "Not retried: "+models.ErrReplanned.Error()+". The person's page shows what is planned now.")
 	case errors.Is(err, models.ErrNotPending):
 		return s.redirectWithFlash(c, back, "info", "That action has not failed (any more): there is nothing to retry.")
 	case err != nil:

@@ -83,7 +83,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Ready:          func(ctx context.Context) error { return migrations.Check(ctx, db.SQL, string(db.Dialect)) },
 		Planner:        plan,
 		Importer:       imports,
-		Decider:        &jobs.Decisions{Store: store},
+		Decider:        &jobs.Decisions{Store: store, Replan: plan.PlanPeople},
 		MailConfigured: cfg.mail != nil,
 		Sealer:         sealer,
 	}

@@ -67,9 +67,10 @@ func TestPlanLeavesOutRunningSteps(t *testing.T) {
 
 	c := planOne(w, p, &models.Access{}, []models.Action{{Op: "create_account", AppID: 1, Status: models.ActionRunning}}, models.PersonEvent{}, false)
 	require.Equal(t, models.ChangeJoin, c.Kind, "nothing is recorded yet: still a joiner")
+	at, when := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), `start date at 09:00 (rule "Laptops")`
 	require.Equal(t, []models.PlanStep{
-		{Op: "grant", AppID: 1, EntitlementID: 10, Rules: []int64{7}},
-		{Op: "grant", AppID: 1, EntitlementID: 11, Rules: []int64{7}},
+		{Op: "grant", AppID: 1, EntitlementID: 10, Rules: []int64{7}, At: at, When: when},
+		{Op: "grant", AppID: 1, EntitlementID: 11, Rules: []int64{7}, At: at, When: when},
 	}, c.Plan)
 
 	ten, eleven := int64(10), int64(11)

@@ -6,6 +6,7 @@ package planner
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -118,22 +119,46 @@ func (p *Planner) plan(ctx context.Context, ids []int64, reason string) error {
 	return nil
 }
 
+// replanAttempts bounds how often a batch is planned again after another
+// process decided or re-planned one of its people meanwhile.
+const replanAttempts = 5
+
 func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, reason string) error {
-	people, err := p.Store.PeopleByIDs(ctx, ids)
+	var open map[int64]*models.Change
+	var err error
+	for attempt := 1; ; attempt++ {
+		open, err = p.Store.ReplanPeople(ctx, ids, reason, func(tx *models.Store) (map[int64]*models.Change, error) {
+			return planPeople(ctx, tx, w, ids)
+		})
+		if !errors.Is(err, models.ErrConflict) || attempt == replanAttempts {
+			break
+		}
+	}
 	if err != nil {
 		return err
 	}
-	access, err := p.Store.AccessOf(ctx, ids)
+	return p.autoApprove(ctx, open)
+}
+
+// planPeople computes the next change of each person from what tx reads:
+// inside the re-plan's transaction, so a worker starting an action
+// meanwhile cannot have its step asked for again.
+func planPeople(ctx context.Context, tx *models.Store, w *world, ids []int64) (map[int64]*models.Change, error) {
+	people, err := tx.PeopleByIDs(ctx, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	running, err := p.Store.RunningActions(ctx, ids)
+	access, err := tx.AccessOf(ctx, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	events, err := p.Store.LatestEvents(ctx, ids)
+	running, err := tx.RunningActions(ctx, ids)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	events, err := tx.LatestEvents(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	next := make(map[int64]*models.Change, len(people))
 	for i := range people {
@@ -141,11 +166,7 @@ func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, reason s
 		ev, hasEvent := events[person.ID]
 		next[person.ID] = planOne(w, person, access[person.ID], running[person.ID], ev, hasEvent)
 	}
-	open, err := p.Store.ReplanChanges(ctx, next, reason)
-	if err != nil {
-		return err
-	}
-	return p.autoApprove(ctx, open)
+	return next, nil
 }
 
 // autoApprove approves the open changes rules auto-approve. A change kept
@@ -177,17 +198,14 @@ func (p *Planner) autoApprove(ctx context.Context, open map[int64]*models.Change
 func planOne(w *world, person *models.Person, acc *models.Access, running []models.Action, ev models.PersonEvent, hasEvent bool) *models.Change {
 	rp := EnginePerson(&person.PersonFields)
 	accounts, grants := actual(acc, running)
-	kind := changeKind(person, acc, ev, hasEvent)
+	kind := changeKind(person, acc, ev, hasEvent, w.env.Today)
 	desired := rules.Resolve(w.rules, rp, w.env)
 	steps := rules.Plan(kind, desired, accounts, grants, w.apps)
 	if len(steps) == 0 {
 		return nil
 	}
-	timingRules := matchedRules(w, desired)
-	if kind == rules.KindLeave {
-		timingRules = grantingRules(w, acc)
-	}
-	at, timing := rules.EffectiveAt(kind, timingRules, rp, person.Timezone, w.orgTZ, w.now)
+	steps, timing := rules.Schedule(kind, steps, w.byID, rp, person.Timezone, w.orgTZ, w.now)
+	rules.MarkAuto(steps, w.byID)
 	why := rules.Why{Trigger: trigger(kind, ev, hasEvent), Matched: desired.Matched, Conflicts: desired.Conflicts, Timing: timing}
 	if hasEvent {
 		for _, d := range ev.Diff {
@@ -195,18 +213,32 @@ func planOne(w *world, person *models.Person, acc *models.Access, running []mode
 		}
 	}
 	whyJSON, _ := models.WhyJSON(why)
+	effective := timing.At
+	if effective.IsZero() { // some step runs on approval
+		effective = w.now
+	}
 	c := &models.Change{
 		Kind: models.ChangeKind(kind), Plan: planSteps(steps), Why: whyJSON, Summary: why.Summary(),
-		RuleNames: ruleNames(desired.Matched), EffectiveAt: at.UTC().Truncate(time.Second),
-		AutoApproved: kind != rules.KindLeave && rules.AutoApprove(timingRules),
+		RuleNames: ruleNames(desired.Matched), EffectiveAt: effective.UTC().Truncate(time.Second), PlannedAt: w.now,
+		// Leavers always wait for a person; anything else runs unreviewed
+		// only when every step's rules allow it (rules.MarkAuto), so a
+		// revocation follows the rule that granted the access.
+		AutoApproved: kind != rules.KindLeave && rules.AllAuto(steps),
+	}
+	if hasEvent {
+		id := ev.ID
+		c.PersonEventID = &id
 	}
 	return c
 }
 
 // changeKind classifies the change: a terminated or leaving person is a
 // leaver; a rehire without live access is a rehire; someone with no live
-// account yet is a joiner; everyone else is a mover.
-func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent, hasEvent bool) rules.ChangeKind {
+// account yet, or whose start date has not passed (today, in the
+// organisation's zone, YYYY-MM-DD), is a joiner, so the joiner timing of
+// every step holds until they start even once the first accounts exist;
+// everyone else is a mover.
+func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent, hasEvent bool, today string) rules.ChangeKind {
 	if person.Status == models.StatusTerminated || person.TerminationDate != "" {
 		return rules.KindLeave
 	}
@@ -219,7 +251,7 @@ func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent
 	switch {
 	case hasEvent && ev.Kind == models.EventRehired && !live:
 		return rules.KindRehire
-	case !live:
+	case !live, person.StartDate >= today:
 		return rules.KindJoin
 	}
 	return rules.KindMove
@@ -246,7 +278,11 @@ func actual(acc *models.Access, running []models.Action) ([]rules.ActualAccount,
 			accounts = append(accounts, rules.ActualAccount{AppID: a.AppID, Status: a.Status})
 		}
 		for _, g := range acc.Grants {
-			grants = append(grants, rules.ActualGrant{AppID: g.AppID, EntitlementID: g.EntitlementID, Params: g.Params})
+			ag := rules.ActualGrant{AppID: g.AppID, EntitlementID: g.EntitlementID, Params: g.Params}
+			if g.RuleID != nil {
+				ag.RuleID = *g.RuleID
+			}
+			grants = append(grants, ag)
 		}
 	}
 	for _, a := range running {
@@ -280,33 +316,6 @@ func withEffect(accounts []rules.ActualAccount, grants []rules.ActualGrant, a *m
 	return accounts, grants
 }
 
-func matchedRules(w *world, d rules.Desired) []rules.Rule {
-	out := make([]rules.Rule, 0, len(d.Matched))
-	for _, m := range d.Matched {
-		out = append(out, w.byID[m.RuleID])
-	}
-	return out
-}
-
-// grantingRules are the rules behind a leaver's current grants: their
-// leaver timing applies even though the person matches nothing any more.
-func grantingRules(w *world, acc *models.Access) []rules.Rule {
-	seen := map[int64]bool{}
-	var out []rules.Rule
-	if acc == nil {
-		return nil
-	}
-	for _, g := range acc.Grants {
-		if g.RuleID != nil && !seen[*g.RuleID] {
-			if r, ok := w.byID[*g.RuleID]; ok {
-				out = append(out, r)
-				seen[*g.RuleID] = true
-			}
-		}
-	}
-	return out
-}
-
 func ruleNames(matched []rules.RuleMatch) string {
 	names := make([]string, len(matched))
 	for i, m := range matched {
@@ -319,7 +328,7 @@ func planSteps(steps []rules.Step) []models.PlanStep {
 	out := make([]models.PlanStep, len(steps))
 	for i, s := range steps {
 		out[i] = models.PlanStep{Op: string(s.Op), AppID: s.AppID, EntitlementID: s.EntitlementID,
-			Params: s.Params, Previous: s.Previous, Rules: s.Rules}
+			Params: s.Params, Previous: s.Previous, Rules: s.Rules, At: s.At, When: s.When, Auto: s.Auto}
 	}
 	return out
 }

@@ -99,9 +99,11 @@ func TestPlanJoinersWithWhyAndTiming(t *testing.T) {
 
 		c := f.open(ids["E1"])
 		require.Equal(t, models.ChangeJoin, c.Kind)
+		at := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
+		when := `start date at 09:00 (rule "Engineers")`
 		require.Equal(t, []models.PlanStep{
-			{Op: "create_account", AppID: f.github.ID, Rules: []int64{1}},
-			{Op: "grant", AppID: f.github.ID, EntitlementID: f.eng.ID, Rules: []int64{1}},
+			{Op: "create_account", AppID: f.github.ID, Rules: []int64{1}, At: at, When: when},
+			{Op: "grant", AppID: f.github.ID, EntitlementID: f.eng.ID, Rules: []int64{1}, At: at, When: when},
 		}, stripRules(c.Plan, 1))
 		require.Equal(t, time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC), c.EffectiveAt.UTC(), "09:00 in Berlin (CET) on the start date")
 		require.Equal(t, "Engineers", c.RuleNames)

@@ -267,7 +267,7 @@ func TestRuleEditAfterSomeActionsRan(t *testing.T) {
 		r.Grants = []models.RuleGrant{{AppID: f.github.ID, EntitlementID: opsGroup.ID}}
 		f.editRule(r)
 		next := f.open(ids["E1"])
-		require.Equal(t, models.ChangeMove, next.Kind, "they have their account now")
+		require.Equal(t, models.ChangeJoin, next.Kind, "they have their account, but their start date is still ahead: a joiner, timed as one")
 		require.Equal(t, []string{"grant"}, ops(next.Plan))
 		require.Equal(t, opsGroup.ID, next.Plan[0].EntitlementID)
 		old := f.change(first.ID)
