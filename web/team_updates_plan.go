@@ -115,9 +115,32 @@ func (cat *catalogue) plan(steps []models.PlanStep) []teamupdates.AppPlan {
 			index[st.AppID] = i
 			out = append(out, teamupdates.AppPlan{App: cat.appName(st.AppID)})
 		}
-		out[i].Steps = append(out[i].Steps, cat.stepText(st))
+		text := cat.stepText(st)
+		if mixedTimes(steps) {
+			text += ": " + stepWhen(st)
+		}
+		out[i].Steps = append(out[i].Steps, text)
 	}
 	return out
+}
+
+// mixedTimes reports whether a plan's steps run at different times, when
+// each step's line says its own.
+func mixedTimes(steps []models.PlanStep) bool {
+	for _, st := range steps[min(1, len(steps)):] {
+		if !st.At.Equal(steps[0].At) {
+			return true
+		}
+	}
+	return false
+}
+
+// stepWhen is when a step runs, in words.
+func stepWhen(st models.PlanStep) string {
+	if st.At.IsZero() {
+		return "on approval"
+	}
+	return formatTime(st.At)
 }
 
 func (cat *catalogue) appName(id int64) string {
