@@ -79,23 +79,6 @@ type Rule struct {
 	Approval   Approval     `json:"approval"`
 }
 
-// AutoApprove reports whether a change planned from these rules needs no
-// admin: only when there is at least one enabled rule and every enabled
-// one is auto-approve.
-func AutoApprove(rules []Rule) bool {
-	n := 0
-	for _, r := range rules {
-		if !r.Enabled {
-			continue
-		}
-		if r.Approval != ApprovalAuto {
-			return false
-		}
-		n++
-	}
-	return n > 0
-}
-
 // MarkAuto sets each step's Auto: whether it may run without review. A
 // step that gives access (an account, a grant, an update) is auto when
 // every rule behind it is auto-approve; one that takes access away (a

@@ -121,30 +121,6 @@ func TestFieldErrors(t *testing.T) {
 	}
 }
 
-func TestAutoApprove(t *testing.T) {
-	t.Parallel()
-	auto := Rule{Enabled: true, Approval: ApprovalAuto}
-	review := Rule{Enabled: true, Approval: ApprovalReview}
-	unset := Rule{Enabled: true}
-	disabledReview := Rule{Approval: ApprovalReview}
-	tests := []struct {
-		rules []Rule
-		want  bool
-	}{
-		{nil, false},
-		{[]Rule{auto}, true},
-		{[]Rule{auto, review}, false},
-		{[]Rule{auto, unset}, false},
-		{[]Rule{auto, disabledReview}, true},
-		{[]Rule{disabledReview}, false},
-	}
-	for i, tt := range tests {
-		if got := AutoApprove(tt.rules); got != tt.want {
-			t.Errorf("case %d: AutoApprove = %v, want %v", i, got, tt.want)
-		}
-	}
-}
-
 func TestParseClock(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
