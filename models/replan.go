@@ -373,7 +373,7 @@ func (s *Store) supersedeUnfinished(ctx context.Context, personIDs []int64, now 
 // wanted. It returns the changes it touched, per person.
 func (s *Store) cancelLeftovers(ctx context.Context, personIDs []int64, now time.Time) (map[int64][]int64, error) {
 	out := map[int64][]int64{}
-	leftover := []ActionStatus{ActionScheduled, ActionFailed}
+	leftover := cancellable
 	db := s.db.WithContext(ctx)
 	for _, chunk := range chunks(personIDs, 1000) {
 		var rows []Change

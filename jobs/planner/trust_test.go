@@ -39,6 +39,14 @@ func (f *fixture) leaves(personID int64, p models.PersonFields, lastDay string) 
 	require.NoError(f.t, err)
 }
 
+// fail starts an action and fails it for good, as a refused call would.
+func (f *fixture) fail(actionID int64) {
+	f.t.Helper()
+	_, _, err := f.store.StartAttempt(f.ctx, actionID, f.plan.Now())
+	require.NoError(f.t, err)
+	require.NoError(f.t, f.store.FailAction(f.ctx, admin, actionID, models.AttemptResult{Error: "HTTP 500"}, f.plan.Now()))
+}
+
 func stepAt(t *testing.T, plan []models.PlanStep, op string, entitlementID int64) models.PlanStep {
 	t.Helper()
 	for _, st := range plan {
@@ -282,16 +290,14 @@ func TestFailedJoinerWhoLeftIsReplanned(t *testing.T) {
 		c := f.open(ids["E1"])
 		f.approve(c.ID)
 		actions := f.actions(c.ID)
-		_, _, err := store.StartAttempt(f.ctx, actions[0].ID, f.plan.Now())
-		require.NoError(t, err)
-		require.NoError(t, store.FailAction(f.ctx, admin, actions[0].ID, models.AttemptResult{Error: "HTTP 500"}, f.plan.Now()))
+		f.fail(actions[0].ID)
 		require.Equal(t, models.ChangeFailed, f.change(c.ID).Status)
 
 		f.leaves(ids["E1"], ada, "2026-03-05")
 		require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["E1"]}))
 		require.Equal(t, models.ChangeSuperseded, f.change(c.ID).Status)
 		require.Equal(t, []models.ActionStatus{models.ActionCancelled, models.ActionCancelled}, f.actionStatuses(c.ID))
-		_, err = store.OpenChangeOf(f.ctx, ids["E1"])
+		_, err := store.OpenChangeOf(f.ctx, ids["E1"])
 		require.ErrorIs(t, err, models.ErrNotFound, "they hold nothing, so nothing is to be taken away")
 
 		d := &jobs.Decisions{Store: store, Now: f.plan.Now, Replan: f.plan.PlanPeople}
@@ -312,9 +318,7 @@ func TestRetryChecksTheCurrentPlan(t *testing.T) {
 		c := f.open(ids["E1"])
 		f.approve(c.ID)
 		actions := f.actions(c.ID)
-		_, _, err := store.StartAttempt(f.ctx, actions[0].ID, f.plan.Now())
-		require.NoError(t, err)
-		require.NoError(t, store.FailAction(f.ctx, admin, actions[0].ID, models.AttemptResult{Error: "HTTP 500"}, f.plan.Now()))
+		f.fail(actions[0].ID)
 
 		// The rule is switched off without anyone re-planning yet.
 		r.Enabled = false
@@ -329,9 +333,7 @@ func TestRetryChecksTheCurrentPlan(t *testing.T) {
 		next := f.open(ids["E1"])
 		f.approve(next.ID)
 		again := f.actions(next.ID)
-		_, _, err = store.StartAttempt(f.ctx, again[0].ID, f.plan.Now())
-		require.NoError(t, err)
-		require.NoError(t, store.FailAction(f.ctx, admin, again[0].ID, models.AttemptResult{Error: "HTTP 500"}, f.plan.Now()))
+		f.fail(again[0].ID)
 		require.NoError(t, d.Retry(f.ctx, admin, again[0].ID))
 		require.Equal(t, models.ActionScheduled, f.actions(next.ID)[0].Status)
 	})
