@@ -55,6 +55,12 @@ type Options struct {
 	// sets it; on SQLite it takes the database's instance lock, so a second
 	// process on the same file is refused.
 	Reclaim bool
+	// PlanOnly works the planning queue alone, with no periodic jobs:
+	// `roster import` plans what it imported and leaves actions to
+	// `roster serve`. Web tests use it too.
+	PlanOnly bool
+	// PlanWorkers bounds the planning jobs run at once (default 2).
+	PlanWorkers int
 }
 
 // jobTimeout bounds a job whose worker sets no timeout of its own.
@@ -75,6 +81,9 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	if opts.FetchPollInterval == 0 {
 		opts.FetchPollInterval = time.Second
 	}
+	if opts.PlanWorkers == 0 {
+		opts.PlanWorkers = 2
+	}
 	if opts.RescueAfter == 0 {
 		opts.RescueAfter = 2 * jobTimeout
 	}
@@ -88,7 +97,7 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	client, err := river.NewClient(driver, &river.Config{
 		ID:                   id,
 		Logger:               opts.Logger,
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}},
+		Queues:               queues(opts),
 		Workers:              workers,
 		PeriodicJobs:         periodicJobs(opts),
 		FetchPollInterval:    opts.FetchPollInterval,
@@ -110,6 +119,16 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	store.OnChangeDone(mailer.ChangeDone)
 	store.OnTaskAssigned((&TaskMail{Mailer: mailer, BaseURL: opts.BaseURL}).Assigned)
 	return client, closeAll, nil
+}
+
+// queues are the queues this client works: actions and mail on the
+// default queue, planning on its own.
+func queues(opts Options) map[string]river.QueueConfig {
+	q := map[string]river.QueueConfig{QueuePlan: {MaxWorkers: opts.PlanWorkers}}
+	if !opts.PlanOnly {
+		q[river.QueueDefault] = river.QueueConfig{MaxWorkers: opts.MaxWorkers}
+	}
+	return q
 }
 
 // reclaimFor claims this client's presence, requeues what clients that

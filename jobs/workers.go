@@ -7,12 +7,18 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/rosterhq/roster/jobs/app/webhook"
+	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/models"
 )
 
 // registerWorkers is the one place every worker is registered.
 func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 	river.AddWorker(w, &PurgeLoginTokensWorker{store: store, logger: opts.Logger})
+	plan := planner.New(store)
+	plan.Approve = (&Decisions{Store: store}).AutoApprove
+	river.AddWorker(w, &PlanPeopleWorker{store: store, planner: plan, logger: opts.Logger})
+	river.AddWorker(w, &PlanEveryoneWorker{store: store, logger: opts.Logger})
+	river.AddWorker(w, &PlanSweepWorker{planning: &Planning{Store: store}})
 	retryDelay := opts.RetryDelay
 	if retryDelay == nil {
 		retryDelay = func(attempt int) time.Duration { return webhook.Backoff(attempt, webhook.Result{}, rand.Float64) }
@@ -29,7 +35,13 @@ func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 // periodicJobs is Roster's schedule. On PostgreSQL only the elected leader
 // among replicas enqueues them.
 func periodicJobs(opts Options) []*river.PeriodicJob {
+	if opts.PlanOnly {
+		return nil
+	}
 	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(sweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PlanSweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "plan_sweep"}), // not on start: planning jobs are durable, so a restart has nothing to catch up
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeLoginTokensArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_login_tokens"}),

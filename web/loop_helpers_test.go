@@ -48,7 +48,7 @@ func withJobRunner(t *testing.T, opts jobs.Options) serverOption {
 		plan := planner.New(store)
 		plan.Approve = decisions.AutoApprove
 		s.deps.Planner = plan
-		s.deps.Importer = &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}}
+		s.deps.Importer = &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun}}
 		s.deps.Decider = decisions
 		s.deps.MailConfigured = opts.Mail != nil
 		require.NoError(t, client.Start(ctx))

@@ -21,6 +21,7 @@ func (b *browser) importPeople(src *models.Source, content string) {
 	runPath, _ := b.uploadRun(src, content)
 	b.post(runPath+"/confirm", nil).requireRedirect(http.StatusSeeOther, runPath)
 	require.Equal(b.t, models.SyncSucceeded, b.srv.runOf(b.t, runPath).Status)
+	b.srv.waitPlanned(b.t)
 }
 
 // personID finds a person by employee id.

@@ -62,6 +62,7 @@ func (s *Server) routes() {
 	viewer.GET("/apps", s.appsPage)
 	viewer.GET("/apps/:id", s.appPage)
 	viewer.GET("/rules", s.rulesPage)
+	viewer.GET("/rules/planning", s.rulesPlanning)
 	viewer.GET("/rules/new", s.ruleNew)
 	viewer.GET("/rules/:id", s.ruleEdit)
 	viewer.GET("/rules/builder/condition", s.ruleConditionRow)

@@ -28,7 +28,11 @@ func (s *Server) rulesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := ruleview.List{CanEdit: currentAdmin(c).Role.AtLeast(models.RoleAdmin)}
+	planning, err := s.planningStatus(ctx)
+	if err != nil {
+		return err
+	}
+	v := ruleview.List{CanEdit: currentAdmin(c).Role.AtLeast(models.RoleAdmin), Planning: planning}
 	for i := range list {
 		r := &list[i]
 		sum := cat.summary(r)
@@ -94,15 +98,16 @@ func (s *Server) ruleSwitch(c echo.Context, action string) error {
 	return s.replanAndRedirect(c, "/rules", fmt.Sprintf("Rule “%s” %s.", r.Name, done))
 }
 
-// replanAndRedirect re-plans everyone after a rule change and reports it.
-// The rule change is saved either way, so a planning failure is a
-// message, not an error page.
+// replanAndRedirect queues a re-plan of everyone after a rule change and
+// reports it; the rules page shows its progress. The rule change is saved
+// either way, so failing to queue is a message, not an error page: the
+// hourly check re-plans everyone anyway.
 func (s *Server) replanAndRedirect(c echo.Context, to, done string) error {
-	if err := s.planner.PlanEveryone(c.Request().Context()); err != nil {
-		s.logger.Error("rules: re-plan everyone", "error", err)
-		return s.redirectWithFlash(c, to, "error", done+" Re-planning Team Updates failed; it is retried with the next sync.")
+	if err := s.replanEveryone(c); err != nil {
+		s.logger.Error("rules: queue re-plan of everyone", "error", err)
+		return s.redirectWithFlash(c, to, "error", done+" Re-planning Team Updates could not be queued; the hourly check re-plans everyone.")
 	}
-	return s.redirectWithFlash(c, to, "success", done+" Team Updates re-planned.")
+	return s.redirectWithFlash(c, to, "success", done+" Team Updates are being re-planned.")
 }
 
 // ruleFromPath loads the rule named by :id.

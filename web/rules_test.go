@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
@@ -105,6 +106,7 @@ func (b *browser) ruleHTMX(method, path string, form url.Values) *page {
 
 func rulePendingJoiners(t *testing.T, srv *testServer) map[int64]models.ChangeRow {
 	t.Helper()
+	srv.waitPlanned(t)
 	rows, _, err := srv.Store.ListChanges(context.Background(), models.ChangeFilter{Queue: models.QueueInvite})
 	require.NoError(t, err)
 	out := map[int64]models.ChangeRow{}
@@ -450,7 +452,11 @@ func TestRuleDisableEnableDelete(t *testing.T) {
 		require.False(t, r.Enabled)
 		require.Empty(t, rulePendingJoiners(t, srv), "the pending grants are gone")
 		p = b.get("/rules")
-		require.Equal(t, "Rule “Engineering” disabled. Team Updates re-planned.", p.Flash("success"))
+		require.Equal(t, "Rule “Engineering” disabled. Team Updates are being re-planned.", p.Flash("success"))
+		status := p.TestID("plan-status")
+		require.Equal(t, "done", status.AttrOr("data-state", ""), "the re-plan ran as a job and the page says so")
+		require.Contains(t, status.Text(), "Team Updates re-planned at")
+		require.Contains(t, status.Text(), "(3 people)", "everyone plannable was planned")
 		require.Equal(t, "Disabled", p.Text("rule-status"))
 
 		p = b.post("/rules/"+id+"/enable", nil)
@@ -558,4 +564,39 @@ func TestRuleBuilderPage(t *testing.T) {
 	require.Equal(t, 1, p.TestID("rule-review").Length())
 	b.get("/rules/999").requireStatus(http.StatusNotFound)
 	b.get("/rules/abc").requireStatus(http.StatusNotFound)
+}
+
+// The rules page shows how a re-plan of everyone is going, and polls
+// while it runs; a failed one says so.
+func TestRulesPageShowsReplanProgress(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		ctx := context.Background()
+		b := srv.browser(t)
+		b.signInAs(models.RoleViewer)
+		require.Equal(t, "none", b.get("/rules").TestID("plan-status").AttrOr("data-state", ""))
+
+		// A run whose jobs are under way (no job exists for it here, so it
+		// stays where it is).
+		run := &models.PlanRun{Reason: models.ReplanRulesChanged, Everyone: true, Status: models.PlanRunning, Total: 12000, Done: 4500}
+		require.NoError(t, srv.Store.CreatePlanRun(ctx, run))
+		status := b.get("/rules").TestID("plan-status")
+		require.Equal(t, "open", status.AttrOr("data-state", ""))
+		require.Equal(t, "Re-planning Team Updates (rules or settings changed): 4,500 of 12,000 people planned…", squash(status.Text()))
+		require.Equal(t, "/rules/planning", status.AttrOr("hx-get", ""), "it polls while open")
+
+		require.NoError(t, srv.Store.PlanRunProgress(ctx, run.ID, 7500, time.Now()))
+		frag := b.get("/rules/planning")
+		frag.requireStatus(http.StatusOK)
+		require.Equal(t, "done", frag.TestID("plan-status").AttrOr("data-state", ""))
+		require.Empty(t, frag.TestID("plan-status").AttrOr("hx-get", ""), "polling stops when done")
+
+		failed := &models.PlanRun{Reason: models.ReplanSweep, Everyone: true}
+		require.NoError(t, srv.Store.CreatePlanRun(ctx, failed))
+		require.NoError(t, srv.Store.FailPlanRun(ctx, failed.ID, "database unreachable", time.Now()))
+		status = b.get("/rules").TestID("plan-status")
+		require.Equal(t, "failed", status.AttrOr("data-state", ""))
+		require.Contains(t, status.Text(), "database unreachable")
+	})
 }

@@ -57,6 +57,9 @@ type Deps struct {
 	Importer Importer
 	Planner  Planner
 	Decider  Decider
+	// Replanner queues re-planning of everyone as jobs (rule edits, a new
+	// time zone).
+	Replanner Replanner
 	// MailConfigured says whether SMTP is set up; without it mail stays
 	// in the outbox.
 	MailConfigured bool
@@ -79,6 +82,7 @@ type Server struct {
 	ready          func(context.Context) error
 	importer       Importer
 	planner        Planner
+	replanner      Replanner
 	decider        Decider
 	mailConfigured bool
 	sealer         *models.Sealer
@@ -108,6 +112,7 @@ func New(cfg Config, deps Deps) *Server {
 		ready:          deps.Ready,
 		importer:       deps.Importer,
 		planner:        deps.Planner,
+		replanner:      deps.Replanner,
 		decider:        deps.Decider,
 		mailConfigured: deps.MailConfigured,
 		sealer:         deps.Sealer,

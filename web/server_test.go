@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/oauth2-proxy/mockoidc"
@@ -122,11 +123,20 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 	db := modelstest.Open(t, dialect)
 	store := models.NewStore(db)
 	plan := planner.New(store)
-	// A River client that is never started: approving inserts jobs in the
-	// same transaction, and nothing runs them during web tests.
-	_, closeJobs, err := jobs.NewClient(context.Background(), db, store, jobs.Options{})
+	// A River client that works the planning queue alone: approving
+	// inserts action jobs in the same transaction and nothing runs them
+	// during web tests, while uploads and rule edits are planned by their
+	// jobs as in production (waitPlanned waits for them).
+	client, closeJobs, err := jobs.NewClient(context.Background(), db, store,
+		jobs.Options{PlanOnly: true, FetchPollInterval: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	t.Cleanup(closeJobs)
+	require.NoError(t, client.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = client.Stop(ctx)
+		closeJobs()
+	})
 	sealer, err := models.NewSealer([]byte(testSecretKey))
 	require.NoError(t, err)
 	setup := serverSetup{deps: web.Deps{
@@ -137,10 +147,11 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 		Ready: func(ctx context.Context) error {
 			return migrations.Check(ctx, db.SQL, string(db.Dialect))
 		},
-		Planner:  plan,
-		Importer: &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}},
-		Decider:  &jobs.Decisions{Store: store},
-		Sealer:   sealer,
+		Planner:   plan,
+		Importer:  &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun}},
+		Decider:   &jobs.Decisions{Store: store},
+		Replanner: &jobs.Planning{Store: store},
+		Sealer:    sealer,
 	}}
 	for _, o := range opts {
 		o(&setup)
@@ -170,6 +181,16 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 	t.Cleanup(handler.Close)
 	t.Cleanup(hs.Close) // runs first: no request is in flight when the session store stops
 	return &testServer{URL: baseURL, DB: db, Store: store, http: hs}
+}
+
+// waitPlanned waits until every plan run (an upload's, a rule edit's) has
+// been carried out by the planning jobs.
+func (s *testServer) waitPlanned(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		everyone, other, err := s.Store.OpenPlanRuns(context.Background())
+		return err == nil && everyone == 0 && other == 0
+	}, 30*time.Second, 20*time.Millisecond, "planning jobs did not finish")
 }
 
 // createAdmin adds an admin with a unique email, as the command line would.

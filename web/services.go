@@ -41,6 +41,12 @@ type Planner interface {
 	ExplainPerson(ctx context.Context, p *models.Person) ([]rules.RuleMatch, rules.Desired, error)
 }
 
+// Replanner queues re-planning as jobs. *jobs.Planning implements it:
+// the request commits with a job, and the rules page shows its progress.
+type Replanner interface {
+	PlanEveryone(ctx context.Context, actor models.Actor, reason string) (*models.PlanRun, error)
+}
+
 // Decider approves, rejects and retries changes. *jobs.Decisions
 // implements it: approving writes actions and their jobs in one
 // transaction.

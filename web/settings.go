@@ -160,10 +160,10 @@ func (s *Server) settingsSave(c echo.Context) error {
 		}
 	}
 	if old.Timezone != f.Timezone {
-		if err := s.planner.PlanEveryone(ctx); err != nil {
+		if err := s.replanEveryone(c); err != nil {
 			return err
 		}
-		return s.redirectWithFlash(c, "/settings", "success", "Organisation time zone set to "+f.Timezone+". Team Updates re-planned.")
+		return s.redirectWithFlash(c, "/settings", "success", "Organisation time zone set to "+f.Timezone+". Team Updates are being re-planned.")
 	}
 	return s.redirectWithFlash(c, "/settings", "success", "Settings saved.")
 }

@@ -2,19 +2,25 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/models"
 )
 
 // importFile is `roster import --source NAME FILE.csv`: the same code
-// path as an upload confirmed in the UI, run synchronously. Invalid rows
-// are listed by line and nothing changes.
+// path as an upload confirmed in the UI, run synchronously, including the
+// planning of the people it touched (changes auto-approve rules decide are
+// approved, their actions left for roster serve). Invalid rows are listed
+// by line and nothing changes. The last line is the summary, with
+// planned=N people.
 func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -42,6 +48,22 @@ func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 	if err != nil {
 		return err
 	}
+	// The run's people are planned by the same jobs as in `roster serve`,
+	// committed with the run; this process works the planning queue until
+	// they are done (a server running meanwhile may take some of them).
+	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, PlanOnly: true})
+	if err != nil {
+		return err
+	}
+	defer closeJobs()
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("import: start planning: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = client.Stop(stopCtx)
+	}()
 	_, imports := services(store)
 	run, out, err := imports.ImportCSV(ctx, models.CLIActor, src, filepath.Base(path), f)
 	if err != nil {
@@ -56,6 +78,42 @@ func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 	if out.Held {
 		fmt.Fprintf(stdout, "Held by the safety brake: %s. Confirm or discard run %d on the source's page.\n", out.HeldReason, run.ID)
 	}
-	fmt.Fprintln(stdout, out.Summary())
+	planned, err := waitPlanned(ctx, store, run.ID, planWait)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s; the rest is planned by roster serve\n", err)
+	}
+	fmt.Fprintf(stdout, "%s planned=%d\n", out.Summary(), planned)
 	return nil
+}
+
+// planWait bounds how long `roster import` waits for its run's planning.
+const planWait = 10 * time.Minute
+
+// waitPlanned waits for the planning of a sync run's people and returns
+// how many were planned. A run that touched nobody has nothing to wait
+// for.
+func waitPlanned(ctx context.Context, store *models.Store, syncRunID int64, limit time.Duration) (int, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		pr, err := store.LatestPlanRun(ctx, false, syncRunID)
+		if errors.Is(err, models.ErrNotFound) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case pr.Status == models.PlanFailed:
+			return pr.Done, fmt.Errorf("planning %d of %d people failed: %s", pr.Total-pr.Done, pr.Total, pr.Error)
+		case !pr.Open():
+			return pr.Done, nil
+		case time.Now().After(deadline):
+			return pr.Done, fmt.Errorf("%d of %d people planned after %s", pr.Done, pr.Total, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return pr.Done, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/jobs/sample"
 	"github.com/rosterhq/roster/models"
 )
@@ -28,6 +29,13 @@ func sampleData(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 		return err
 	}
 	store := models.NewStore(db)
+	// Jobs are only queued here (the sample's import queues its people's
+	// planning, which Load does at once anyway); roster serve runs them.
+	_, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, PlanOnly: true})
+	if err != nil {
+		return err
+	}
+	defer closeJobs()
 	plan, imports := services(store)
 	sum, err := sample.Load(ctx, sample.Deps{Store: store, Sealer: sealer, Importer: imports, PlanEveryone: plan.PlanEveryone},
 		cfg.baseURL.String(), models.CLIActor)

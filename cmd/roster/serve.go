@@ -84,6 +84,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Planner:        plan,
 		Importer:       imports,
 		Decider:        &jobs.Decisions{Store: store, Replan: plan.PlanPeople},
+		Replanner:      &jobs.Planning{Store: store},
 		MailConfigured: cfg.mail != nil,
 		Sealer:         sealer,
 	}
@@ -130,12 +131,13 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 }
 
 // services builds the planner and the import path: every applied sync
-// run re-plans the people it touched, and changes rules auto-approve are
-// approved as they are planned.
+// run queues the re-planning of the people it touched in the transaction
+// that applies it (the planning jobs, jobs/planning.go), and changes
+// rules auto-approve are approved as they are planned.
 func services(store *models.Store) (*planner.Planner, *jobs.Imports) {
 	plan := planner.New(store)
 	plan.Approve = (&jobs.Decisions{Store: store}).AutoApprove
-	syncer := &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}
+	syncer := &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun}
 	return plan, &jobs.Imports{Syncer: syncer}
 }
 

@@ -19,9 +19,12 @@ type Syncer struct {
 	// Today returns the org's calendar date (YYYY-MM-DD). The default is
 	// Now in the org time zone setting (UTC when unset or unknown).
 	Today func(ctx context.Context) string
-	// AfterApply, when set, is called after a run is committed with the
-	// ids of every person it touched, so the planner re-plans them.
-	AfterApply func(ctx context.Context, personIDs []int64) error
+	// PlanLater, when set, is called in the transaction that applies a run
+	// with the ids of every person it touched, to insert the jobs that
+	// re-plan them (jobs.Planning.PlanSyncRun): a process that dies after
+	// the run is applied leaves its people queued for planning, never
+	// unplanned.
+	PlanLater func(ctx context.Context, tx *models.Store, syncRunID int64, personIDs []int64) error
 }
 
 var errNoSource = errors.New("hrsync: no source given")
@@ -80,7 +83,6 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 	today := s.today(ctx)
 	var run *models.SyncRun
 	var out Outcome
-	var touched []int64
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
 		waiting, err := tx.SyncRunByID(ctx, runID)
 		if err != nil {
@@ -108,13 +110,16 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 		}
 		out.Held, out.HeldReason, out.Applied = false, "", true
 		run = waiting
-		touched, err = tx.ApplySyncRun(ctx, actor, run, waiting.Status, res.Counts, res.Changes)
-		return err
+		touched, err := tx.ApplySyncRun(ctx, actor, run, waiting.Status, res.Counts, res.Changes)
+		if err != nil {
+			return err
+		}
+		return s.planLater(ctx, tx, run.ID, touched)
 	})
 	if err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: confirm run %d: %w", runID, err)
 	}
-	return s.finish(ctx, run, out, touched)
+	return s.finish(ctx, run, out)
 }
 
 // Discard drops a preview or held run without touching anyone.
@@ -142,7 +147,6 @@ func (s *Syncer) Import(ctx context.Context, actor models.Actor, src *models.Sou
 	today := s.today(ctx)
 	var run *models.SyncRun
 	var out Outcome
-	var touched []int64
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
 		res, o, err := detect(ctx, tx, src, records, today)
 		if err != nil {
@@ -158,13 +162,16 @@ func (s *Syncer) Import(ctx context.Context, actor models.Actor, src *models.Sou
 		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
 			return err
 		}
-		touched, err = tx.ApplySyncRun(ctx, actor, run, models.SyncRunning, res.Counts, res.Changes)
-		return err
+		touched, err := tx.ApplySyncRun(ctx, actor, run, models.SyncRunning, res.Counts, res.Changes)
+		if err != nil {
+			return err
+		}
+		return s.planLater(ctx, tx, run.ID, touched)
 	})
 	if err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: import: %w", err)
 	}
-	return s.finish(ctx, run, out, touched)
+	return s.finish(ctx, run, out)
 }
 
 // detect compares records with the source's people as tx sees them, and
@@ -225,18 +232,20 @@ func (s *Syncer) reject(ctx context.Context, actor models.Actor, src *models.Sou
 	return run, Outcome{RowErrors: rowErrors}, nil
 }
 
-// finish reloads a committed run and, when it was applied, lets the
-// planner know whom it touched. A failing AfterApply does not undo the
-// run: the error says the run is applied but re-planning must be retried.
-func (s *Syncer) finish(ctx context.Context, run *models.SyncRun, out Outcome, touched []int64) (*models.SyncRun, Outcome, error) {
+// planLater has the people a run touched planned by jobs committed with
+// the run.
+func (s *Syncer) planLater(ctx context.Context, tx *models.Store, runID int64, touched []int64) error {
+	if s.PlanLater == nil || len(touched) == 0 {
+		return nil
+	}
+	return s.PlanLater(ctx, tx, runID, touched)
+}
+
+// finish reloads a committed run.
+func (s *Syncer) finish(ctx context.Context, run *models.SyncRun, out Outcome) (*models.SyncRun, Outcome, error) {
 	fresh, err := s.Store.SyncRunByID(ctx, run.ID)
 	if err != nil {
 		return nil, out, fmt.Errorf("hrsync: reload run %d: %w", run.ID, err)
-	}
-	if out.Applied && s.AfterApply != nil && len(touched) > 0 {
-		if err := s.AfterApply(ctx, touched); err != nil {
-			return fresh, out, fmt.Errorf("hrsync: run %d applied, but re-planning its %d people failed: %w", run.ID, len(touched), err)
-		}
 	}
 	return fresh, out, nil
 }

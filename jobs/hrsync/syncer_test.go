@@ -19,7 +19,7 @@ import (
 var admin = models.Actor{Email: "admin@example.com", IP: "192.0.2.1"}
 
 // fixture is a store with one CSV source (default brake) and a Syncer
-// whose AfterApply records what it was given.
+// whose PlanLater records what it was given.
 type fixture struct {
 	t       *testing.T
 	store   *models.Store
@@ -36,7 +36,7 @@ func newFixture(t *testing.T, store *models.Store) *fixture {
 	f := &fixture{t: t, store: store, src: src}
 	f.syncer = &hrsync.Syncer{Store: store,
 		Today: func(context.Context) string { return today },
-		AfterApply: func(_ context.Context, ids []int64) error {
+		PlanLater: func(_ context.Context, _ *models.Store, _ int64, ids []int64) error {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.touched = append(f.touched, slices.Sorted(slices.Values(ids)))
@@ -436,18 +436,22 @@ func TestConcurrentConfirm(t *testing.T) {
 	})
 }
 
-func TestAfterApplyFailureKeepsRun(t *testing.T) {
+// A run whose planning jobs cannot be written is not applied: people are
+// never changed without the work that re-plans them (issue 8.7).
+func TestPlanLaterFailureAppliesNothing(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, _ *models.DB, store *models.Store) {
 		t.Parallel()
 		f := newFixture(t, store)
-		boom := errors.New("planner down")
-		f.syncer.AfterApply = func(context.Context, []int64) error { return boom }
-		run, out, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv", people(2), nil)
+		boom := errors.New("job table unreachable")
+		f.syncer.PlanLater = func(context.Context, *models.Store, int64, []int64) error { return boom }
+		_, _, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv", people(2), nil)
 		require.ErrorIs(t, err, boom)
-		require.True(t, out.Applied)
-		require.Equal(t, models.SyncSucceeded, run.Status)
-		require.Len(t, f.people(), 2)
+		require.Empty(t, f.people(), "nothing applied without its planning")
+
+		f.syncer.PlanLater = nil
+		f.importAll(people(2)...)
+		require.Len(t, f.people(), 2, "the same file applies once planning can be queued")
 	})
 }
 

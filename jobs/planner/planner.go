@@ -101,6 +101,13 @@ func (p *Planner) PlanEveryone(ctx context.Context) error {
 	return p.plan(ctx, ids, models.ReplanRulesChanged)
 }
 
+// Plan re-plans the given people; reason is why, for the audit trail
+// (models.ReplanHRChanged, models.ReplanRulesChanged, models.ReplanSweep).
+// The planning jobs call it for each batch.
+func (p *Planner) Plan(ctx context.Context, ids []int64, reason string) error {
+	return p.plan(ctx, ids, reason)
+}
+
 // plan re-plans people in batches; reason is why, for the audit trail.
 func (p *Planner) plan(ctx context.Context, ids []int64, reason string) error {
 	if len(ids) == 0 {

@@ -23,7 +23,7 @@ func deps(t *testing.T, store *models.Store) sample.Deps {
 	require.NoError(t, err)
 	plan := planner.New(store)
 	return sample.Deps{Store: store, Sealer: sealer, PlanEveryone: plan.PlanEveryone,
-		Importer: &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}}}
+		Importer: &jobs.Imports{Syncer: &hrsync.Syncer{Store: store}}}
 }
 
 func TestCSVIsValid(t *testing.T) {

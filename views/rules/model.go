@@ -119,8 +119,27 @@ type ListRow struct {
 
 // List is the rules page.
 type List struct {
-	Rows    []ListRow
-	CanEdit bool
+	Rows     []ListRow
+	CanEdit  bool
+	Planning Planning
+}
+
+// PlanningState is where the latest re-plan of everyone is.
+type PlanningState int
+
+// Re-planning states: nothing recent to say, running, finished recently,
+// failed.
+const (
+	PlanningNone PlanningState = iota
+	PlanningOpen
+	PlanningDone
+	PlanningFailed
+)
+
+// Planning is the latest re-plan of everyone, in words.
+type Planning struct {
+	State PlanningState
+	Text  string
 }
 
 // Impact is what a rule change does across people.
