@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 )
@@ -19,11 +20,52 @@ const (
 	SourceSCIM     SourceKind = "scim"
 )
 
-// Default brake thresholds: a run is held when its leavers exceed both.
+// BrakeThresholds are a source's safety brake (hrsync.Brake): a run is
+// held when at least People people, or at least Percent % of the source's
+// active people, would lose access (leavers, leaves of absence, movers
+// losing a grant), or when it would take away at least Revocations grants
+// and accounts. Each threshold holds a run on its own.
+type BrakeThresholds struct {
+	People      int
+	Percent     int
+	Revocations int
+}
+
+// Default brake thresholds. 10 % holds a 50-person company's run at 5
+// people; 500 people hold a 100,000-person company's at 0.5 %, several
+// times a normal day's leavers and movers there; 5,000 revocations are 500
+// people's worth at ten grants and accounts each (docs/csv.md).
 const (
-	DefaultBrakeMinLeavers = 5
-	DefaultBrakePercent    = 10
+	DefaultBrakePeople      = 500
+	DefaultBrakePercent     = 10
+	DefaultBrakeRevocations = 5000
 )
+
+// MaxBrakeCount bounds the people and revocation thresholds: a larger
+// number holds nothing a million would not, and must not reach the
+// database's integer columns.
+const MaxBrakeCount = 1_000_000
+
+// DefaultBrake is the brake a new source gets.
+func DefaultBrake() BrakeThresholds {
+	return BrakeThresholds{People: DefaultBrakePeople, Percent: DefaultBrakePercent, Revocations: DefaultBrakeRevocations}
+}
+
+// Validate returns a message per threshold out of bounds, keyed by form
+// field (brake_people, brake_percent, brake_revocations).
+func (b BrakeThresholds) Validate() map[string]string {
+	errs := map[string]string{}
+	if b.People < 0 || b.People > MaxBrakeCount {
+		errs["brake_people"] = "Use a number of people from 0 to 1,000,000."
+	}
+	if b.Percent < 0 || b.Percent > 100 {
+		errs["brake_percent"] = "Use a percentage from 0 to 100."
+	}
+	if b.Revocations < 0 || b.Revocations > MaxBrakeCount {
+		errs["brake_revocations"] = "Use a number from 0 to 1,000,000."
+	}
+	return errs
+}
 
 // Source is an HR system Roster reads people from.
 type Source struct {
@@ -32,12 +74,11 @@ type Source struct {
 	Name                string
 	Config              string // sealed JSON (secrets encrypted at rest)
 	SyncIntervalMinutes int
-	// The brake holds a run whose leavers are more than BrakeMinLeavers
-	// people and more than BrakePercent % of the source's active people.
-	BrakeMinLeavers int
-	BrakePercent    int
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Brake is stored as brake_people, brake_percent and
+	// brake_revocations.
+	Brake     BrakeThresholds `gorm:"embedded;embeddedPrefix:brake_"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // TableName implements gorm's Tabler.
@@ -57,10 +98,9 @@ const (
 
 // SourceInput is what an admin sets on a source.
 type SourceInput struct {
-	Name            string
-	Kind            SourceKind
-	BrakeMinLeavers int
-	BrakePercent    int
+	Name  string
+	Kind  SourceKind
+	Brake BrakeThresholds
 }
 
 // Validate returns a message per invalid field.
@@ -78,12 +118,7 @@ func (in *SourceInput) Validate() map[string]string {
 	default:
 		errs["kind"] = "Only CSV sources can be created here for now."
 	}
-	if in.BrakeMinLeavers < 0 {
-		errs["brake_min_leavers"] = "Use 0 or more."
-	}
-	if in.BrakePercent < 0 || in.BrakePercent > 100 {
-		errs["brake_percent"] = "Use a percentage from 0 to 100."
-	}
+	maps.Copy(errs, in.Brake.Validate())
 	return errs
 }
 
@@ -119,7 +154,7 @@ func (s *Store) CreateSource(ctx context.Context, actor Actor, in SourceInput) (
 	if errs := in.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("store: create source: %w", errors.New(firstMessage(errs)))
 	}
-	src := &Source{Kind: in.Kind, Name: in.Name, BrakeMinLeavers: in.BrakeMinLeavers, BrakePercent: in.BrakePercent}
+	src := &Source{Kind: in.Kind, Name: in.Name, Brake: in.Brake}
 	err := s.WithTx(ctx, func(tx *Store) error {
 		if err := tx.db.WithContext(ctx).Create(src).Error; err != nil {
 			return fmt.Errorf("store: create source %q: %w", in.Name, translate(err))
@@ -146,26 +181,33 @@ func (s *Store) EnsureCSVSource(ctx context.Context, actor Actor, name string) (
 	if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	return s.CreateSource(ctx, actor, SourceInput{Name: name, Kind: SourceCSV,
-		BrakeMinLeavers: DefaultBrakeMinLeavers, BrakePercent: DefaultBrakePercent})
+	return s.CreateSource(ctx, actor, SourceInput{Name: name, Kind: SourceCSV, Brake: DefaultBrake()})
 }
 
-// UpdateSourceBrake changes a source's brake thresholds.
-func (s *Store) UpdateSourceBrake(ctx context.Context, actor Actor, id int64, minLeavers, percent int) error {
+// UpdateSourceBrake changes a source's brake thresholds; thresholds out
+// of bounds are refused before they reach the database.
+func (s *Store) UpdateSourceBrake(ctx context.Context, actor Actor, id int64, b BrakeThresholds) error {
+	if errs := b.Validate(); len(errs) > 0 {
+		return fmt.Errorf("store: update source %d: %w", id, errors.New(firstMessage(errs)))
+	}
 	return s.WithTx(ctx, func(tx *Store) error {
 		src, err := tx.SourceByID(ctx, id)
 		if err != nil {
 			return err
 		}
 		err = tx.db.WithContext(ctx).Model(&Source{}).Where("id = ?", id).Updates(map[string]any{
-			"brake_min_leavers": minLeavers, "brake_percent": percent, "updated_at": time.Now().UTC()}).Error
+			"brake_people": b.People, "brake_percent": b.Percent, "brake_revocations": b.Revocations, "updated_at": time.Now().UTC()}).Error
 		if err != nil {
 			return fmt.Errorf("store: update source %d: %w", id, translate(err))
 		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: ActionSourceUpdated, SubjectType: "source", SubjectID: id, SubjectLabel: src.Name,
-			Before: map[string]int{"brake_min_leavers": src.BrakeMinLeavers, "brake_percent": src.BrakePercent},
-			After:  map[string]int{"brake_min_leavers": minLeavers, "brake_percent": percent}})
+			Before: src.Brake.columns(), After: b.columns()})
 	})
+}
+
+// columns are the thresholds by column, for the audit trail.
+func (b BrakeThresholds) columns() map[string]int {
+	return map[string]int{"brake_people": b.People, "brake_percent": b.Percent, "brake_revocations": b.Revocations}
 }
 
 func firstMessage(errs map[string]string) string {

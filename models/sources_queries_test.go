@@ -16,7 +16,7 @@ func TestSourcePeopleCountsAndLatestRuns(t *testing.T) {
 		ctx := context.Background()
 		newSource := func(name string) *models.Source {
 			src, err := store.CreateSource(ctx, tester, models.SourceInput{Name: name, Kind: models.SourceCSV,
-				BrakeMinLeavers: models.DefaultBrakeMinLeavers, BrakePercent: models.DefaultBrakePercent})
+				Brake: models.DefaultBrake()})
 			require.NoError(t, err)
 			return src
 		}

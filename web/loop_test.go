@@ -67,7 +67,7 @@ func TestBrowserWholeLoop(t *testing.T) {
 
 		l.signInAsOwner()
 		l.setMailAddresses("it@example.com, security@example.com")
-		source := l.createSource("Workday", 2, 10)
+		source := l.createSource("Workday", 3, 10)
 		l.uploadAndConfirm(source, "people.csv", loopPeople, "10", "0")
 		l.githubApp = l.addWebhookApp("GitHub", "eng", "Engineering")
 		l.addManualApp("Laptop", "macbook", "MacBook")
@@ -177,15 +177,15 @@ func (l *loop) setMailAddresses(alerts string) {
 	assert.Equal(l.t, "work", welcome)
 }
 
-// createSource adds a CSV source whose brake holds a run with more than
-// minLeavers leavers and more than percent % of its people, and returns
-// its page's path.
-func (l *loop) createSource(name string, minLeavers, percent int) string {
+// createSource adds a CSV source whose brake holds a run when people
+// people or percent % of its people would lose access, and returns its
+// page's path.
+func (l *loop) createSource(name string, people, percent int) string {
 	l.t.Helper()
 	l.do("new source",
 		chromedp.Navigate(l.srv.URL+"/sources"),
 		chromedp.SendKeys(chromedp.CSS(`#source-name`), name),
-		chromedp.SetValue(chromedp.CSS(`#source-brake-min`), fmt.Sprint(minLeavers)),
+		chromedp.SetValue(chromedp.CSS(`#source-brake-people`), fmt.Sprint(people)),
 		chromedp.SetValue(chromedp.CSS(`#source-brake-percent`), fmt.Sprint(percent)),
 		chromedp.Click(chromedp.CSS(`[data-testid=source-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=upload-form]`)),

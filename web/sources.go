@@ -18,37 +18,61 @@ import (
 // sourceRunsShown is how many runs a source page lists.
 const sourceRunsShown = 50
 
-// brakeForm is the safety brake's two thresholds as posted.
+// brakeForm is the safety brake's three thresholds as posted.
 type brakeForm struct {
-	MinLeavers string `form:"brake_min_leavers"`
-	Percent    string `form:"brake_percent"`
+	People      string `form:"brake_people"`
+	Percent     string `form:"brake_percent"`
+	Revocations string `form:"brake_revocations"`
 }
 
-// parse reads the thresholds, with a message per unreadable field.
-func (f brakeForm) parse() (minLeavers, percent int, errs map[string]string) {
+// Validate reads and bounds the thresholds, with a message per field.
+func (f brakeForm) Validate() (b models.BrakeThresholds, errs map[string]string) {
 	errs = map[string]string{}
-	minLeavers, err := strconv.Atoi(strings.TrimSpace(f.MinLeavers))
-	if err != nil {
-		errs["brake_min_leavers"] = "Enter a whole number of people, like 5."
+	read := func(field, value, msg string) int {
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil {
+			errs[field] = msg
+		}
+		return n
 	}
-	percent, err = strconv.Atoi(strings.TrimSpace(f.Percent))
-	if err != nil {
-		errs["brake_percent"] = "Enter a whole percentage, like 10."
+	b.People = read("brake_people", f.People, "Enter a whole number of people, like 500.")
+	b.Percent = read("brake_percent", f.Percent, "Enter a whole percentage, like 10.")
+	b.Revocations = read("brake_revocations", f.Revocations, "Enter a whole number, like 5000.")
+	for field, msg := range b.Validate() {
+		if _, ok := errs[field]; !ok {
+			errs[field] = msg
+		}
 	}
-	return minLeavers, percent, errs
+	return b, errs
+}
+
+// view is the form as the page shows it again.
+func (f brakeForm) view(errs map[string]string) sources.BrakeForm {
+	return sources.BrakeForm{People: f.People, Percent: f.Percent, Revocations: f.Revocations, Errors: errs}
+}
+
+// brakeFormOf fills the form with a source's thresholds.
+func brakeFormOf(b models.BrakeThresholds) sources.BrakeForm {
+	return sources.BrakeForm{People: strconv.Itoa(b.People), Percent: strconv.Itoa(b.Percent), Revocations: strconv.Itoa(b.Revocations)}
 }
 
 // sourceForm is the new-source form as posted.
 type sourceForm struct {
-	Name       string `form:"name"`
-	MinLeavers string `form:"brake_min_leavers"`
-	Percent    string `form:"brake_percent"`
+	Name        string `form:"name"`
+	People      string `form:"brake_people"`
+	Percent     string `form:"brake_percent"`
+	Revocations string `form:"brake_revocations"`
+}
+
+// brake is the form's brake part.
+func (f sourceForm) brake() brakeForm {
+	return brakeForm{People: f.People, Percent: f.Percent, Revocations: f.Revocations}
 }
 
 // Validate checks the form; in is what to create when it is valid.
 func (f sourceForm) Validate() (in models.SourceInput, errs map[string]string) {
-	minLeavers, percent, errs := brakeForm{MinLeavers: f.MinLeavers, Percent: f.Percent}.parse()
-	in = models.SourceInput{Name: f.Name, Kind: models.SourceCSV, BrakeMinLeavers: minLeavers, BrakePercent: percent}
+	brake, errs := f.brake().Validate()
+	in = models.SourceInput{Name: f.Name, Kind: models.SourceCSV, Brake: brake}
 	for field, msg := range in.Validate() {
 		if _, ok := errs[field]; !ok {
 			errs[field] = msg
@@ -59,8 +83,7 @@ func (f sourceForm) Validate() (in models.SourceInput, errs map[string]string) {
 
 // sourcesPage lists the sources with their last run.
 func (s *Server) sourcesPage(c echo.Context) error {
-	form := sources.SourceForm{BrakeMinLeavers: strconv.Itoa(models.DefaultBrakeMinLeavers),
-		BrakePercent: strconv.Itoa(models.DefaultBrakePercent)}
+	form := sources.SourceForm{Brake: brakeFormOf(models.DefaultBrake())}
 	return s.renderSources(c, http.StatusOK, form)
 }
 
@@ -98,7 +121,7 @@ func (s *Server) sourceCreate(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
 	in, errs := f.Validate()
-	form := sources.SourceForm{Name: f.Name, BrakeMinLeavers: f.MinLeavers, BrakePercent: f.Percent, Errors: errs}
+	form := sources.SourceForm{Name: f.Name, Brake: f.brake().view(errs), Errors: errs}
 	if len(errs) > 0 {
 		return s.renderSources(c, http.StatusUnprocessableEntity, form)
 	}
@@ -142,10 +165,10 @@ func (s *Server) renderSource(c echo.Context, status int, src *models.Source, v 
 	}
 	v.Source = sources.Source{ID: src.ID, Name: src.Name, Kind: string(src.Kind), Created: formatTime(src.CreatedAt),
 		People: people[src.ID].Total, Left: people[src.ID].Terminated,
-		BrakeMinLeavers: src.BrakeMinLeavers, BrakePercent: src.BrakePercent}
+		BrakePeople: src.Brake.People, BrakePercent: src.Brake.Percent, BrakeRevocations: src.Brake.Revocations}
 	v.CanManage = currentAdmin(c).Role.AtLeast(models.RoleAdmin)
 	if v.Brake.Errors == nil {
-		v.Brake = sources.BrakeForm{MinLeavers: strconv.Itoa(src.BrakeMinLeavers), Percent: strconv.Itoa(src.BrakePercent)}
+		v.Brake = brakeFormOf(src.Brake)
 	}
 	for i := range runs {
 		v.Runs = append(v.Runs, runView(&runs[i]))
@@ -197,23 +220,15 @@ func (s *Server) sourceBrake(c echo.Context) error {
 	if err := c.Bind(&f); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
-	minLeavers, percent, errs := f.parse()
-	in := models.SourceInput{Name: src.Name, Kind: src.Kind, BrakeMinLeavers: minLeavers, BrakePercent: percent}
-	invalid := in.Validate()
-	for _, field := range []string{"brake_min_leavers", "brake_percent"} {
-		if msg := invalid[field]; msg != "" && errs[field] == "" {
-			errs[field] = msg
-		}
-	}
+	brake, errs := f.Validate()
 	if len(errs) > 0 {
-		return s.renderSource(c, http.StatusUnprocessableEntity, src, sources.DetailView{BrakeOpen: true,
-			Brake: sources.BrakeForm{MinLeavers: f.MinLeavers, Percent: f.Percent, Errors: errs}})
+		return s.renderSource(c, http.StatusUnprocessableEntity, src, sources.DetailView{BrakeOpen: true, Brake: f.view(errs)})
 	}
-	if err := s.store.UpdateSourceBrake(c.Request().Context(), actor(c), src.ID, minLeavers, percent); err != nil {
+	if err := s.store.UpdateSourceBrake(c.Request().Context(), actor(c), src.ID, brake); err != nil {
 		return err
 	}
-	return s.redirectWithFlash(c, fmt.Sprintf("/sources/%d", src.ID), "success",
-		fmt.Sprintf("Safety brake saved: runs with more than %d leavers and more than %d%% are held.", minLeavers, percent))
+	return s.redirectWithFlash(c, fmt.Sprintf("/sources/%d", src.ID), "success", "Safety brake saved: "+sources.BrakeText(
+		sources.Source{BrakePeople: brake.People, BrakePercent: brake.Percent, BrakeRevocations: brake.Revocations}))
 }
 
 // syncRunPage shows one run of a source.

@@ -82,7 +82,7 @@ func (b *browser) uploadCSV(path, fileName, content string) *page {
 func (s *testServer) newSource(t *testing.T, name string) *models.Source {
 	t.Helper()
 	src, err := s.Store.CreateSource(context.Background(), models.CLIActor, models.SourceInput{Name: name, Kind: models.SourceCSV,
-		BrakeMinLeavers: models.DefaultBrakeMinLeavers, BrakePercent: models.DefaultBrakePercent})
+		Brake: models.DefaultBrake()})
 	require.NoError(t, err)
 	return src
 }
@@ -130,18 +130,21 @@ func TestSourceCreate(t *testing.T) {
 		p.requireStatus(http.StatusOK)
 		require.Equal(t, 1, p.TestID("sources-empty").Length())
 		require.Equal(t, 1, p.TestID("source-form").Length())
-		assert.Equal(t, "5", p.TestID("brake-min").AttrOr("value", ""), "the default brake is filled in")
+		assert.Equal(t, "500", p.TestID("brake-people").AttrOr("value", ""), "the default brake is filled in")
 		assert.Equal(t, "10", p.TestID("brake-percent").AttrOr("value", ""))
+		assert.Equal(t, "5000", p.TestID("brake-revocations").AttrOr("value", ""))
 
 		for name, tt := range map[string]struct {
 			form    url.Values
 			message string
 		}{
-			"no name":       {url.Values{"name": {"  "}, "brake_min_leavers": {"5"}, "brake_percent": {"10"}}, "Give the source a name"},
-			"not a number":  {url.Values{"name": {"HR"}, "brake_min_leavers": {"five"}, "brake_percent": {"10"}}, "Enter a whole number of people"},
-			"negative":      {url.Values{"name": {"HR"}, "brake_min_leavers": {"-1"}, "brake_percent": {"10"}}, "Use 0 or more."},
-			"over 100 %":    {url.Values{"name": {"HR"}, "brake_min_leavers": {"5"}, "brake_percent": {"150"}}, "Use a percentage from 0 to 100."},
-			"empty percent": {url.Values{"name": {"HR"}, "brake_min_leavers": {"5"}, "brake_percent": {""}}, "Enter a whole percentage"},
+			"no name":       {brakeValues("  ", "5", "10", "100"), "Give the source a name"},
+			"not a number":  {brakeValues("HR", "five", "10", "100"), "Enter a whole number of people"},
+			"negative":      {brakeValues("HR", "-1", "10", "100"), "Use a number of people from 0 to 1,000,000."},
+			"over 100 %":    {brakeValues("HR", "5", "150", "100"), "Use a percentage from 0 to 100."},
+			"empty percent": {brakeValues("HR", "5", "", "100"), "Enter a whole percentage"},
+			"huge":          {brakeValues("HR", "99999999999999999999", "10", "100"), "Enter a whole number of people"},
+			"over int32":    {brakeValues("HR", "5", "10", "9999999999"), "Use a number from 0 to 1,000,000."},
 		} {
 			p := b.post("/sources", tt.form)
 			p.requireStatus(http.StatusUnprocessableEntity)
@@ -152,24 +155,24 @@ func TestSourceCreate(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, list)
 
-		p = b.post("/sources", url.Values{"name": {"Workday export"}, "brake_min_leavers": {"3"}, "brake_percent": {"20"}})
+		p = b.post("/sources", brakeValues("Workday export", "3", "20", "40"))
 		require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 		src, err := srv.Store.SourceByName(context.Background(), "Workday export")
 		require.NoError(t, err)
 		require.Equal(t, fmt.Sprintf("/sources/%d", src.ID), p.Location())
 		require.Equal(t, models.SourceCSV, src.Kind)
-		require.Equal(t, 3, src.BrakeMinLeavers)
-		require.Equal(t, 20, src.BrakePercent)
+		require.Equal(t, models.BrakeThresholds{People: 3, Percent: 20, Revocations: 40}, src.Brake)
 		require.Len(t, srv.auditEvents(t, models.ActionSourceCreated), 1)
 
 		page := b.get(p.Location())
 		page.requireStatus(http.StatusOK)
 		assert.Contains(t, page.Flash("success"), "Source Workday export created")
-		assert.Contains(t, page.Text("source-brake"), "more than 3 people and more than 20%")
+		assert.Contains(t, page.Text("source-brake"), "Holds a run when 3 people or 20% of its active people would lose access")
+		assert.Contains(t, page.Text("source-brake"), "take away 40 grants and accounts")
 		assert.Equal(t, 1, page.TestID("upload-form").Length())
 		assert.Equal(t, 1, page.TestID("runs-empty").Length())
 
-		p = b.post("/sources", url.Values{"name": {"Workday export"}, "brake_min_leavers": {"5"}, "brake_percent": {"10"}})
+		p = b.post("/sources", brakeValues("Workday export", "5", "10", "100"))
 		p.requireStatus(http.StatusUnprocessableEntity)
 		assert.Contains(t, p.TestID("source-form").Find(".field-error").Text(), "already exists")
 
@@ -266,17 +269,17 @@ func TestUploadPreviewConfirmAndBrake(t *testing.T) {
 		p.requireRedirect(http.StatusSeeOther, runPath)
 		assert.Contains(t, b.get(runPath).Flash("error"), "already decided")
 
-		// A second file missing 7 of the 20: more than 5 people and 10 %.
+		// A second file missing 7 of the 20: at least 10 %.
 		runPath, p = b.uploadRun(src, csvFile(staff(13)))
 		assert.Equal(t, "7", p.Text("count-leavers"))
 		assert.Equal(t, "13", p.Text("count-unchanged"))
-		assert.Contains(t, p.Text("brake-warning"), "7 leavers is more than 5 people and more than 10% of 20 active people")
+		assert.Contains(t, p.Text("brake-warning"), "7 people would lose access (7 leavers), 35% of 20 active people; the brake holds at 500 people or 10%")
 
 		p = b.post(runPath+"/confirm", nil)
 		p.requireRedirect(http.StatusSeeOther, runPath)
 		p = b.get(runPath)
 		assert.Contains(t, p.Flash("info"), "Not applied: the safety brake held this run")
-		assert.Contains(t, p.Text("held-reason"), "7 leavers is more than 5 people")
+		assert.Contains(t, p.Text("held-reason"), "7 people would lose access (7 leavers)")
 		require.Zero(t, p.TestID("banner").Length(), "the run's own page does not repeat it in a banner")
 		require.Equal(t, models.SyncHeld, srv.runOf(t, runPath).Status)
 		require.EqualValues(t, 20, srv.peopleTotal(t, models.StatusActive), "a held run applies nothing")
@@ -428,6 +431,15 @@ func TestUploadWithoutFile(t *testing.T) {
 	b.uploadCSV("/sources/999999/upload", "people.csv", csvFile(staff(1))).requireStatus(http.StatusNotFound)
 }
 
+// brakeValues is the new-source form (name set) or the brake form.
+func brakeValues(name, people, percent, revocations string) url.Values {
+	v := url.Values{"brake_people": {people}, "brake_percent": {percent}, "brake_revocations": {revocations}}
+	if name != "" {
+		v.Set("name", name)
+	}
+	return v
+}
+
 func TestSourceBrakeSettings(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
@@ -438,23 +450,52 @@ func TestSourceBrakeSettings(t *testing.T) {
 		path := fmt.Sprintf("/sources/%d", src.ID)
 		b.get(path).requireStatus(http.StatusOK)
 
-		p := b.post(path+"/brake", url.Values{"brake_min_leavers": {"x"}, "brake_percent": {"101"}})
+		p := b.post(path+"/brake", brakeValues("", "x", "101", "-1"))
 		p.requireStatus(http.StatusUnprocessableEntity)
-		errs := p.TestID("brake-form").Find(".field-error").Text()
+		form := p.TestID("brake-form")
+		errs := form.Find(".field-error").Text()
 		assert.Contains(t, errs, "Enter a whole number of people")
 		assert.Contains(t, errs, "Use a percentage from 0 to 100.")
-		assert.Equal(t, "x", p.TestID("brake-form").Find(`[data-testid="brake-min"]`).AttrOr("value", ""))
+		assert.Contains(t, errs, "Use a number from 0 to 1,000,000.")
+		assert.Equal(t, "x", form.Find(`[data-testid="brake-people"]`).AttrOr("value", ""))
 		_, open := p.TestID("brake-settings").Attr("open")
 		assert.True(t, open, "the form stays unfolded after an error")
 
-		b.post(path+"/brake", url.Values{"brake_min_leavers": {"0"}, "brake_percent": {"0"}}).requireRedirect(http.StatusSeeOther, path)
+		// Numbers too big for the database's columns are a message next to
+		// their field, not a server error, and change nothing.
+		for name, tt := range map[string]struct {
+			form          url.Values
+			field, errMsg string
+		}{
+			"people past int64":      {brakeValues("", "99999999999999999999", "10", "100"), "brake-people", "Enter a whole number of people"},
+			"people past int32":      {brakeValues("", "9999999999", "10", "100"), "brake-people", "Use a number of people from 0 to 1,000,000."},
+			"people past the bound":  {brakeValues("", "1000001", "10", "100"), "brake-people", "Use a number of people from 0 to 1,000,000."},
+			"percent past int64":     {brakeValues("", "5", "99999999999999999999", "100"), "brake-percent", "Enter a whole percentage"},
+			"revocations past int32": {brakeValues("", "5", "10", "99999999999"), "brake-revocations", "Use a number from 0 to 1,000,000."},
+			"revocations past int64": {brakeValues("", "5", "10", "99999999999999999999"), "brake-revocations", "Enter a whole number"},
+			"revocations a fraction": {brakeValues("", "5", "10", "2.5"), "brake-revocations", "Enter a whole number"},
+			"percent past the bound": {brakeValues("", "5", "1000", "100"), "brake-percent", "Use a percentage from 0 to 100."},
+		} {
+			p := b.post(path+"/brake", tt.form)
+			p.requireStatus(http.StatusUnprocessableEntity)
+			input := p.TestID("brake-form").Find(`[data-testid="` + tt.field + `"]`)
+			require.Equal(t, 1, input.Length(), name)
+			assert.Contains(t, input.Parent().Next().Filter(".field-error").Text(), tt.errMsg, "%s: the message follows its field", name)
+			assert.Equal(t, 1, p.TestID("brake-form").Find(".field-error").Length(), "%s: only that field is wrong", name)
+		}
 		got, err := srv.Store.SourceByID(context.Background(), src.ID)
 		require.NoError(t, err)
-		require.Equal(t, 0, got.BrakeMinLeavers)
-		require.Equal(t, 0, got.BrakePercent)
-		assert.Contains(t, b.get(path).Flash("success"), "Safety brake saved")
+		require.Equal(t, models.DefaultBrake(), got.Brake, "a refused form changes nothing")
+		require.Empty(t, srv.auditEvents(t, models.ActionSourceUpdated))
 
-		b.post("/sources/999999/brake", url.Values{"brake_min_leavers": {"1"}, "brake_percent": {"1"}}).requireStatus(http.StatusNotFound)
+		b.post(path+"/brake", brakeValues("", "0", "0", "1000000")).requireRedirect(http.StatusSeeOther, path)
+		got, err = srv.Store.SourceByID(context.Background(), src.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.BrakeThresholds{People: 0, Percent: 0, Revocations: 1000000}, got.Brake)
+		assert.Equal(t, "Safety brake saved: runs are held when 0 people or 0% of the active people would lose access, "+
+			"or 1,000,000 grants and accounts would be taken away.", b.get(path).Flash("success"))
+
+		b.post("/sources/999999/brake", brakeValues("", "1", "1", "1")).requireStatus(http.StatusNotFound)
 	})
 }
 
@@ -483,11 +524,11 @@ func TestSourcesViewer(t *testing.T) {
 		assert.Equal(t, 0, p.TestID("run-confirm").Length())
 		assert.Equal(t, 1, p.TestID("run-readonly").Length())
 
-		b.post("/sources", url.Values{"name": {"Mine"}, "brake_min_leavers": {"5"}, "brake_percent": {"10"}}).requireStatus(http.StatusForbidden)
+		b.post("/sources", brakeValues("Mine", "5", "10", "100")).requireStatus(http.StatusForbidden)
 		b.uploadCSV(fmt.Sprintf("/sources/%d/upload", src.ID), "people.csv", csvFile(staff(3))).requireStatus(http.StatusForbidden)
 		b.post(runPath+"/confirm", nil).requireStatus(http.StatusForbidden)
 		b.post(runPath+"/discard", nil).requireStatus(http.StatusForbidden)
-		b.post(fmt.Sprintf("/sources/%d/brake", src.ID), url.Values{"brake_min_leavers": {"1"}, "brake_percent": {"1"}}).requireStatus(http.StatusForbidden)
+		b.post(fmt.Sprintf("/sources/%d/brake", src.ID), brakeValues("", "1", "1", "1")).requireStatus(http.StatusForbidden)
 
 		require.Equal(t, models.SyncPreview, srv.runOf(t, runPath).Status)
 		require.Zero(t, srv.peopleTotal(t, ""))

@@ -23,6 +23,13 @@ type Result struct {
 	// snapshot: there is nothing to provision or revoke for them, so they
 	// are neither joiners nor stored.
 	Ignored int
+	// Dropped are the fields most people had and the snapshot lacks for
+	// most: the brake holds such a run.
+	Dropped []DroppedField
+	// Losses is what the run would take away under the current rules.
+	// Detect cannot see access: it fills in the leavers and leaves, and
+	// the syncer adds the movers losing grants and the revocations.
+	Losses Losses
 }
 
 // Detect compares a full snapshot of one source (incoming) with the people
@@ -62,6 +69,15 @@ func Detect(existing []models.Person, incoming []models.PersonFields, identities
 		}
 	}
 	sort.Slice(r.Changes, func(i, j int) bool { return r.Changes[i].Fields.ExternalID < r.Changes[j].Fields.ExternalID })
+	r.Dropped = droppedFields(existing, snapshot)
+	for _, ch := range r.Changes {
+		switch ch.Kind {
+		case models.EventLeft:
+			r.Losses.Leavers++
+		case models.EventLeave:
+			r.Losses.Leaves++
+		}
+	}
 	return r
 }
 

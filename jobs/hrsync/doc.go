@@ -4,7 +4,9 @@
 // (Brake), and applies, holds or discards runs through the store (Syncer).
 //
 // A snapshot is complete: a person the source knew who is missing from it
-// has left. That is why an empty snapshot, or one with unusually many
-// leavers, is held for an owner or admin to confirm instead of applied:
-// a broken export must never read as "everyone left".
+// has left. That is why an empty snapshot, one that lost a column most
+// people had, or one that would take access from unusually many people
+// (leavers, leaves of absence, movers losing grants under the current
+// rules), is held for an owner or admin to confirm instead of applied: a
+// broken export must never read as "everyone left" or "everyone moved".
 package hrsync

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -61,7 +62,7 @@ func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.So
 	if len(rowErrors) > 0 {
 		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
 	}
-	res, out, err := detect(ctx, s.Store, src, records, s.today(ctx))
+	res, out, err := detect(ctx, s.Store, src, records, s.today(ctx), s.now())
 	if err != nil {
 		return nil, Outcome{}, err
 	}
@@ -80,7 +81,7 @@ func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.So
 // any other preview is applied. Of two concurrent confirmations exactly
 // one succeeds, the other gets models.ErrRunDecided.
 func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (*models.SyncRun, Outcome, error) {
-	today := s.today(ctx)
+	today, now := s.today(ctx), s.now()
 	var run *models.SyncRun
 	var out Outcome
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
@@ -99,7 +100,7 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 		if err != nil {
 			return err
 		}
-		res, o, err := detect(ctx, tx, src, records, today)
+		res, o, err := detect(ctx, tx, src, records, today, now)
 		if err != nil {
 			return err
 		}
@@ -144,11 +145,11 @@ func (s *Syncer) Import(ctx context.Context, actor models.Actor, src *models.Sou
 	if len(rowErrors) > 0 {
 		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
 	}
-	today := s.today(ctx)
+	today, now := s.today(ctx), s.now()
 	var run *models.SyncRun
 	var out Outcome
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
-		res, o, err := detect(ctx, tx, src, records, today)
+		res, o, err := detect(ctx, tx, src, records, today, now)
 		if err != nil {
 			return err
 		}
@@ -176,7 +177,7 @@ func (s *Syncer) Import(ctx context.Context, actor models.Actor, src *models.Sou
 
 // detect compares records with the source's people as tx sees them, and
 // runs the brake.
-func detect(ctx context.Context, tx *models.Store, src *models.Source, records []models.PersonFields, today string) (Result, Outcome, error) {
+func detect(ctx context.Context, tx *models.Store, src *models.Source, records []models.PersonFields, today string, now time.Time) (Result, Outcome, error) {
 	existing, err := tx.PeopleOfSource(ctx, src.ID)
 	if err != nil {
 		return Result{}, Outcome{}, err
@@ -186,8 +187,41 @@ func detect(ctx context.Context, tx *models.Store, src *models.Source, records [
 		return Result{}, Outcome{}, err
 	}
 	res := Detect(existing, records, identities, today)
+	if err := addAccessTaken(ctx, tx, &res, existing, now); err != nil {
+		return Result{}, Outcome{}, err
+	}
 	held, reason := Brake(src, len(records), res)
 	return res, Outcome{Counts: res.Counts, Duplicates: res.Duplicates, Held: held, HeldReason: reason}, nil
+}
+
+// addAccessTaken weighs what the changed people would lose under the
+// current rules (planner.AccessTaken, the planner's own evaluation): it
+// counts the movers who would lose a grant and the revocations of
+// leavers, leaves and movers (joiners and rehires take nothing away).
+func addAccessTaken(ctx context.Context, tx *models.Store, res *Result, existing []models.Person, now time.Time) error {
+	current := make(map[int64]*models.PersonFields, len(existing))
+	for i := range existing {
+		current[existing[i].ID] = &existing[i].PersonFields
+	}
+	var proposed []planner.Proposed
+	for i := range res.Changes {
+		ch := &res.Changes[i]
+		if old, ok := current[ch.PersonID]; ok && ch.Kind != models.EventRehired {
+			proposed = append(proposed, planner.Proposed{PersonID: ch.PersonID, Old: old, New: &ch.Fields})
+		}
+	}
+	taken, err := planner.AccessTaken(ctx, tx, now, proposed)
+	if err != nil {
+		return fmt.Errorf("hrsync: weigh access taken: %w", err)
+	}
+	for _, ch := range res.Changes {
+		n := taken[ch.PersonID]
+		if n > 0 && ch.Kind == models.EventChanged {
+			res.Losses.Movers++
+		}
+		res.Losses.Revocations += n
+	}
+	return nil
 }
 
 // holdPreview moves a preview the brake stops to held; the guarded
@@ -250,14 +284,18 @@ func (s *Syncer) finish(ctx context.Context, run *models.SyncRun, out Outcome) (
 	return fresh, out, nil
 }
 
+// now is the current moment.
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
 // today is the org's calendar date.
 func (s *Syncer) today(ctx context.Context) string {
 	if s.Today != nil {
 		return s.Today(ctx)
-	}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
 	}
 	loc := time.UTC
 	if tz, err := s.Store.Setting(ctx, models.SettingOrgTimezone, "UTC"); err == nil {
@@ -265,7 +303,7 @@ func (s *Syncer) today(ctx context.Context) string {
 			loc = l
 		}
 	}
-	return now().In(loc).Format(time.DateOnly)
+	return s.now().In(loc).Format(time.DateOnly)
 }
 
 // nonNil keeps an empty snapshot as an empty payload ("[]"), not none.

@@ -232,7 +232,7 @@ func TestBrakeHoldsRunUntilConfirmed(t *testing.T) {
 
 		preview, out := f.preview(all[:10]...)
 		require.True(t, out.Held, "the preview warns that confirming will hold the run")
-		wantReason := "10 leavers is more than 5 people and more than 10% of 20 active people"
+		wantReason := "10 people would lose access (10 leavers), 50% of 20 active people; the brake holds at 500 people or 10%"
 		require.Equal(t, wantReason, out.HeldReason)
 		require.Equal(t, wantReason, preview.HeldReason)
 
@@ -274,6 +274,87 @@ func TestBrakeHoldsRunUntilConfirmed(t *testing.T) {
 		banner, err = store.HeldSyncRuns(ctx)
 		require.NoError(t, err)
 		require.Empty(t, banner)
+	})
+}
+
+// An export that lost its department column reads as everyone moving;
+// the brake holds it instead, and applies nothing.
+func TestBrakeHoldsDroppedColumn(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, _ *models.DB, store *models.Store) {
+		t.Parallel()
+		f := newFixture(t, store)
+		all := people(20)
+		f.importAll(all...)
+		dropped := make([]models.PersonFields, len(all))
+		for i, p := range all {
+			p.Department = ""
+			dropped[i] = p
+		}
+		for _, call := range []func(context.Context, models.Actor, *models.Source, string, string, []models.PersonFields, []models.RowError) (*models.SyncRun, hrsync.Outcome, error){
+			f.syncer.Preview, f.syncer.Import,
+		} {
+			run, out, err := call(context.Background(), admin, f.src, "upload", "people.csv", dropped, nil)
+			require.NoError(t, err)
+			require.True(t, out.Held)
+			require.False(t, out.Applied)
+			require.Equal(t, models.SyncCounts{Movers: 20}, out.Counts)
+			require.Equal(t, "“department” is blank for 100% of people but was set for 100% before: the export may have dropped a column", out.HeldReason)
+			require.Equal(t, out.HeldReason, f.run(run.ID).HeldReason)
+		}
+		for _, p := range f.people() {
+			require.Equal(t, "Engineering", p.Department, "nothing of a held run is applied")
+		}
+		require.Len(t, f.touched, 1, "only the first import re-planned anyone")
+	})
+}
+
+// Movers who would lose a grant under the current rules count like
+// leavers: three of twenty moving out of Engineering is 15%, held when
+// they hold its grant, applied when they hold nothing.
+func TestBrakeHoldsMoversLosingGrants(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		t.Parallel()
+		f := newFixture(t, store)
+		ctx := context.Background()
+		app, err := store.CreateApp(ctx, admin, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
+		require.NoError(t, err)
+		ent, err := store.CreateEntitlement(ctx, admin, app.ID, models.EntitlementInput{Kind: models.EntitlementGroup, Key: "eng", Name: "Engineering"})
+		require.NoError(t, err)
+		rule := &models.Rule{Name: "Engineers", Match: "all", Enabled: true,
+			Conditions: []models.RuleCondition{{Attribute: "department", Operator: "equals", Value: "Engineering"}},
+			Grants:     []models.RuleGrant{{AppID: app.ID, EntitlementID: ent.ID}}}
+		require.NoError(t, store.SaveRule(ctx, admin, rule))
+		all := people(20)
+		f.importAll(all...)
+		byExt := f.people()
+		for _, ext := range []string{"E001", "E002", "E003"} {
+			acct := models.Account{PersonID: byExt[ext].ID, AppID: app.ID, Status: models.AccountActive}
+			require.NoError(t, db.Gorm.Create(&acct).Error)
+			require.NoError(t, db.Gorm.Create(&models.Grant{AccountID: acct.ID, EntitlementID: ent.ID, RuleID: &rule.ID, Params: map[string]string{}}).Error)
+		}
+		moved := func(exts ...string) []models.PersonFields {
+			out := slices.Clone(all)
+			for i := range out {
+				if slices.Contains(exts, out[i].ExternalID) {
+					out[i].Department = "Sales"
+				}
+			}
+			return out
+		}
+
+		_, out := f.preview(moved("E001", "E002", "E003")...)
+		require.True(t, out.Held)
+		require.Equal(t, "3 people would lose access (3 movers losing grants), 15% of 20 active people; the brake holds at 500 people or 10%", out.HeldReason)
+
+		_, out, err = f.syncer.Import(ctx, models.CLIActor, f.src, "cli", "people.csv", moved("E001", "E002", "E003"), nil)
+		require.NoError(t, err)
+		require.True(t, out.Held)
+		require.Equal(t, "Engineering", f.people()["E001"].Department, "nothing of a held run is applied")
+
+		run := f.importAll(moved("E004", "E005", "E006")...)
+		require.Equal(t, models.SyncCounts{Movers: 3, Unchanged: 17}, run.SyncCounts, "movers who hold nothing lose nothing")
 	})
 }
 

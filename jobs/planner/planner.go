@@ -43,20 +43,24 @@ type world struct {
 	appNames map[int64]string
 }
 
-func (p *Planner) load(ctx context.Context) (*world, error) {
-	stored, err := p.Store.ListRules(ctx)
+func (p *Planner) load(ctx context.Context) (*world, error) { return loadWorld(ctx, p.Store, p.Now()) }
+
+// loadWorld reads rules, apps and the org time zone through store (which
+// may be a transaction's).
+func loadWorld(ctx context.Context, store *models.Store, now time.Time) (*world, error) {
+	stored, err := store.ListRules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	apps, err := p.Store.ListApps(ctx)
+	apps, err := store.ListApps(ctx)
 	if err != nil {
 		return nil, err
 	}
-	orgTZ, err := p.Store.Setting(ctx, models.SettingOrgTimezone, "UTC")
+	orgTZ, err := store.Setting(ctx, models.SettingOrgTimezone, "UTC")
 	if err != nil {
 		return nil, err
 	}
-	w := &world{byID: map[int64]rules.Rule{}, apps: map[int64]rules.App{}, orgTZ: orgTZ, now: p.Now().UTC(), appNames: map[int64]string{}}
+	w := &world{byID: map[int64]rules.Rule{}, apps: map[int64]rules.App{}, orgTZ: orgTZ, now: now.UTC(), appNames: map[int64]string{}}
 	for _, r := range stored {
 		rr := EngineRule(&r)
 		w.rules = append(w.rules, rr)
@@ -246,7 +250,7 @@ func planOne(w *world, person *models.Person, acc *models.Access, running []mode
 // every step holds until they start even once the first accounts exist;
 // everyone else is a mover.
 func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent, hasEvent bool, today string) rules.ChangeKind {
-	if person.Status == models.StatusTerminated || person.TerminationDate != "" {
+	if leaving(&person.PersonFields) {
 		return rules.KindLeave
 	}
 	live := false
@@ -262,6 +266,12 @@ func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent
 		return rules.KindJoin
 	}
 	return rules.KindMove
+}
+
+// leaving reports whether an HR record makes its person a leaver: all
+// their access goes.
+func leaving(f *models.PersonFields) bool {
+	return f.Status == models.StatusTerminated || f.TerminationDate != ""
 }
 
 func trigger(kind rules.ChangeKind, ev models.PersonEvent, hasEvent bool) string {

@@ -50,10 +50,9 @@ type SourceRow struct {
 
 // SourceForm is the new-source form with the admin's input and errors.
 type SourceForm struct {
-	Name            string
-	BrakeMinLeavers string
-	BrakePercent    string
-	Errors          map[string]string // name, brake_min_leavers, brake_percent → message
+	Name   string
+	Brake  BrakeForm
+	Errors map[string]string // name and the brake's fields → message
 }
 
 // ListView is the Sources page's content.
@@ -65,21 +64,30 @@ type ListView struct {
 
 // BrakeForm is the brake settings form with the admin's input and errors.
 type BrakeForm struct {
-	MinLeavers string
-	Percent    string
-	Errors     map[string]string // brake_min_leavers, brake_percent → message
+	People      string
+	Percent     string
+	Revocations string
+	Errors      map[string]string // brake_people, brake_percent, brake_revocations → message
 }
 
 // Source is the source a detail page shows.
 type Source struct {
-	ID              int64
-	Name            string
-	Kind            string
-	Created         string
-	People          int64
-	Left            int64
-	BrakeMinLeavers int
-	BrakePercent    int
+	ID               int64
+	Name             string
+	Kind             string
+	Created          string
+	People           int64
+	Left             int64
+	BrakePeople      int
+	BrakePercent     int
+	BrakeRevocations int
+}
+
+// BrakeText says when a source's brake holds a run.
+func BrakeText(s Source) string {
+	return "runs are held when " + plural(s.BrakePeople, "person", "people") + " or " + strconv.Itoa(s.BrakePercent) +
+		"% of the active people would lose access, or " + plural(s.BrakeRevocations, "grant or account", "grants and accounts") +
+		" would be taken away."
 }
 
 // DetailView is a source page's content.
