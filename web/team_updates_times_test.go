@@ -9,10 +9,13 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/rules"
+	"github.com/rosterhq/roster/web/browsertest"
 )
 
 // holds records that a person has an entitlement in app, granted by rule,
@@ -156,4 +159,60 @@ func mustZone(t *testing.T, name string) *time.Location {
 	loc, err := time.LoadLocation(name)
 	require.NoError(t, err)
 	return loc
+}
+
+// The leaver's row and Why panel read well in a browser: every step's
+// time in the leaver's zone, nothing breaking the page's CSP.
+func TestBrowserLeaverStepTimes(t *testing.T) {
+	t.Parallel()
+	browsertest.ChromiumPath(t)
+	srv := newServer(t, models.SQLite)
+	f := newQueueFixture(t, srv)
+	lee, ch := leaverWithAnImmediateGrant(t, f)
+	lastDay := time.Date(2030, 7, 31, 15, 0, 0, 0, time.UTC)
+	f.change(f.person(personSpec{first: "Sam", last: "Single", timezone: "Europe/Berlin", lastDay: "2030-07-31"}), models.Change{
+		Kind: models.ChangeLeave, EffectiveAt: lastDay, RuleNames: "Engineers", Plan: []models.PlanStep{
+			{Op: "revoke", AppID: f.github.ID, EntitlementID: f.eng.ID, At: lastDay, When: "termination date at 17:00"},
+			{Op: "disable", AppID: f.github.ID, At: lastDay, When: "after the app's last revoke: termination date at 17:00"},
+		}}, rules.Why{Trigger: "left"})
+	approver := srv.createAdmin(t, models.RoleApprover)
+	ctx := browsertest.New(t, 60*time.Second, browsertest.WindowSize(1280, 1200))
+	console := browsertest.WatchConsole(ctx)
+	steps := fmt.Sprintf(`#why-%d [data-testid=why-steps]`, ch.ID)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+srv.loginLink(t, approver)),
+		chromedp.Click(chromedp.CSS(`[data-testid=link-continue]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=current-user]`)),
+		chromedp.Navigate(srv.URL+"/team-updates?tab=terminate"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=why-button]`)),
+	))
+	require.Equal(t, []string{"GitHub admin: on approval", "GitHub, Laptop: 30 Jun 2030 17:00 Europe/Berlin"},
+		browsertest.TextsOf(t, ctx, fmt.Sprintf(`#change-%d [data-testid=step-time]`, ch.ID)))
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#change-%d [data-testid=why-button]`, ch.ID))),
+		chromedp.WaitVisible(chromedp.CSS(steps)),
+	))
+	browsertest.Screenshot(t, ctx, t.TempDir(), "leaver-step-times.png")
+	require.Equal(t, []string{"GitHub: revoke admin", "on approval", `immediately, rule "GitHub admins"`},
+		browsertest.TextsOf(t, ctx, steps+` [data-testid=why-step]:first-child td`))
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+fmt.Sprintf("/people/%d", lee.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=pending-effective]`)),
+	))
+	browsertest.Screenshot(t, ctx, t.TempDir(), "leaver-person.png")
+	require.Equal(t, []string{"GitHub admin: on approval", "GitHub, Laptop: 30 Jun 2030 17:00 Europe/Berlin"},
+		browsertest.TextsOf(t, ctx, `[data-testid=change-time]`))
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/team-updates?tab=terminate"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#change-%d [data-testid=approve-row]`, ch.ID))),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
+		chromedp.Navigate(srv.URL+"/team-updates?tab=scheduled"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=decided-row]`)),
+	))
+	browsertest.Screenshot(t, ctx, t.TempDir(), "leaver-scheduled.png")
+	require.Equal(t, []string{"GitHub admin: on approval", "GitHub, Laptop: 30 Jun 2030 17:00 Europe/Berlin"},
+		browsertest.TextsOf(t, ctx, `[data-testid=decided-row] [data-testid=step-time]`))
+	require.Empty(t, console.Problems(), "console errors, exceptions or CSP violations")
 }
