@@ -188,9 +188,12 @@ func TestBrowserLeaverStepTimes(t *testing.T) {
 	))
 	require.Equal(t, []string{"GitHub admin: on approval", "GitHub, Laptop: 30 Jun 2030 17:00 Europe/Berlin"},
 		browsertest.TextsOf(t, ctx, fmt.Sprintf(`#change-%d [data-testid=step-time]`, ch.ID)))
+	button := fmt.Sprintf(`#change-%d [data-testid=why-button]`, ch.ID)
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#change-%d [data-testid=why-button]`, ch.ID))),
+		browsertest.HTMXReady(button),
+		chromedp.Click(chromedp.CSS(button)),
 		chromedp.WaitVisible(chromedp.CSS(steps)),
+		browsertest.HTMXIdle(),
 	))
 	browsertest.Screenshot(t, ctx, t.TempDir(), "leaver-step-times.png")
 	require.Equal(t, []string{"GitHub: revoke admin", "on approval", `immediately, rule "GitHub admins"`},
