@@ -139,7 +139,7 @@ func TestWelcomeFallsBackToWorkAddress(t *testing.T) {
 // Issue 8.1: the alert for a leaver says when each step ran, in the
 // leaver's zone: the grant an "immediately" rule gave on approval, the
 // rest on their last day.
-func TestLeaverAlertShowsEachStepsTime(t *testing.T) {
+func TestLeaverAlertMailShowsEachStepsTime(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		ctx := context.Background()

@@ -135,7 +135,7 @@ func TestLeaverStepTimesShownInThePersonsZone(t *testing.T) {
 }
 
 // A person without a zone of their own sees the organisation's, named.
-func TestStepTimesFallBackToTheOrganisationsZone(t *testing.T) {
+func TestTeamUpdatesStepTimesFallBackToTheOrganisationsZone(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
 		srv := newServer(t, dialect)
@@ -163,7 +163,7 @@ func mustZone(t *testing.T, name string) *time.Location {
 
 // The leaver's row and Why panel read well in a browser: every step's
 // time in the leaver's zone, nothing breaking the page's CSP.
-func TestBrowserLeaverStepTimes(t *testing.T) {
+func TestBrowserTeamUpdatesLeaverStepTimes(t *testing.T) {
 	t.Parallel()
 	browsertest.ChromiumPath(t)
 	srv := newServer(t, models.SQLite)
