@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/email"
@@ -12,9 +11,6 @@ import (
 
 // KindTaskAssigned is the mail to a task's new assignee.
 const KindTaskAssigned = "task_assigned"
-
-// taskDueLayout is how the task mail writes the due time.
-const taskDueLayout = "Mon 2 Jan 2006 15:04 MST"
 
 // TaskMail mails a task's assignee. Its Assigned method is the store's
 // OnTaskAssigned function (jobs.NewClient sets it).
@@ -25,8 +21,8 @@ type TaskMail struct {
 }
 
 // Assigned queues the assignee's mail in the transaction that opened or
-// reassigned the task: the title, details, app, the due time in the org
-// time zone and a link to the Tasks page. The dedupe key names the task,
+// reassigned the task: the title, details, app, the due time in the time
+// zone of the person it is for (else the organisation's) and a link to the Tasks page. The dedupe key names the task,
 // the address and the moment of the assignment, so the same assignment
 // is never mailed twice.
 func (m *TaskMail) Assigned(ctx context.Context, tx *models.Store, t *models.Task) error {
@@ -62,24 +58,27 @@ func assigneeAddress(ctx context.Context, tx *models.Store, t *models.Task) (str
 }
 
 func (m *TaskMail) view(ctx context.Context, tx *models.Store, t *models.Task) (email.Task, error) {
-	tz, err := tx.Setting(ctx, models.SettingOrgTimezone, "UTC")
+	a, err := tx.ActionByID(ctx, t.ActionID)
 	if err != nil {
 		return email.Task{}, err
 	}
-	loc, err := time.LoadLocation(tz)
+	c, err := tx.ChangeByID(ctx, a.ChangeID)
 	if err != nil {
-		loc = time.UTC
+		return email.Task{}, err
 	}
-	v := email.Task{Title: t.Title, Due: t.DueAt.In(loc).Format(taskDueLayout),
-		TasksURL: strings.TrimRight(m.BaseURL, "/") + "/tasks"}
+	p, err := tx.PersonByID(ctx, c.PersonID)
+	if err != nil {
+		return email.Task{}, err
+	}
+	times, err := personTimes(ctx, tx, p)
+	if err != nil {
+		return email.Task{}, err
+	}
+	v := email.Task{Title: t.Title, Due: times.Format(t.DueAt), TasksURL: strings.TrimRight(m.BaseURL, "/") + "/tasks"}
 	for line := range strings.SplitSeq(t.Details, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			v.Details = append(v.Details, line)
 		}
-	}
-	a, err := tx.ActionByID(ctx, t.ActionID)
-	if err != nil {
-		return email.Task{}, err
 	}
 	names := &nameCache{tx: tx, apps: map[int64]string{}, ents: map[int64]string{}}
 	if v.App, err = names.app(ctx, a.AppID); err != nil {

@@ -20,6 +20,7 @@ func TestManualTaskIsAssignedAndMailedOnce(t *testing.T) {
 		change := pendingJoin(t, store, time.Now().Add(-time.Hour))
 		require.NoError(t, db.Gorm.Exec("UPDATE apps SET kind = 'manual', name = 'Laptop'").Error)
 		require.NoError(t, store.SetSetting(ctx, approver, models.SettingOrgTimezone, "Europe/Berlin"))
+		require.NoError(t, db.Gorm.Exec("UPDATE people SET timezone = 'Asia/Tokyo'").Error)
 		it, err := store.CreateAdmin(ctx, approver, "it@example.com", "IT desk", models.RoleApprover)
 		require.NoError(t, err)
 		apps, err := store.ListApps(ctx)
@@ -47,13 +48,17 @@ func TestManualTaskIsAssignedAndMailedOnce(t *testing.T) {
 		m := mails[0]
 		require.Equal(t, []string{"it@example.com"}, m.To)
 		require.Equal(t, "Task for you: Set up Laptop for Ada Lovelace", m.Subject)
-		berlin, err := time.LoadLocation("Europe/Berlin")
+		tokyo, err := time.LoadLocation("Asia/Tokyo")
 		require.NoError(t, err)
-		due := task.DueAt.In(berlin).Format("Mon 2 Jan 2006 15:04 MST")
+		local := task.DueAt.In(tokyo)
+		due := local.Format("2 Jan 15:04") + " Asia/Tokyo"
+		if local.Year() != time.Now().In(tokyo).Year() {
+			due = local.Format("2 Jan 2006 15:04") + " Asia/Tokyo"
+		}
 		for _, body := range []string{m.TextBody, m.HTMLBody} {
 			require.Contains(t, body, "Set up Laptop for Ada Lovelace")
 			require.Contains(t, body, "Ada Lovelace (ada@example.com)")
-			require.Contains(t, body, due, "due in the org time zone")
+			require.Contains(t, body, due, "due in the person's time zone, named, over the organisation's")
 			require.Contains(t, body, "https://roster.example.com/tasks")
 		}
 

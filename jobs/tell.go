@@ -7,8 +7,10 @@ import (
 	"net/mail"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/rules"
 	"github.com/rosterhq/roster/views/email"
 )
 
@@ -103,13 +105,25 @@ func (m *Mailer) queueAlert(ctx context.Context, tx *models.Store, c *models.Cha
 	if len(to) == 0 {
 		return nil
 	}
-	v := email.Alert{ChangeID: c.ID, PersonName: fullName(p), PersonEmail: p.WorkEmail, Kind: string(c.Kind), DecidedBy: c.DecidedBy}
+	times, err := personTimes(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	steps, err := names.stepTimes(ctx, c)
+	if err != nil {
+		return err
+	}
+	v := email.Alert{ChangeID: c.ID, PersonName: fullName(p), PersonEmail: p.WorkEmail, Kind: string(c.Kind), DecidedBy: c.DecidedBy,
+		Timing: times.Summary(steps)}
 	for _, a := range actions {
 		app, err := names.app(ctx, a.AppID)
 		if err != nil {
 			return err
 		}
-		row := email.AlertAction{Op: a.Op, App: app, Params: formatParams(a.Params), Result: string(a.Status)}
+		row := email.AlertAction{Op: a.Op, App: app, Params: formatParams(a.Params), Result: string(a.Status), When: times.Format(a.RunAt)}
+		if a.Seq >= 0 && a.Seq < len(c.Plan) {
+			row.When = times.Format(c.Plan[a.Seq].Due(c.EffectiveAt)) // the step's own time, not when it was approved
+		}
 		if a.EntitlementID != nil {
 			if row.Entitlement, err = names.entitlement(ctx, *a.EntitlementID); err != nil {
 				return err
@@ -128,6 +142,16 @@ func (m *Mailer) queueAlert(ctx context.Context, tx *models.Store, c *models.Cha
 	_, err = m.QueueTx(ctx, tx, &models.Email{Kind: KindITAlert, To: to, Subject: email.AlertSubject(v),
 		TextBody: email.AlertText(v), HTMLBody: html, DedupeKey: &key})
 	return err
+}
+
+// personTimes reads times in the person's zone, or else the
+// organisation's, as the planner timed their steps.
+func personTimes(ctx context.Context, tx *models.Store, p *models.Person) (rules.Times, error) {
+	orgTZ, err := tx.Setting(ctx, models.SettingOrgTimezone, "UTC")
+	if err != nil {
+		return rules.Times{}, err
+	}
+	return rules.TimesIn(p.Timezone, orgTZ, time.Now()), nil
 }
 
 // AlertAddresses splits the alert_addresses setting into addresses,
@@ -191,6 +215,24 @@ func (n *nameCache) app(ctx context.Context, id int64) (string, error) {
 	}
 	n.apps[id] = app.Name
 	return app.Name, nil
+}
+
+// stepTimes names a change's steps with the time each is due.
+func (n *nameCache) stepTimes(ctx context.Context, c *models.Change) ([]rules.StepTime, error) {
+	out := make([]rules.StepTime, len(c.Plan))
+	for i, st := range c.Plan {
+		app, err := n.app(ctx, st.AppID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = rules.StepTime{App: app, At: st.Due(c.EffectiveAt)}
+		if st.EntitlementID != 0 {
+			if out[i].Item, err = n.entitlement(ctx, st.EntitlementID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 func (n *nameCache) entitlement(ctx context.Context, id int64) (string, error) {

@@ -135,3 +135,57 @@ func TestWelcomeFallsBackToWorkAddress(t *testing.T) {
 		require.Equal(t, []string{"ada@example.com"}, mail[jobs.KindWelcome][0].To, "no personal address: the work one")
 	})
 }
+
+// Issue 8.1: the alert for a leaver says when each step ran, in the
+// leaver's zone: the grant an "immediately" rule gave on approval, the
+// rest on their last day.
+func TestLeaverAlertMailShowsEachStepsTime(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		ctx := context.Background()
+		_, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{})
+		require.NoError(t, err)
+		t.Cleanup(closeClient)
+		require.NoError(t, store.SetSetting(ctx, approver, models.SettingAlertAddresses, "it@example.com"))
+		require.NoError(t, store.SetSetting(ctx, approver, models.SettingOrgTimezone, "America/New_York"))
+		join := pendingJoin(t, store, time.Now().Add(-time.Hour))
+		require.NoError(t, db.Gorm.Exec("UPDATE people SET timezone = 'Europe/Berlin', termination_date = '2030-06-30'").Error)
+		github := join.Plan[0].AppID
+		eng := join.Plan[1].EntitlementID
+		admin, err := store.CreateEntitlement(ctx, approver, github, models.EntitlementInput{Kind: models.EntitlementRole, Key: "admin", Name: "admin"})
+		require.NoError(t, err)
+		acct := models.Account{PersonID: join.PersonID, AppID: github, RemoteID: "ada", Status: models.AccountActive}
+		require.NoError(t, db.Gorm.Create(&acct).Error)
+		for _, ent := range []int64{eng, admin.ID} {
+			require.NoError(t, db.Gorm.Create(&models.Grant{AccountID: acct.ID, EntitlementID: ent, Params: map[string]string{}}).Error)
+		}
+		lastDay := time.Date(2030, 6, 30, 15, 0, 0, 0, time.UTC) // 17:00 CEST
+		leave, err := store.ReplaceOpenChange(ctx, join.PersonID, &models.Change{Kind: models.ChangeLeave, Why: "{}", EffectiveAt: time.Now().Add(-time.Minute),
+			Plan: []models.PlanStep{
+				{Op: "revoke", AppID: github, EntitlementID: admin.ID, When: `on approval (immediately, rule "GitHub admins")`},
+				{Op: "revoke", AppID: github, EntitlementID: eng, At: lastDay, When: `termination date at 17:00 (rule "Engineers")`},
+				{Op: "delete", AppID: github, At: lastDay, When: "after the app's last revoke: termination date at 17:00"},
+			}})
+		require.NoError(t, err)
+		_, _, err = (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: []int64{leave.ID}})
+		require.NoError(t, err)
+		actions, err := store.ActionsOf(ctx, leave.ID)
+		require.NoError(t, err)
+		require.Len(t, actions, 3)
+		for _, a := range actions {
+			require.NoError(t, store.CompleteAction(ctx, approver, a.ID, models.AttemptResult{ResponseStatus: 200}, time.Now()))
+		}
+
+		alerts := outbox(t, store)[jobs.KindITAlert]
+		require.Len(t, alerts, 1)
+		a := alerts[0]
+		require.Contains(t, a.TextBody, "When: GitHub admin: on approval · GitHub: 30 Jun 2030 17:00 Europe/Berlin\n")
+		require.Contains(t, a.TextBody, "1. revoke GitHub: admin - done (HTTP 200) - on approval\n")
+		require.Contains(t, a.TextBody, "2. revoke GitHub: eng - done (HTTP 200) - 30 Jun 2030 17:00 Europe/Berlin\n")
+		require.Contains(t, a.TextBody, "3. delete GitHub - done (HTTP 200) - 30 Jun 2030 17:00 Europe/Berlin\n")
+		require.NotContains(t, a.TextBody, "New_York", "the person's zone, not the organisation's")
+		require.Contains(t, a.HTMLBody, "When: GitHub admin: on approval · GitHub: 30 Jun 2030 17:00 Europe/Berlin")
+		require.Contains(t, a.HTMLBody, "<td>on approval</td>")
+		require.Contains(t, a.HTMLBody, "<td>30 Jun 2030 17:00 Europe/Berlin</td>")
+	})
+}

@@ -72,14 +72,21 @@ func sameEffects(a, b []PlanStep, now time.Time) bool {
 	return slices.EqualFunc(a, b, func(x, y PlanStep) bool { return x.sameEffect(y, now) })
 }
 
+// Due is when the step is planned to run, UTC: its own time (zero: on
+// approval), or for plans stored before steps had their own time, its
+// change's effective time. Unlike RunAt it may be in the past.
+func (p PlanStep) Due(effective time.Time) time.Time {
+	if p.When == "" && p.At.IsZero() {
+		return effective.UTC()
+	}
+	return p.At.UTC()
+}
+
 // RunAt is when the step's action is due, given its change's effective
 // time (for plans stored before steps had their own time) and now: never
 // before now.
 func (p PlanStep) RunAt(effective, now time.Time) time.Time {
-	at := p.At
-	if p.When == "" && at.IsZero() {
-		at = effective
-	}
+	at := p.Due(effective)
 	if at.Before(now) {
 		return now.UTC()
 	}

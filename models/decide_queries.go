@@ -99,6 +99,19 @@ func (s *Store) decidedChanges(ctx context.Context, f DecidedFilter) *gorm.DB {
 	return whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), f.SourceID, f.Department, f.Search)
 }
 
+// ScheduledChangeOf returns a person's latest approved change still to
+// run (approved, scheduled or running), such as a leaver's waiting for
+// their last day, or ErrNotFound.
+func (s *Store) ScheduledChangeOf(ctx context.Context, personID int64) (*Change, error) {
+	var c Change
+	err := s.db.WithContext(ctx).Where("person_id = ? AND status IN ?", personID,
+		[]ChangeStatus{ChangeApproved, ChangeScheduled, ChangeRunning}).Order("id DESC").First(&c).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: scheduled change of person %d: %w", personID, translate(err))
+	}
+	return &c, nil
+}
+
 // ActionsOfChanges returns the actions of many changes in one query, by
 // change, each in plan order.
 func (s *Store) ActionsOfChanges(ctx context.Context, changeIDs []int64) (map[int64][]Action, error) {

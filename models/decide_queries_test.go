@@ -90,6 +90,14 @@ func TestListDecided(t *testing.T) {
 		require.Equal(t, models.ActionFailed, byChange[failed.ID][1].Status)
 		require.Equal(t, "503 Service Unavailable", byChange[failed.ID][1].LastError)
 		require.Equal(t, 1, byChange[failed.ID][1].Attempts)
+
+		got, err := store.ScheduledChangeOf(ctx, sooner.PersonID)
+		require.NoError(t, err)
+		require.Equal(t, sooner.ID, got.ID, "an approved change still to run")
+		_, err = store.ScheduledChangeOf(ctx, failed.PersonID)
+		require.ErrorIs(t, err, models.ErrNotFound, "a failed change is not scheduled")
+		_, err = store.ScheduledChangeOf(ctx, rejected.PersonID)
+		require.ErrorIs(t, err, models.ErrNotFound, "nor a rejected one")
 	})
 }
 

@@ -170,7 +170,10 @@ func (s *Server) personPage(c echo.Context) error {
 		v.Duplicate = &people.PersonRef{ID: ref.ID, Name: ref.Name}
 	}
 	v.Standard, v.Custom = personAttributes(p)
-	if v.Pending, err = s.pendingChange(c, cat, p.ID); err != nil {
+	if v.Pending, err = s.pendingChange(c, cat, p); err != nil {
+		return err
+	}
+	if v.Scheduled, err = s.scheduledChange(c, cat, p); err != nil {
 		return err
 	}
 	if v.Accounts, err = s.personAccounts(c, cat, p.ID); err != nil {
@@ -210,20 +213,49 @@ var changeKindLabels = map[models.ChangeKind]string{
 }
 
 // pendingChange is the person's change waiting in Team Updates, or nil.
-func (s *Server) pendingChange(c echo.Context, cat *catalogue, personID int64) (*people.PendingChange, error) {
-	ch, err := s.store.OpenChangeOf(c.Request().Context(), personID)
+func (s *Server) pendingChange(c echo.Context, cat *catalogue, p *models.Person) (*people.PendingChange, error) {
+	ch, err := s.store.OpenChangeOf(c.Request().Context(), p.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	queue := queueOf[ch.Kind]
+	return cat.personChange(ch, p, time.Now()), nil
+}
+
+// scheduledChange is the person's approved change still to run, or nil.
+func (s *Server) scheduledChange(c echo.Context, cat *catalogue, p *models.Person) (*people.PendingChange, error) {
+	ch, err := s.store.ScheduledChangeOf(c.Request().Context(), p.ID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	out := cat.personChange(ch, p, time.Now())
+	out.Decision = "Approved"
+	if ch.DecidedBy != "" {
+		out.Decision = "Approved by " + ch.DecidedBy
+	}
+	return out, nil
+}
+
+// personChange is a change as the person page shows it: what it does and
+// when each step runs, in the person's zone.
+func (cat *catalogue) personChange(ch *models.Change, p *models.Person, now time.Time) *people.PendingChange {
+	key, label := tabOf(ch)
 	out := &people.PendingChange{ID: ch.ID, Kind: changeKindLabels[ch.Kind], Summary: ch.Summary,
-		Effective: formatTime(ch.EffectiveAt), QueueURL: "/team-updates?tab=" + string(queue), QueueName: queueLabels[queue]}
+		QueueURL: "/team-updates?tab=" + key, QueueName: label}
+	if w := cat.effective(ch, p, now); w.Together() {
+		out.Effective = w.Groups[0].When
+	} else {
+		for _, g := range w.Groups {
+			out.Times = append(out.Times, g.Line())
+		}
+	}
 	for _, a := range cat.plan(ch.Plan) {
 		out.Plan = append(out.Plan, people.AppPlan{App: a.App, Steps: a.Steps})
 	}
-	return out, nil
+	return out
 }
 
 // personAccounts is what the person actually holds, app by app.

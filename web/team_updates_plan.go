@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,11 +13,13 @@ import (
 )
 
 // catalogue names what changes refer to: apps and entitlements (the
-// rules' catalogue) and the people they may duplicate. It is loaded once
-// per request.
+// rules' catalogue) and the people they may duplicate, and knows the
+// organisation's time zone, which times are shown in for people without
+// one. It is loaded once per request.
 type catalogue struct {
 	*ruleCatalogue
 	people map[int64]models.Person // the people rows may duplicate
+	orgTZ  string
 }
 
 func (s *Server) catalogue(ctx context.Context, rows []models.ChangeRow) (*catalogue, error) {
@@ -26,7 +27,11 @@ func (s *Server) catalogue(ctx context.Context, rows []models.ChangeRow) (*catal
 	if err != nil {
 		return nil, err
 	}
-	cat := &catalogue{ruleCatalogue: rc}
+	orgTZ, err := s.store.Setting(ctx, models.SettingOrgTimezone, "UTC")
+	if err != nil {
+		return nil, err
+	}
+	cat := &catalogue{ruleCatalogue: rc, orgTZ: orgTZ}
 	var dups []int64
 	for _, r := range rows {
 		if r.Person.DuplicateOfID != nil {
@@ -49,17 +54,15 @@ func (s *Server) catalogue(ctx context.Context, rows []models.ChangeRow) (*catal
 // row is a change as the list shows it.
 func (cat *catalogue) row(ch *models.Change, p *models.Person, now time.Time) teamupdates.Row {
 	r := teamupdates.Row{
-		ID:           ch.ID,
-		Person:       teamupdates.PersonRef{ID: p.ID, Name: p.DisplayName()},
-		Email:        p.WorkEmail,
-		Role:         joinNonEmpty(" · ", p.Department, p.Title),
-		Plan:         cat.plan(ch.Plan),
-		Effective:    formatTime(ch.EffectiveAt),
-		EffectiveISO: ch.EffectiveAt.UTC().Format(time.RFC3339),
-		Local:        localTime(ch.Why),
-		Overdue:      ch.Status == models.ChangePending && ch.EffectiveAt.Before(now),
-		Rules:        ruleNamesText(ch.RuleNames),
-		Duplicate:    cat.duplicate(p),
+		ID:        ch.ID,
+		Person:    teamupdates.PersonRef{ID: p.ID, Name: p.DisplayName()},
+		Email:     p.WorkEmail,
+		Role:      joinNonEmpty(" · ", p.Department, p.Title),
+		Plan:      cat.plan(ch.Plan),
+		Effective: cat.effective(ch, p, now),
+		Overdue:   ch.Status == models.ChangePending && overdue(ch, now),
+		Rules:     ruleNamesText(ch.RuleNames),
+		Duplicate: cat.duplicate(p),
 	}
 	if ch.Kind == models.ChangeRehire {
 		r.KindBadge = "Rehire"
@@ -76,23 +79,6 @@ func ruleNamesText(names string) string {
 	return joinNonEmpty(", ", parts...)
 }
 
-// localTime reads only the person's wall time out of a stored why, which
-// is all a list row needs of it.
-func localTime(why string) string {
-	var w struct {
-		Timing struct {
-			Local string `json:"local"`
-		} `json:"timing"`
-	}
-	if json.Unmarshal([]byte(why), &w) != nil {
-		return ""
-	}
-	if strings.HasSuffix(w.Timing.Local, " UTC") {
-		return "" // the UTC time is already shown
-	}
-	return w.Timing.Local
-}
-
 func (cat *catalogue) duplicate(p *models.Person) *teamupdates.PersonRef {
 	if p.DuplicateOfID == nil {
 		return nil
@@ -104,7 +90,8 @@ func (cat *catalogue) duplicate(p *models.Person) *teamupdates.PersonRef {
 	return ref
 }
 
-// plan groups a change's steps by app, keeping their order.
+// plan groups a change's steps by app, keeping their order. When each
+// step runs is the Effective column's (see effective).
 func (cat *catalogue) plan(steps []models.PlanStep) []teamupdates.AppPlan {
 	var out []teamupdates.AppPlan
 	index := map[int64]int{}
@@ -115,32 +102,9 @@ func (cat *catalogue) plan(steps []models.PlanStep) []teamupdates.AppPlan {
 			index[st.AppID] = i
 			out = append(out, teamupdates.AppPlan{App: cat.appName(st.AppID)})
 		}
-		text := cat.stepText(st)
-		if mixedTimes(steps) {
-			text += ": " + stepWhen(st)
-		}
-		out[i].Steps = append(out[i].Steps, text)
+		out[i].Steps = append(out[i].Steps, cat.stepText(st))
 	}
 	return out
-}
-
-// mixedTimes reports whether a plan's steps run at different times, when
-// each step's line says its own.
-func mixedTimes(steps []models.PlanStep) bool {
-	for _, st := range steps[min(1, len(steps)):] {
-		if !st.At.Equal(steps[0].At) {
-			return true
-		}
-	}
-	return false
-}
-
-// stepWhen is when a step runs, in words.
-func stepWhen(st models.PlanStep) string {
-	if st.At.IsZero() {
-		return "on approval"
-	}
-	return formatTime(st.At)
 }
 
 func (cat *catalogue) appName(id int64) string {

@@ -61,6 +61,7 @@ type personSpec struct {
 	source                         *models.Source
 	duplicateOf                    *models.Person
 	timezone                       string
+	lastDay                        string // termination date, YYYY-MM-DD
 }
 
 // person inserts a person directly, as a sync would have.
@@ -73,7 +74,7 @@ func (f *queueFixture) person(s personSpec) *models.Person {
 	p := &models.Person{SourceID: s.source.ID, PersonFields: models.PersonFields{
 		ExternalID: fmt.Sprintf("E%04d", f.n), FirstName: s.first, LastName: s.last,
 		WorkEmail:  strings.ToLower(s.first+"."+s.last) + "@example.com",
-		Department: s.department, Title: s.title, Timezone: s.timezone, Status: models.StatusActive,
+		Department: s.department, Title: s.title, Timezone: s.timezone, TerminationDate: s.lastDay, Status: models.StatusActive,
 		Groups: []string{}, Custom: map[string]string{},
 	}}
 	if s.duplicateOf != nil {
@@ -175,9 +176,9 @@ func TestTeamUpdatesTabs(t *testing.T) {
 			plan = append(plan, strings.Join(strings.Fields(s.Text()), " "))
 		})
 		require.Equal(t, []string{"GitHub: create account, grant eng (role)", "Laptop: grant MacBook Pro (shipping_kit=standard)"}, plan)
-		effective := strings.Join(strings.Fields(row.Find(`[data-testid="effective"]`).Text()), " ")
-		require.Contains(t, effective, "2030-03-31 08:00 UTC")
-		require.Contains(t, effective, "2030-03-31 17:00 JST local")
+		effective := row.Find(`[data-testid="effective"]`)
+		require.Equal(t, "31 Mar 2030 17:00 Asia/Tokyo", squash(effective.Text()), "in the person's zone, one time for steps run together")
+		require.Equal(t, "2030-03-31T08:00:00Z", effective.Find("time").AttrOr("datetime", ""))
 		require.Equal(t, "Engineering, Laptops", strings.TrimSpace(row.Find(`[data-testid="rules"]`).Text()))
 		dup := row.Find(`[data-testid="duplicate-badge"]`)
 		require.Equal(t, fmt.Sprintf("/people/%d", existing.ID), dup.AttrOr("href", ""))
@@ -311,7 +312,7 @@ func TestTeamUpdateWhy(t *testing.T) {
 		b := srv.browser(t)
 		b.signInAs(models.RoleViewer)
 		grace := f.person(personSpec{first: "Grace", last: "Hopper"})
-		mo := f.person(personSpec{first: "Mo", last: "Mover", department: "Finance", duplicateOf: grace})
+		mo := f.person(personSpec{first: "Mo", last: "Mover", department: "Finance", duplicateOf: grace, timezone: "Europe/Berlin"})
 		at := time.Date(2030, 3, 31, 8, 0, 0, 0, time.UTC)
 		why := rules.Why{
 			Trigger: "changed",
@@ -352,7 +353,10 @@ func TestTeamUpdateWhy(t *testing.T) {
 			require.Contains(t, text, "Gives Laptop: update Card (spend_limit 300 → 500)")
 			require.Equal(t, `Laptop · Card: spend_limit 500 from "Finance cards" (priority 20) over 300 from "Default cards" (priority 10)`,
 				strings.Join(strings.Fields(p.Text("why-conflict")), " "))
-			require.Contains(t, text, `2030-03-31 10:00 CEST (Europe/Berlin): now: a move takes effect at once`)
+			require.Equal(t, "31 Mar 2030 10:00 Europe/Berlin", squash(p.Text("why-timing-summary")))
+			require.Equal(t, []string{"Laptop: update Card (spend_limit 300 → 500) | 31 Mar 2030 10:00 Europe/Berlin | now: a move takes effect at once"},
+				whySteps(p), "a plan stored before steps had their own time runs at the change's")
+			require.Equal(t, "Times are in Europe/Berlin, the person's time zone.", p.Text("why-zone"))
 			link := p.TestID("why-duplicate").Find("a")
 			require.Equal(t, fmt.Sprintf("/people/%d", grace.ID), link.AttrOr("href", ""))
 			require.Equal(t, "Grace Hopper", link.Text())

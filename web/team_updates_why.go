@@ -39,7 +39,7 @@ func (s *Server) teamUpdateWhy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	why := cat.why(ch, person)
+	why := cat.why(ch, person, time.Now())
 	c.Response().Header().Add("Vary", "HX-Request")
 	if c.Request().Header.Get("HX-Request") == "true" {
 		return render(c, http.StatusOK, teamupdates.WhyFragment(why))
@@ -69,12 +69,12 @@ func changeStatusNote(ch *models.Change) string {
 }
 
 // why decodes a change's stored explanation into words.
-func (cat *catalogue) why(ch *models.Change, p *models.Person) teamupdates.Why {
+func (cat *catalogue) why(ch *models.Change, p *models.Person, now time.Time) teamupdates.Why {
 	out := teamupdates.Why{ChangeID: ch.ID, Summary: ch.Summary, Duplicate: cat.duplicate(p)}
 	var w rules.Why
 	if err := json.Unmarshal([]byte(ch.Why), &w); err != nil {
 		out.Unreadable = true
-		out.Timing = formatTime(ch.EffectiveAt)
+		cat.whyTiming(&out, ch, p, rules.Timing{}, now)
 		return out
 	}
 	out.Trigger = triggerText(w.Trigger)
@@ -90,11 +90,47 @@ func (cat *catalogue) why(ch *models.Change, p *models.Person) teamupdates.Why {
 			Text:  c.String(),
 		})
 	}
-	out.Timing = w.Timing.String()
-	if w.Timing.Local == "" {
-		out.Timing = formatTime(ch.EffectiveAt)
-	}
+	cat.whyTiming(&out, ch, p, w.Timing, now)
 	return out
+}
+
+// zoneWords say whose time zone a person's times are shown in.
+var zoneWords = map[string]string{
+	"person":       "the person's time zone",
+	"organisation": "the organisation's time zone (none is set for the person)",
+	"default":      "as neither the person nor the organisation has a time zone",
+}
+
+// whyTiming fills in when the steps run: all of them in a line, then each
+// step with its own time and basis, in the person's zone. timing is the
+// stored explanation's; plans stored before steps had their own time take
+// its basis for every step.
+func (cat *catalogue) whyTiming(out *teamupdates.Why, ch *models.Change, p *models.Person, timing rules.Timing, now time.Time) {
+	times := cat.times(p, now)
+	out.Timing = cat.effective(ch, p, now).String()
+	out.Zone = "Times are in " + times.Zone() + ", " + zoneWords[times.ZoneSource()] + "."
+	out.TimingNote = timing.Note
+	legacy := timing.Basis
+	if legacy != "" && timing.RuleName != "" {
+		legacy += fmt.Sprintf(", from %q", timing.RuleName)
+	}
+	for _, st := range ch.Plan {
+		at := st.Due(ch.EffectiveAt)
+		line := teamupdates.WhyStep{What: cat.appName(st.AppID) + ": " + cat.stepText(st), When: times.Format(at), ISO: isoTime(at), Basis: stepBasis(st.When)}
+		if st.When == "" {
+			line.Basis = legacy
+		}
+		out.Steps = append(out.Steps, line)
+	}
+}
+
+// stepBasis is why a step runs when it does, without repeating "on
+// approval", which its time already says.
+func stepBasis(when string) string {
+	if rest, ok := strings.CutPrefix(when, rules.OnApproval); ok {
+		return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(rest), "("), ")")
+	}
+	return when
 }
 
 func (cat *catalogue) ruleLine(m rules.RuleMatch, plan []models.PlanStep) teamupdates.RuleLine {

@@ -59,6 +59,7 @@ type AlertAction struct {
 	Entitlement string // "" when the action is about the account
 	Params      string // "key=value, ..." or ""
 	Result      string // e.g. "done (HTTP 200)"
+	When        string // the step's own time in the person's zone, e.g. "on approval", "30 Jun 17:00 Europe/Berlin"
 }
 
 // Alert is the IT/security alert for one change carried out.
@@ -68,6 +69,7 @@ type Alert struct {
 	PersonEmail string
 	Kind        string
 	DecidedBy   string
+	Timing      string // when the steps ran, e.g. "GitHub admin: on approval · Slack: 30 Jun 17:00 Europe/Berlin"
 	Actions     []AlertAction
 }
 
@@ -87,6 +89,9 @@ func AlertText(v Alert) string {
 	if v.DecidedBy != "" {
 		fmt.Fprintf(&b, "Approved by: %s\n", v.DecidedBy)
 	}
+	if v.Timing != "" {
+		fmt.Fprintf(&b, "When: %s\n", v.Timing)
+	}
 	b.WriteString("\n")
 	for i, a := range v.Actions {
 		fmt.Fprintf(&b, "%d. %s %s", i+1, a.Op, a.App)
@@ -96,7 +101,11 @@ func AlertText(v Alert) string {
 		if a.Params != "" {
 			fmt.Fprintf(&b, " (%s)", a.Params)
 		}
-		fmt.Fprintf(&b, " - %s\n", a.Result)
+		fmt.Fprintf(&b, " - %s", a.Result)
+		if a.When != "" {
+			fmt.Fprintf(&b, " - %s", a.When)
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

@@ -82,16 +82,22 @@ type AppPlan struct {
 	Steps []string
 }
 
-// PendingChange is the person's change waiting in Team Updates.
+// PendingChange is the person's change waiting in Team Updates, or
+// approved and waiting for its time (Decision set).
 type PendingChange struct {
 	ID        int64
 	Kind      string // in words: "Joiner", "Mover", ...
 	Summary   string
-	Effective string
+	Effective string   // when all its steps run, in the person's zone; "" when they run at different times
+	Times     []string // else each group of steps with its time: "GitHub admin: on approval"
+	Decision  string   // "Approved by ada@example.com"; "" while pending
 	Plan      []AppPlan
-	QueueURL  string // the Team Updates tab it waits in
+	QueueURL  string // the Team Updates tab it is listed in
 	QueueName string
 }
+
+// OnApproval reports whether all of it runs as soon as it is approved.
+func (c PendingChange) OnApproval() bool { return c.Effective == "on approval" }
 
 // WhyURL is the change's explanation page.
 func (c PendingChange) WhyURL() templ.SafeURL {
@@ -167,6 +173,7 @@ type PersonView struct {
 	Standard   []Attribute
 	Custom     []Attribute
 	Pending    *PendingChange
+	Scheduled  *PendingChange // approved, still to run
 	Accounts   []Account
 	Rules      []RuleResult
 	Grants     []DesiredGrant
