@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/models"
@@ -53,7 +54,9 @@ type Options struct {
 	// runs, the jobs a Roster process that is gone left running (see
 	// presence.go) instead of waiting RescueAfter for them. `roster serve`
 	// sets it; on SQLite it takes the database's instance lock, so a second
-	// process on the same file is refused.
+	// process on the same file is refused; on PostgreSQL it holds a
+	// presence lock, takes it again when its connection drops, and starts
+	// no job while it has none.
 	Reclaim bool
 	// PlanOnly works the planning queue alone, with no periodic jobs:
 	// `roster import` plans what it imported and leaves actions to
@@ -94,7 +97,7 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	workers := river.NewWorkers()
 	registerWorkers(workers, store, opts)
 	id := clientID()
-	client, err := river.NewClient(driver, &river.Config{
+	cfg := &river.Config{
 		ID:                   id,
 		Logger:               opts.Logger,
 		Queues:               queues(opts),
@@ -103,14 +106,26 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 		FetchPollInterval:    opts.FetchPollInterval,
 		JobTimeout:           min(jobTimeout, opts.RescueAfter),
 		RescueStuckJobsAfter: opts.RescueAfter,
-	})
+	}
+	var p *presence
+	if opts.Reclaim {
+		if p, err = claimPresence(ctx, db, id, defaultPresenceTiming()); err != nil {
+			closeDriver()
+			return nil, nil, err
+		}
+		cfg.Middleware = []rivertype.Middleware{&presenceGate{p: p}}
+	}
+	client, err := river.NewClient(driver, cfg)
 	if err != nil {
+		if p != nil {
+			p.close()
+		}
 		closeDriver()
 		return nil, nil, fmt.Errorf("jobs: new client: %w", err)
 	}
 	closeAll := closeDriver
-	if opts.Reclaim {
-		if closeAll, err = reclaimFor(ctx, db, id, opts.Logger, closeDriver); err != nil {
+	if p != nil {
+		if closeAll, err = reclaimFor(ctx, p, opts.Logger, closeDriver); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -131,26 +146,20 @@ func queues(opts Options) map[string]river.QueueConfig {
 	return q
 }
 
-// reclaimFor claims this client's presence, requeues what clients that
-// are gone left running, and keeps looking while the process runs. The
-// returned function stops looking, releases the presence and then calls
-// closeDriver.
-func reclaimFor(ctx context.Context, db *models.DB, id string, logger *slog.Logger, closeDriver func()) (func(), error) {
-	p, err := claimPresence(ctx, db, id)
-	if err != nil {
-		closeDriver()
-		return nil, err
-	}
+// reclaimFor requeues what clients that are gone left running, then
+// keeps p's lock and keeps looking while the process runs. The returned
+// function stops both, releases the presence and then calls closeDriver.
+func reclaimFor(ctx context.Context, p *presence, logger *slog.Logger, closeDriver func()) (func(), error) {
 	if _, err := p.reclaim(ctx, logger); err != nil {
 		p.close()
 		closeDriver()
 		return nil, err
 	}
-	watchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		p.watch(watchCtx, logger)
+		p.run(runCtx, logger)
 	}()
 	return func() {
 		stop()

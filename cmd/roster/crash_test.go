@@ -31,7 +31,8 @@ const crashJoiners = 200
 // that every change completes and a receiver deduplicating by
 // Idempotency-Key sees each action's effect exactly once. River's own
 // rescue is set an hour away: the restarted process must requeue what the
-// killed one left running by itself (jobs/presence.go).
+// killed one left running by itself (jobs/presence.go): at once on
+// SQLite, after the presence grace on PostgreSQL.
 func TestCrashSafetyKilledMidFlight(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary twice")
@@ -69,7 +70,8 @@ func crashMidFlight(t *testing.T, bin, dbURL string) {
 	second, _ := startRoster(t, bin, append(env, "ROSTER_LOG_LEVEL=debug"))
 	db, _ := openStore(t, dbURL)
 	// The restarted process requeues what the killed one left running at
-	// once (jobs/presence.go), so this does not wait for RescueAfter.
+	// once on SQLite and after the presence grace (15 s) on PostgreSQL
+	// (jobs/presence.go), so this does not wait for RescueAfter.
 	deadline := time.Now().Add(60 * time.Second)
 	for countWhere(t, db, "changes", "status <> 'done'") > 0 {
 		if time.Now().After(deadline) {
