@@ -33,6 +33,10 @@ type ExecuteActionWorker struct {
 	slots appSlots
 	// retryDelay is the wait before retry n.
 	retryDelay func(attempt int) time.Duration
+	// bound ends the tries of an action, whatever the app answers.
+	bound retryBound
+	// orderWait is the wait after the nth look found earlier steps not done.
+	orderWait func(look int) time.Duration
 }
 
 // Timeout bounds one attempt; webhook calls have their own, shorter one.
@@ -49,9 +53,11 @@ func (w *ExecuteActionWorker) NextRetry(job *river.Job[ExecuteActionArgs]) time.
 // (its account before its grants) before looking again: 2 s, doubling with
 // every look, up to a minute. A step behind a manual task may wait days
 // for a person, and must not wake the runner every two seconds meanwhile.
-func orderWait(attempt int) time.Duration {
+// Looks are counted on the job (metaOrderLooks): a snooze does not raise
+// River's Attempt.
+func orderWait(look int) time.Duration {
 	wait := 2 * time.Second
-	for i := 1; i < attempt && wait < time.Minute; i++ {
+	for i := 1; i < look && wait < time.Minute; i++ {
 		wait *= 2
 	}
 	return min(wait, time.Minute)
@@ -65,8 +71,26 @@ const (
 	slotWait     = time.Second
 )
 
-// Work implements river.Worker.
-func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
+// Work implements river.Worker. On the job's last attempt, an error or a
+// panic fails the action with the reason before River discards the job,
+// so no action stays running for ever behind a job that is gone (the
+// lost-action sweep catches what ends otherwise: see lost_actions.go).
+func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteActionArgs]) (err error) {
+	if job.Attempt >= job.MaxAttempts {
+		defer func() {
+			if p := recover(); p != nil {
+				w.giveUp(ctx, job, fmt.Sprintf("panic: %v", p))
+				panic(p) // River records the trace and discards the job
+			}
+			if endsJob(err) {
+				w.giveUp(ctx, job, err.Error())
+			}
+		}()
+	}
+	return w.work(ctx, job)
+}
+
+func (w *ExecuteActionWorker) work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
 	now := time.Now()
 	pending, err := w.store.ActionByID(ctx, job.Args.ActionID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -78,7 +102,9 @@ func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteAc
 	if n, err := w.store.WaitingOn(ctx, pending); err != nil {
 		return err
 	} else if n > 0 {
-		return river.JobSnooze(orderWait(job.Attempt)) // snoozing does not use up attempts
+		look := countsOf(job).OrderLooks + 1
+		setMeta(ctx, metaOrderLooks, look)
+		return river.JobSnooze(w.orderWait(look)) // snoozing does not use up attempts
 	}
 	app, err := w.store.AppByID(ctx, pending.AppID)
 	if err != nil {
@@ -153,13 +179,30 @@ func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[Ex
 	if err != nil {
 		return err
 	}
-	res := w.webhook.Send(ctx, cfg, in.payload(a), time.Now())
+	counts := countsOf(job)
+	sentAt := time.Now()
+	if counts.Calls == 0 {
+		counts.FirstCallAt = sentAt
+		setMeta(ctx, metaFirstCallAt, sentAt)
+	}
+	counts.Calls++
+	setMeta(ctx, metaCalls, counts.Calls)
+	res := w.webhook.Send(ctx, cfg, in.payload(a), sentAt)
 	r := models.AttemptResult{ResponseStatus: res.Status, ResponseExcerpt: res.Excerpt}
 	if res.Err == nil {
 		return w.store.CompleteAction(ctx, runner, a.ID, r, time.Now())
 	}
 	r.Error = res.Err.Error()
-	if !res.Retry || job.Attempt >= job.MaxAttempts {
+	if !res.Retry {
+		return w.fail(ctx, a, r)
+	}
+	// Waits the app asks for count toward the bound like River's retries.
+	if why := w.bound.exhausted(counts.Calls, counts.FirstCallAt, time.Now(), res.RetryAfter); why != "" {
+		r.Error = why + ": " + r.Error
+		return w.fail(ctx, a, r)
+	}
+	if job.Attempt >= job.MaxAttempts {
+		r.Error = fmt.Sprintf("gave up after %d attempts over %s: %s", counts.Calls, roughDuration(time.Since(counts.FirstCallAt)), r.Error)
 		return w.fail(ctx, a, r)
 	}
 	if err := w.store.RecordRetry(ctx, a.ID, r, time.Now()); err != nil {

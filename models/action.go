@@ -253,6 +253,21 @@ func (s *Store) WaitingOn(ctx context.Context, a *Action) (int64, error) {
 	return carried, nil
 }
 
+// UnfinishedActions returns which of ids are still scheduled or running,
+// for the sweep that fails actions whose jobs ended without an outcome.
+func (s *Store) UnfinishedActions(ctx context.Context, ids []int64) ([]int64, error) {
+	var out []int64
+	for _, chunk := range chunks(ids, 1000) {
+		var found []int64
+		if err := s.db.WithContext(ctx).Model(&Action{}).Where("id IN ? AND status IN ?", chunk,
+			[]ActionStatus{ActionScheduled, ActionRunning}).Order("id").Pluck("id", &found).Error; err != nil {
+			return nil, fmt.Errorf("store: unfinished actions: %w", translate(err))
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
 // StartAttempt records that an attempt at an action begins. It returns
 // false when there is nothing to do: the action is done, failed or
 // cancelled (a retried or duplicated job is then a no-op).
@@ -338,6 +353,7 @@ func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r Att
 
 // FailAction marks an action failed for good (a permanent error or no
 // attempts left); its change moves to Failed, where an admin can retry it.
+// An action already done, failed or cancelled (by a re-plan) is left as it is.
 // The action of a superseded change (one a re-plan left running) fails
 // alone: the change stays superseded, and is listed in Failed by that
 // action until it is retried or a later re-plan cancels it.
@@ -347,7 +363,7 @@ func (s *Store) FailAction(ctx context.Context, actor Actor, id int64, r Attempt
 		if err != nil {
 			return err
 		}
-		if a.Status == ActionDone || a.Status == ActionFailed {
+		if a.Status == ActionDone || a.Status == ActionFailed || a.Status == ActionCancelled {
 			return nil
 		}
 		db := tx.db.WithContext(ctx)
