@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -37,6 +38,12 @@ type ExecuteActionWorker struct {
 	bound retryBound
 	// orderWait is the wait after the nth look found earlier steps not done.
 	orderWait func(look int) time.Duration
+	// calls records every webhook call for the app's health and alert.
+	calls *callRecorder
+	// nextRetry holds, by job ID, when a failed call is tried again:
+	// callWebhook decides it (and shows it on the action), NextRetry
+	// hands it to River.
+	nextRetry sync.Map
 }
 
 // Timeout bounds one attempt; webhook calls have their own, shorter one.
@@ -44,8 +51,14 @@ func (w *ExecuteActionWorker) Timeout(*river.Job[ExecuteActionArgs]) time.Durati
 	return time.Minute
 }
 
-// NextRetry backs off exponentially with jitter, capped at an hour.
+// NextRetry backs off exponentially with jitter, capped at an hour: the
+// time callWebhook recorded on the action, when it did.
 func (w *ExecuteActionWorker) NextRetry(job *river.Job[ExecuteActionArgs]) time.Time {
+	if at, ok := w.nextRetry.LoadAndDelete(job.ID); ok {
+		if t := at.(time.Time); t.After(time.Now()) {
+			return t
+		}
+	}
 	return time.Now().Add(w.retryDelay(job.Attempt))
 }
 
@@ -171,7 +184,7 @@ type webhookConfig struct {
 }
 
 func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action, app *models.App) error {
-	cfg, err := w.webhookConfig(app)
+	cfg, err := webhookConfigOf(w.sealer, app)
 	if err != nil {
 		return w.fail(ctx, a, models.AttemptResult{Error: err.Error()})
 	}
@@ -188,6 +201,7 @@ func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[Ex
 	counts.Calls++
 	setMeta(ctx, metaCalls, counts.Calls)
 	res := w.webhook.Send(ctx, cfg, in.payload(a), sentAt)
+	w.calls.record(ctx, app, &a.ID, res, sentAt)
 	r := models.AttemptResult{ResponseStatus: res.Status, ResponseExcerpt: res.Excerpt}
 	if res.Err == nil {
 		return w.store.CompleteAction(ctx, runner, a.ID, r, time.Now())
@@ -205,20 +219,28 @@ func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[Ex
 		r.Error = fmt.Sprintf("gave up after %d attempts over %s: %s", counts.Calls, roughDuration(time.Since(counts.FirstCallAt)), r.Error)
 		return w.fail(ctx, a, r)
 	}
-	if err := w.store.RecordRetry(ctx, a.ID, r, time.Now()); err != nil {
+	now := time.Now()
+	wait := res.RetryAfter // the app said when; honour it
+	if wait <= 0 {
+		wait = w.retryDelay(job.Attempt)
+	}
+	r.NextAttemptAt = now.Add(wait)
+	if err := w.store.RecordRetry(ctx, a.ID, r, now); err != nil {
 		return err
 	}
 	if res.RetryAfter > 0 {
-		return river.JobSnooze(res.RetryAfter) // the app said when; honour it
+		return river.JobSnooze(res.RetryAfter)
 	}
+	w.nextRetry.Store(job.ID, r.NextAttemptAt)
 	return res.Err
 }
 
-func (w *ExecuteActionWorker) webhookConfig(app *models.App) (webhook.Config, error) {
-	if app.Config == "" || w.sealer == nil {
+// webhookConfigOf opens a webhook app's stored connection.
+func webhookConfigOf(sealer *models.Sealer, app *models.App) (webhook.Config, error) {
+	if app.Config == "" || sealer == nil {
 		return webhook.Config{}, fmt.Errorf("%s has no webhook URL and secret yet: set them on the app's page", app.Name)
 	}
-	plain, err := w.sealer.Open(app.Config)
+	plain, err := sealer.Open(app.Config)
 	if err != nil {
 		return webhook.Config{}, fmt.Errorf("%s: its stored settings cannot be decrypted with this ROSTER_SECRET_KEY", app.Name)
 	}

@@ -24,7 +24,8 @@ func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 	}
 	bound := retryBound{maxCalls: cmp.Or(opts.MaxCalls, executeMaxCalls), window: cmp.Or(opts.RetryWindow, executeRetryWindow)}
 	river.AddWorker(w, &ExecuteActionWorker{store: store, sealer: opts.Sealer, webhook: webhook.NewClient(opts.HTTPClient),
-		logger: opts.Logger, retryDelay: retryDelay, bound: bound, orderWait: wait})
+		logger: opts.Logger, retryDelay: retryDelay, bound: bound, orderWait: wait, calls: newCallRecorder(store, opts)})
+	river.AddWorker(w, &PruneAppCallsWorker{store: store})
 	river.AddWorker(w, &SettleLostActionsWorker{store: store, logger: opts.Logger})
 	river.AddWorker(w, &SendEmailWorker{store: store, sender: opts.Mail, logger: opts.Logger})
 	river.AddWorker(w, &FlushOutboxWorker{store: store, configured: opts.Mail != nil})
@@ -43,6 +44,9 @@ func periodicJobs(opts Options) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(lostActionsInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return SettleLostActionsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "settle_lost_actions"}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return PruneAppCallsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "prune_app_calls"}),
 		river.NewPeriodicJob(river.PeriodicInterval(digestInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleDigestsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "schedule_digests"}),

@@ -51,9 +51,12 @@ type Action struct {
 	ResponseExcerpt string
 	IdempotencyKey  string
 	RunAt           time.Time
-	DoneAt          *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// NextAttemptAt is when an action whose last attempt failed is tried
+	// again; nil unless it is waiting for that.
+	NextAttemptAt *time.Time
+	DoneAt        *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // TableName implements gorm's Tabler.
@@ -304,12 +307,27 @@ type AttemptResult struct {
 	ResponseStatus  int
 	ResponseExcerpt string
 	Error           string
+	// NextAttemptAt is when a failed attempt is tried again (RecordRetry
+	// only; zero when not known).
+	NextAttemptAt time.Time `json:"-"`
+}
+
+// Retrying reports whether the action's last attempt failed and it waits
+// to be tried again.
+func (a *Action) Retrying() bool {
+	return (a.Status == ActionScheduled || a.Status == ActionRunning) && a.Attempts > 0 && a.LastError != ""
 }
 
 // RecordRetry notes a failed attempt that will be tried again.
 func (s *Store) RecordRetry(ctx context.Context, id int64, r AttemptResult, now time.Time) error {
+	var next *time.Time
+	if !r.NextAttemptAt.IsZero() {
+		t := r.NextAttemptAt.UTC()
+		next = &t
+	}
 	err := s.db.WithContext(ctx).Model(&Action{}).Where("id = ? AND status = ?", id, ActionRunning).Updates(map[string]any{
-		"last_error": r.Error, "response_status": r.ResponseStatus, "response_excerpt": r.ResponseExcerpt, "updated_at": now.UTC(),
+		"last_error": r.Error, "response_status": r.ResponseStatus, "response_excerpt": r.ResponseExcerpt,
+		"next_attempt_at": next, "updated_at": now.UTC(),
 	}).Error
 	if err != nil {
 		return fmt.Errorf("store: record retry of action %d: %w", id, translate(err))
@@ -332,7 +350,7 @@ func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r Att
 		db := tx.db.WithContext(ctx)
 		now := now.UTC()
 		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
-			"status": ActionDone, "done_at": now, "last_error": "", "response_status": r.ResponseStatus,
+			"status": ActionDone, "done_at": now, "last_error": "", "next_attempt_at": nil, "response_status": r.ResponseStatus,
 			"response_excerpt": r.ResponseExcerpt, "updated_at": now}).Error; err != nil {
 			return fmt.Errorf("store: complete action %d: %w", id, translate(err))
 		}
@@ -368,7 +386,7 @@ func (s *Store) FailAction(ctx context.Context, actor Actor, id int64, r Attempt
 		}
 		db := tx.db.WithContext(ctx)
 		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
-			"status": ActionFailed, "last_error": r.Error, "response_status": r.ResponseStatus,
+			"status": ActionFailed, "last_error": r.Error, "next_attempt_at": nil, "response_status": r.ResponseStatus,
 			"response_excerpt": r.ResponseExcerpt, "updated_at": now.UTC()}).Error; err != nil {
 			return fmt.Errorf("store: fail action %d: %w", id, translate(err))
 		}
@@ -402,7 +420,7 @@ func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time
 		db := tx.db.WithContext(ctx)
 		a.Status, a.RunAt = ActionScheduled, now.UTC()
 		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
-			"status": ActionScheduled, "run_at": a.RunAt, "updated_at": now.UTC()}).Error; err != nil {
+			"status": ActionScheduled, "run_at": a.RunAt, "next_attempt_at": nil, "updated_at": now.UTC()}).Error; err != nil {
 			return fmt.Errorf("store: retry action %d: %w", id, translate(err))
 		}
 		if err := db.Model(&Change{}).Where("id = ? AND status = ?", a.ChangeID, ChangeFailed).

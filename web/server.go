@@ -57,6 +57,9 @@ type Deps struct {
 	Importer Importer
 	Planner  Planner
 	Decider  Decider
+	// AppTester makes an app's "Test connection" call; nil hides the
+	// button.
+	AppTester AppTester
 	// MailConfigured says whether SMTP is set up; without it mail stays
 	// in the outbox.
 	MailConfigured bool
@@ -80,6 +83,7 @@ type Server struct {
 	importer       Importer
 	planner        Planner
 	decider        Decider
+	appTester      AppTester
 	mailConfigured bool
 	sealer         *models.Sealer
 	version        string
@@ -109,6 +113,7 @@ func New(cfg Config, deps Deps) *Server {
 		importer:       deps.Importer,
 		planner:        deps.Planner,
 		decider:        deps.Decider,
+		appTester:      deps.AppTester,
 		mailConfigured: deps.MailConfigured,
 		sealer:         deps.Sealer,
 		version:        static.Version(),

@@ -137,10 +137,11 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 		Ready: func(ctx context.Context) error {
 			return migrations.Check(ctx, db.SQL, string(db.Dialect))
 		},
-		Planner:  plan,
-		Importer: &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}},
-		Decider:  &jobs.Decisions{Store: store},
-		Sealer:   sealer,
+		Planner:   plan,
+		Importer:  &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, AfterApply: plan.PlanPeople}},
+		Decider:   &jobs.Decisions{Store: store},
+		AppTester: jobs.NewAppTests(store, jobs.Options{Sealer: sealer, Logger: slog.New(slog.DiscardHandler)}),
+		Sealer:    sealer,
 	}}
 	for _, o := range opts {
 		o(&setup)
