@@ -39,6 +39,15 @@ type Options struct {
 	// RetryDelay is the wait before retry n of a failed action (default:
 	// exponential from 10s, capped at an hour, with jitter). Tests shorten it.
 	RetryDelay func(attempt int) time.Duration
+	// MaxCalls and RetryWindow bound an action's tries: after this many
+	// calls, or this long after the first (defaults 100 and 24 h), an
+	// action still failing is Failed with the app's last answer, however
+	// often the app asks to be called again later. Tests shorten them.
+	MaxCalls    int
+	RetryWindow time.Duration
+	// OrderWait is the wait after the nth look finds an action's earlier
+	// steps not done (default: 2 s doubling to a minute). Tests shorten it.
+	OrderWait func(look int) time.Duration
 	// Mail sends the outbox over SMTP; nil when ROSTER_SMTP_URL is not
 	// set, and mail then stays in the outbox.
 	Mail *mail.Sender

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -33,6 +34,16 @@ type ExecuteActionWorker struct {
 	slots appSlots
 	// retryDelay is the wait before retry n.
 	retryDelay func(attempt int) time.Duration
+	// bound ends the tries of an action, whatever the app answers.
+	bound retryBound
+	// orderWait is the wait after the nth look found earlier steps not done.
+	orderWait func(look int) time.Duration
+	// calls records every webhook call for the app's health and alert.
+	calls *callRecorder
+	// nextRetry holds, by job ID, when a failed call is tried again:
+	// callWebhook decides it (and shows it on the action), NextRetry
+	// hands it to River.
+	nextRetry sync.Map
 }
 
 // Timeout bounds one attempt; webhook calls have their own, shorter one.
@@ -40,8 +51,14 @@ func (w *ExecuteActionWorker) Timeout(*river.Job[ExecuteActionArgs]) time.Durati
 	return time.Minute
 }
 
-// NextRetry backs off exponentially with jitter, capped at an hour.
+// NextRetry backs off exponentially with jitter, capped at an hour: the
+// time callWebhook recorded on the action, when it did.
 func (w *ExecuteActionWorker) NextRetry(job *river.Job[ExecuteActionArgs]) time.Time {
+	if at, ok := w.nextRetry.LoadAndDelete(job.ID); ok {
+		if t := at.(time.Time); t.After(time.Now()) {
+			return t
+		}
+	}
 	return time.Now().Add(w.retryDelay(job.Attempt))
 }
 
@@ -49,9 +66,11 @@ func (w *ExecuteActionWorker) NextRetry(job *river.Job[ExecuteActionArgs]) time.
 // (its account before its grants) before looking again: 2 s, doubling with
 // every look, up to a minute. A step behind a manual task may wait days
 // for a person, and must not wake the runner every two seconds meanwhile.
-func orderWait(attempt int) time.Duration {
+// Looks are counted on the job (metaOrderLooks): a snooze does not raise
+// River's Attempt.
+func orderWait(look int) time.Duration {
 	wait := 2 * time.Second
-	for i := 1; i < attempt && wait < time.Minute; i++ {
+	for i := 1; i < look && wait < time.Minute; i++ {
 		wait *= 2
 	}
 	return min(wait, time.Minute)
@@ -65,8 +84,26 @@ const (
 	slotWait     = time.Second
 )
 
-// Work implements river.Worker.
-func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
+// Work implements river.Worker. On the job's last attempt, an error or a
+// panic fails the action with the reason before River discards the job,
+// so no action stays running for ever behind a job that is gone (the
+// lost-action sweep catches what ends otherwise: see lost_actions.go).
+func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteActionArgs]) (err error) {
+	if job.Attempt >= job.MaxAttempts {
+		defer func() {
+			if p := recover(); p != nil {
+				w.giveUp(ctx, job, fmt.Sprintf("panic: %v", p))
+				panic(p) // River records the trace and discards the job
+			}
+			if endsJob(err) {
+				w.giveUp(ctx, job, err.Error())
+			}
+		}()
+	}
+	return w.work(ctx, job)
+}
+
+func (w *ExecuteActionWorker) work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
 	now := time.Now()
 	pending, err := w.store.ActionByID(ctx, job.Args.ActionID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -78,7 +115,9 @@ func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteAc
 	if n, err := w.store.WaitingOn(ctx, pending); err != nil {
 		return err
 	} else if n > 0 {
-		return river.JobSnooze(orderWait(job.Attempt)) // snoozing does not use up attempts
+		look := countsOf(job).OrderLooks + 1
+		setMeta(ctx, metaOrderLooks, look)
+		return river.JobSnooze(w.orderWait(look)) // snoozing does not use up attempts
 	}
 	app, err := w.store.AppByID(ctx, pending.AppID)
 	if err != nil {
@@ -145,7 +184,7 @@ type webhookConfig struct {
 }
 
 func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action, app *models.App) error {
-	cfg, err := w.webhookConfig(app)
+	cfg, err := webhookConfigOf(w.sealer, app)
 	if err != nil {
 		return w.fail(ctx, a, models.AttemptResult{Error: err.Error()})
 	}
@@ -153,29 +192,55 @@ func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[Ex
 	if err != nil {
 		return err
 	}
-	res := w.webhook.Send(ctx, cfg, in.payload(a), time.Now())
+	counts := countsOf(job)
+	sentAt := time.Now()
+	if counts.Calls == 0 {
+		counts.FirstCallAt = sentAt
+		setMeta(ctx, metaFirstCallAt, sentAt)
+	}
+	counts.Calls++
+	setMeta(ctx, metaCalls, counts.Calls)
+	res := w.webhook.Send(ctx, cfg, in.payload(a), sentAt)
+	w.calls.record(ctx, app, &a.ID, res, sentAt)
 	r := models.AttemptResult{ResponseStatus: res.Status, ResponseExcerpt: res.Excerpt}
 	if res.Err == nil {
 		return w.store.CompleteAction(ctx, runner, a.ID, r, time.Now())
 	}
 	r.Error = res.Err.Error()
-	if !res.Retry || job.Attempt >= job.MaxAttempts {
+	if !res.Retry {
 		return w.fail(ctx, a, r)
 	}
-	if err := w.store.RecordRetry(ctx, a.ID, r, time.Now()); err != nil {
+	// Waits the app asks for count toward the bound like River's retries.
+	if why := w.bound.exhausted(counts.Calls, counts.FirstCallAt, time.Now(), res.RetryAfter); why != "" {
+		r.Error = why + ": " + r.Error
+		return w.fail(ctx, a, r)
+	}
+	if job.Attempt >= job.MaxAttempts {
+		r.Error = fmt.Sprintf("gave up after %d attempts over %s: %s", counts.Calls, roughDuration(time.Since(counts.FirstCallAt)), r.Error)
+		return w.fail(ctx, a, r)
+	}
+	now := time.Now()
+	wait := res.RetryAfter // the app said when; honour it
+	if wait <= 0 {
+		wait = w.retryDelay(job.Attempt)
+	}
+	r.NextAttemptAt = now.Add(wait)
+	if err := w.store.RecordRetry(ctx, a.ID, r, now); err != nil {
 		return err
 	}
 	if res.RetryAfter > 0 {
-		return river.JobSnooze(res.RetryAfter) // the app said when; honour it
+		return river.JobSnooze(res.RetryAfter)
 	}
+	w.nextRetry.Store(job.ID, r.NextAttemptAt)
 	return res.Err
 }
 
-func (w *ExecuteActionWorker) webhookConfig(app *models.App) (webhook.Config, error) {
-	if app.Config == "" || w.sealer == nil {
+// webhookConfigOf opens a webhook app's stored connection.
+func webhookConfigOf(sealer *models.Sealer, app *models.App) (webhook.Config, error) {
+	if app.Config == "" || sealer == nil {
 		return webhook.Config{}, fmt.Errorf("%s has no webhook URL and secret yet: set them on the app's page", app.Name)
 	}
-	plain, err := w.sealer.Open(app.Config)
+	plain, err := sealer.Open(app.Config)
 	if err != nil {
 		return webhook.Config{}, fmt.Errorf("%s: its stored settings cannot be decrypted with this ROSTER_SECRET_KEY", app.Name)
 	}

@@ -57,8 +57,17 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // runs the job runner until the change settles or the deadline passes.
 func runExecution(t *testing.T, db *models.DB, store *models.Store, rcv *receiver) *models.Change {
 	t.Helper()
+	change, _ := startExecution(t, db, store, rcv, jobs.Options{})
+	return waitSettled(t, store, change.ID)
+}
+
+// startExecution points the webhook app at h, starts a job runner with
+// opts (a short retry delay and poll unless set) and approves a join of
+// two steps, due an hour ago.
+func startExecution(t *testing.T, db *models.DB, store *models.Store, h http.Handler, opts jobs.Options) (*models.Change, *jobs.Client) {
+	t.Helper()
 	ctx := context.Background()
-	srv := httptest.NewServer(rcv)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	sealer, err := models.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
 	require.NoError(t, err)
@@ -67,8 +76,14 @@ func runExecution(t *testing.T, db *models.DB, store *models.Store, rcv *receive
 	require.NoError(t, err)
 	require.NoError(t, db.Gorm.Exec("UPDATE apps SET config = ?", sealed).Error)
 
-	client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer,
-		FetchPollInterval: 200 * time.Millisecond, RetryDelay: func(int) time.Duration { return 10 * time.Millisecond }})
+	opts.Sealer = sealer
+	if opts.FetchPollInterval == 0 {
+		opts.FetchPollInterval = 200 * time.Millisecond
+	}
+	if opts.RetryDelay == nil {
+		opts.RetryDelay = func(int) time.Duration { return 10 * time.Millisecond }
+	}
+	client, closeClient, err := jobs.NewClient(ctx, db, store, opts)
 	require.NoError(t, err)
 	t.Cleanup(closeClient)
 	require.NoError(t, client.Start(ctx))
@@ -76,17 +91,20 @@ func runExecution(t *testing.T, db *models.DB, store *models.Store, rcv *receive
 
 	_, _, err = (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: []int64{change.ID}})
 	require.NoError(t, err)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := store.ChangeByID(ctx, change.ID)
+	return change, client
+}
+
+// waitSettled waits until the change is done or failed.
+func waitSettled(t *testing.T, store *models.Store, changeID int64) *models.Change {
+	t.Helper()
+	var c *models.Change
+	require.Eventually(t, func() bool {
+		var err error
+		c, err = store.ChangeByID(context.Background(), changeID)
 		require.NoError(t, err)
-		if c.Status == models.ChangeDone || c.Status == models.ChangeFailed {
-			return c
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal("the change did not settle within 30s")
-	return nil
+		return c.Status == models.ChangeDone || c.Status == models.ChangeFailed
+	}, 30*time.Second, 50*time.Millisecond, "the change did not settle within 30s")
+	return c
 }
 
 func TestWebhookActionsRetryWithTheSameKeyUntilDone(t *testing.T) {

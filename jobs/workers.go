@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"time"
 
@@ -23,8 +24,15 @@ func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 	if retryDelay == nil {
 		retryDelay = func(attempt int) time.Duration { return webhook.Backoff(attempt, webhook.Result{}, rand.Float64) }
 	}
+	wait := opts.OrderWait
+	if wait == nil {
+		wait = orderWait
+	}
+	bound := retryBound{maxCalls: cmp.Or(opts.MaxCalls, executeMaxCalls), window: cmp.Or(opts.RetryWindow, executeRetryWindow)}
 	river.AddWorker(w, &ExecuteActionWorker{store: store, sealer: opts.Sealer, webhook: webhook.NewClient(opts.HTTPClient),
-		logger: opts.Logger, retryDelay: retryDelay})
+		logger: opts.Logger, retryDelay: retryDelay, bound: bound, orderWait: wait, calls: newCallRecorder(store, opts)})
+	river.AddWorker(w, &PruneAppCallsWorker{store: store})
+	river.AddWorker(w, &SettleLostActionsWorker{store: store, logger: opts.Logger})
 	river.AddWorker(w, &SendEmailWorker{store: store, sender: opts.Mail, logger: opts.Logger})
 	river.AddWorker(w, &FlushOutboxWorker{store: store, configured: opts.Mail != nil})
 	river.AddWorker(w, &ScheduleDigestsWorker{store: store})
@@ -45,6 +53,12 @@ func periodicJobs(opts Options) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeLoginTokensArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "purge_login_tokens"}),
+		river.NewPeriodicJob(river.PeriodicInterval(lostActionsInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return SettleLostActionsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "settle_lost_actions"}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return PruneAppCallsArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "prune_app_calls"}),
 		river.NewPeriodicJob(river.PeriodicInterval(digestInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleDigestsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "schedule_digests"}),

@@ -51,9 +51,12 @@ type Action struct {
 	ResponseExcerpt string
 	IdempotencyKey  string
 	RunAt           time.Time
-	DoneAt          *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// NextAttemptAt is when an action whose last attempt failed is tried
+	// again; nil unless it is waiting for that.
+	NextAttemptAt *time.Time
+	DoneAt        *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // TableName implements gorm's Tabler.
@@ -253,6 +256,21 @@ func (s *Store) WaitingOn(ctx context.Context, a *Action) (int64, error) {
 	return carried, nil
 }
 
+// UnfinishedActions returns which of ids are still scheduled or running,
+// for the sweep that fails actions whose jobs ended without an outcome.
+func (s *Store) UnfinishedActions(ctx context.Context, ids []int64) ([]int64, error) {
+	var out []int64
+	for _, chunk := range chunks(ids, 1000) {
+		var found []int64
+		if err := s.db.WithContext(ctx).Model(&Action{}).Where("id IN ? AND status IN ?", chunk,
+			[]ActionStatus{ActionScheduled, ActionRunning}).Order("id").Pluck("id", &found).Error; err != nil {
+			return nil, fmt.Errorf("store: unfinished actions: %w", translate(err))
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
 // StartAttempt records that an attempt at an action begins. It returns
 // false when there is nothing to do: the action is done, failed or
 // cancelled (a retried or duplicated job is then a no-op).
@@ -289,12 +307,27 @@ type AttemptResult struct {
 	ResponseStatus  int
 	ResponseExcerpt string
 	Error           string
+	// NextAttemptAt is when a failed attempt is tried again (RecordRetry
+	// only; zero when not known).
+	NextAttemptAt time.Time `json:"-"`
+}
+
+// Retrying reports whether the action's last attempt failed and it waits
+// to be tried again.
+func (a *Action) Retrying() bool {
+	return (a.Status == ActionScheduled || a.Status == ActionRunning) && a.Attempts > 0 && a.LastError != ""
 }
 
 // RecordRetry notes a failed attempt that will be tried again.
 func (s *Store) RecordRetry(ctx context.Context, id int64, r AttemptResult, now time.Time) error {
+	var next *time.Time
+	if !r.NextAttemptAt.IsZero() {
+		t := r.NextAttemptAt.UTC()
+		next = &t
+	}
 	err := s.db.WithContext(ctx).Model(&Action{}).Where("id = ? AND status = ?", id, ActionRunning).Updates(map[string]any{
-		"last_error": r.Error, "response_status": r.ResponseStatus, "response_excerpt": r.ResponseExcerpt, "updated_at": now.UTC(),
+		"last_error": r.Error, "response_status": r.ResponseStatus, "response_excerpt": r.ResponseExcerpt,
+		"next_attempt_at": next, "updated_at": now.UTC(),
 	}).Error
 	if err != nil {
 		return fmt.Errorf("store: record retry of action %d: %w", id, translate(err))
@@ -317,7 +350,7 @@ func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r Att
 		db := tx.db.WithContext(ctx)
 		now := now.UTC()
 		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
-			"status": ActionDone, "done_at": now, "last_error": "", "response_status": r.ResponseStatus,
+			"status": ActionDone, "done_at": now, "last_error": "", "next_attempt_at": nil, "response_status": r.ResponseStatus,
 			"response_excerpt": r.ResponseExcerpt, "updated_at": now}).Error; err != nil {
 			return fmt.Errorf("store: complete action %d: %w", id, translate(err))
 		}
@@ -338,6 +371,7 @@ func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r Att
 
 // FailAction marks an action failed for good (a permanent error or no
 // attempts left); its change moves to Failed, where an admin can retry it.
+// An action already done, failed or cancelled (by a re-plan) is left as it is.
 // The action of a superseded change (one a re-plan left running) fails
 // alone: the change stays superseded, and is listed in Failed by that
 // action until it is retried or a later re-plan cancels it.
@@ -347,12 +381,12 @@ func (s *Store) FailAction(ctx context.Context, actor Actor, id int64, r Attempt
 		if err != nil {
 			return err
 		}
-		if a.Status == ActionDone || a.Status == ActionFailed {
+		if a.Status == ActionDone || a.Status == ActionFailed || a.Status == ActionCancelled {
 			return nil
 		}
 		db := tx.db.WithContext(ctx)
 		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
-			"status": ActionFailed, "last_error": r.Error, "response_status": r.ResponseStatus,
+			"status": ActionFailed, "last_error": r.Error, "next_attempt_at": nil, "response_status": r.ResponseStatus,
 			"response_excerpt": r.ResponseExcerpt, "updated_at": now.UTC()}).Error; err != nil {
 			return fmt.Errorf("store: fail action %d: %w", id, translate(err))
 		}
@@ -386,7 +420,7 @@ func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time
 		db := tx.db.WithContext(ctx)
 		a.Status, a.RunAt = ActionScheduled, now.UTC()
 		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
-			"status": ActionScheduled, "run_at": a.RunAt, "updated_at": now.UTC()}).Error; err != nil {
+			"status": ActionScheduled, "run_at": a.RunAt, "next_attempt_at": nil, "updated_at": now.UTC()}).Error; err != nil {
 			return fmt.Errorf("store: retry action %d: %w", id, translate(err))
 		}
 		if err := db.Model(&Change{}).Where("id = ? AND status = ?", a.ChangeID, ChangeFailed).

@@ -41,8 +41,14 @@ type App struct {
 	// tasks go to (Store.SetAppTaskAssignee); neither: nobody.
 	TaskAssigneeAdminID *int64
 	TaskAssigneeEmail   string
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// FailedCalls counts the app's outbound calls that failed in a row,
+	// since FailingSince; AlertedAt is when IT/security were told of this
+	// streak (RecordAppCall). A successful call clears all three.
+	FailedCalls  int
+	FailingSince *time.Time
+	AlertedAt    *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // TableName implements gorm's Tabler.

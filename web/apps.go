@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -143,6 +144,10 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 	if err != nil {
 		return err
 	}
+	health, err := s.appHealthView(c, app, time.Now())
+	if err != nil {
+		return err
+	}
 	v := apps.DetailView{
 		App: apps.App{ID: app.ID, Name: app.Name, Kind: string(app.Kind), KindDescription: appOption(appKindOptions, string(app.Kind)).Description,
 			DeprovisionMode: app.DeprovisionMode, Description: app.Description, Created: formatTime(app.CreatedAt)},
@@ -156,6 +161,7 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 		Webhook:          webhook,
 		Concurrency:      apps.ConcurrencyForm{Value: strconv.Itoa(app.MaxConcurrency)},
 		Tasks:            taskSettings,
+		Health:           health,
 	}
 	if st.concurrency != nil {
 		v.Concurrency = *st.concurrency

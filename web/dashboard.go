@@ -50,7 +50,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	return render(c, http.StatusOK, dashboard.Page(s.page(c, "Dashboard", "dashboard"), v))
 }
 
-// dashboardWidgets fills held runs, failures, today's scheduled actions
+// dashboardWidgets fills held runs, failures, retries, today's scheduled actions
 // and the week's starts and leaves: one query each.
 func (s *Server) dashboardWidgets(ctx context.Context, v *dashboard.View, now time.Time) error {
 	held, err := s.store.HeldSyncRuns(ctx)
@@ -65,6 +65,9 @@ func (s *Server) dashboardWidgets(ctx context.Context, v *dashboard.View, now ti
 		})
 	}
 	if v.Failed, err = s.store.FailedChangeCount(ctx); err != nil {
+		return err
+	}
+	if v.Retrying, err = s.store.RetryingActionCount(ctx); err != nil {
 		return err
 	}
 

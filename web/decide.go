@@ -345,12 +345,32 @@ func (cat *catalogue) decidedRow(ch *models.Change, p *models.Person, actions []
 			d.Apps = append(d.Apps, teamupdates.AppActions{App: cat.appName(a.AppID)})
 		}
 		text := cat.actionText(&a)
-		d.Apps[i].Actions = append(d.Apps[i].Actions, teamupdates.ActionLine{Text: text, Status: string(a.Status), Note: actionNote(&a)})
+		line := teamupdates.ActionLine{Text: text, Status: string(a.Status), Note: actionNote(&a)}
+		if a.Retrying() {
+			line.Status, line.Note = "retrying", ""
+			d.Retries = append(d.Retries, teamupdates.Retry{What: cat.appName(a.AppID) + ": " + text, Note: retryingNote(&a)})
+		}
+		d.Apps[i].Actions = append(d.Apps[i].Actions, line)
 		if a.Status == models.ActionFailed {
 			d.Failures = append(d.Failures, actionFailure(&a, cat.appName(a.AppID)+": "+text))
 		}
 	}
+	// A change still being carried out says so when an app keeps failing,
+	// in warning colours instead of a calm "Scheduled".
+	if len(d.Retries) > 0 && (ch.Status == models.ChangeScheduled || ch.Status == models.ChangeRunning || ch.Status == models.ChangeApproved) {
+		d.Status, d.StatusLabel = "retrying", "Retrying"
+	}
 	return d
+}
+
+// retryingNote is "Retrying (attempt N, next at T): reason" for an action
+// being retried.
+func retryingNote(a *models.Action) string {
+	when := fmt.Sprintf("attempt %d", a.Attempts)
+	if a.NextAttemptAt != nil {
+		when += ", next at " + formatTime(*a.NextAttemptAt)
+	}
+	return "Retrying (" + when + "): " + a.LastError
 }
 
 // actionText says what an action does, as its plan step did.

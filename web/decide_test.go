@@ -286,7 +286,9 @@ func TestDecidedTabs(t *testing.T) {
 		require.NoError(t, err)
 		_, _, err = srv.Store.StartAttempt(ctx, busyAction.ID, time.Now())
 		require.NoError(t, err)
-		require.NoError(t, srv.Store.RecordRetry(ctx, busyAction.ID, models.AttemptResult{ResponseStatus: 503, Error: "503 Service Unavailable"}, time.Now()))
+		nextAt := time.Date(2031, 1, 2, 14, 5, 0, 0, time.UTC)
+		require.NoError(t, srv.Store.RecordRetry(ctx, busyAction.ID, models.AttemptResult{ResponseStatus: 503, Error: "503 Service Unavailable",
+			NextAttemptAt: nextAt}, time.Now()))
 		// Failed.
 		failed, actions := failedChange(t, srv, f, personSpec{first: "Fay", last: "Failed"})
 		// History: done, rejected and superseded.
@@ -313,7 +315,15 @@ func TestDecidedTabs(t *testing.T) {
 		require.Equal(t, 1, autoRow.Find(`[data-testid="auto-badge"]`).Length())
 		require.Equal(t, "Approved by a rule", squash(autoRow.Find(`[data-testid="decided-by"]`).Text()))
 		require.Zero(t, busyRow.Find(`[data-testid="auto-badge"]`).Length())
-		require.Equal(t, "GitHub: create account ↻ (running) (attempt 2: 503 Service Unavailable)", squash(busyRow.Find(`[data-testid="action-app"]`).Text()))
+		require.Equal(t, "GitHub: create account ↻ (retrying)", squash(busyRow.Find(`[data-testid="action-app"]`).Text()))
+		// An action being retried is a warning, not a calm "Scheduled".
+		require.Equal(t, "retrying", busyRow.AttrOr("data-status", ""))
+		badge := busyRow.Find(`[data-testid="status-badge"]`)
+		require.Equal(t, "Retrying", squash(badge.Text()))
+		require.True(t, badge.HasClass("badge-warn"))
+		require.Equal(t, "Scheduled", squash(autoRow.Find(`[data-testid="status-badge"]`).Text()))
+		require.Equal(t, "GitHub: create account: Retrying (attempt 2, next at 2031-01-02 14:05 UTC): 503 Service Unavailable",
+			squash(busyRow.Find(`[data-testid="action-retry"]`).Text()))
 
 		p = b.get("/team-updates?tab=failed")
 		p.requireStatus(http.StatusOK)

@@ -92,6 +92,7 @@ func (s *Server) routes() {
 	admin.POST("/apps/:id", s.appUpdate)
 	admin.POST("/apps/:id/webhook", s.appWebhookSave)
 	admin.POST("/apps/:id/concurrency", s.appConcurrencySave)
+	admin.POST("/apps/:id/test", s.appTest)
 	admin.POST("/apps/:id/tasks", s.appTasksSave)
 	admin.POST("/apps/:id/entitlements", s.entitlementCreate)
 	admin.POST("/apps/:id/entitlements/:ent", s.entitlementUpdate)

@@ -60,6 +60,9 @@ type Deps struct {
 	// Replanner queues re-planning of everyone as jobs (rule edits, a new
 	// time zone).
 	Replanner Replanner
+	// AppTester makes an app's "Test connection" call; nil hides the
+	// button.
+	AppTester AppTester
 	// MailConfigured says whether SMTP is set up; without it mail stays
 	// in the outbox.
 	MailConfigured bool
@@ -84,6 +87,7 @@ type Server struct {
 	planner        Planner
 	replanner      Replanner
 	decider        Decider
+	appTester      AppTester
 	mailConfigured bool
 	sealer         *models.Sealer
 	version        string
@@ -114,6 +118,7 @@ func New(cfg Config, deps Deps) *Server {
 		planner:        deps.Planner,
 		replanner:      deps.Replanner,
 		decider:        deps.Decider,
+		appTester:      deps.AppTester,
 		mailConfigured: deps.MailConfigured,
 		sealer:         deps.Sealer,
 		version:        static.Version(),

@@ -151,6 +151,7 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 		Importer:  &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun}},
 		Decider:   &jobs.Decisions{Store: store},
 		Replanner: &jobs.Planning{Store: store},
+		AppTester: jobs.NewAppTests(store, jobs.Options{Sealer: sealer, Logger: slog.New(slog.DiscardHandler)}),
 		Sealer:    sealer,
 	}}
 	for _, o := range opts {

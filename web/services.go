@@ -55,3 +55,9 @@ type Decider interface {
 	Reject(ctx context.Context, actor models.Actor, d models.Decision) (rejected, skipped []int64, err error)
 	Retry(ctx context.Context, actor models.Actor, actionID int64) error
 }
+
+// AppTester sends an app a signed test call and records what it
+// answered, audited. *jobs.AppTests implements it.
+type AppTester interface {
+	Test(ctx context.Context, actor models.Actor, appID int64) (*models.AppCall, error)
+}

@@ -67,7 +67,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	} else {
 		logger.Info("mail: not configured; messages stay in the Outbox")
 	}
-	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, Sealer: sealer, Mail: sender, BaseURL: cfg.baseURL.String(), RescueAfter: cfg.RescueAfter, Reclaim: true})
+	jobOpts := jobs.Options{Logger: logger, Sealer: sealer, Mail: sender, BaseURL: cfg.baseURL.String(), RescueAfter: cfg.RescueAfter, Reclaim: true}
+	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobOpts)
 	if err != nil {
 		return err
 	}
@@ -85,6 +86,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Importer:       imports,
 		Decider:        &jobs.Decisions{Store: store, Replan: plan.PlanPeople},
 		Replanner:      &jobs.Planning{Store: store},
+		AppTester:      jobs.NewAppTests(store, jobOpts),
 		MailConfigured: cfg.mail != nil,
 		Sealer:         sealer,
 	}

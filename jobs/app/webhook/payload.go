@@ -17,6 +17,11 @@ const (
 	OpDelete        = "delete"
 )
 
+// OpTest is the payload of "Test connection": a made-up person, nothing
+// to do. Receivers answer 2xx to show they are reachable and check
+// signatures; see "Test connection" in docs/webhooks.md.
+const OpTest = "test"
+
 // Ops lists every operation, in the order the docs describe them.
 var Ops = []string{OpCreateAccount, OpGrant, OpRevoke, OpUpdate, OpDisable, OpDelete}
 
@@ -91,6 +96,9 @@ func (p Payload) check() error {
 		if c := p.ID[i]; c < 0x21 || c > 0x7e {
 			return errors.New("webhook: the idempotency key must be printable ASCII without spaces")
 		}
+	}
+	if p.Op == OpTest {
+		return nil
 	}
 	for _, op := range Ops {
 		if p.Op == op {

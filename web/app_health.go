@@ -1,0 +1,65 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/views/apps"
+)
+
+// appHealthWindow is how far back an app's error rate looks.
+const appHealthWindow = 24 * time.Hour
+
+// appTest sends a webhook app a signed test call and says in a flash what
+// it answered (admins; the tester audits it).
+func (s *Server) appTest(c echo.Context) error {
+	app, err := s.loadApp(c)
+	if err != nil {
+		return err
+	}
+	if app.Kind != models.AppWebhook || s.appTester == nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	call, err := s.appTester.Test(c.Request().Context(), actor(c), app.ID)
+	if err != nil {
+		return err
+	}
+	back := appPath(app.ID) + "#health"
+	if !call.OK {
+		return s.redirectWithFlash(c, back, "error", "Test connection failed: "+call.Error)
+	}
+	msg := fmt.Sprintf("%s answered the test call with HTTP %d.", app.Name, call.Status)
+	if call.Excerpt != "" {
+		msg += " It said: " + call.Excerpt
+	}
+	return s.redirectWithFlash(c, back, "success", msg)
+}
+
+// appHealthView is a webhook app's last call and recent error rate.
+func (s *Server) appHealthView(c echo.Context, app *models.App, now time.Time) (*apps.Health, error) {
+	if app.Kind != models.AppWebhook {
+		return nil, nil
+	}
+	h, err := s.store.AppHealthSince(c.Request().Context(), app.ID, now.Add(-appHealthWindow))
+	if err != nil {
+		return nil, err
+	}
+	v := &apps.Health{CanTest: s.appTester != nil && currentAdmin(c).Role.AtLeast(models.RoleAdmin),
+		Failing: app.FailedCalls, Alerted: app.AlertedAt != nil}
+	if h.Last != nil {
+		v.Last = &apps.Call{At: formatTime(h.Last.At), OK: h.Last.OK, Test: h.Last.Test, Error: h.Last.Error, Excerpt: h.Last.Excerpt}
+		if h.Last.Status != 0 {
+			v.Last.Status = fmt.Sprintf("HTTP %d", h.Last.Status)
+		}
+	}
+	if h.Calls == 0 {
+		v.ErrorRate = "no calls in the last 24 hours"
+	} else {
+		v.ErrorRate = fmt.Sprintf("%d%% of %s failed in the last 24 hours", h.Failed*100/h.Calls, plural(int(h.Calls), "call", "calls"))
+	}
+	return v, nil
+}
