@@ -227,8 +227,11 @@ func buildAndSaveRule(t *testing.T, ctx context.Context, base, shots string) {
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(base+"/rules"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=rules-table]`)),
+		// The re-plan runs as a job; the page polls its progress until done.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=plan-status][data-state=done]`)),
 	))
 	assert.Equal(t, []string{"Engineering Berlin"}, browsertest.TextsOf(t, ctx, `[data-testid=rule-link]`))
+	assert.Contains(t, browsertest.TextOf(t, ctx, `[data-testid=plan-status]`), "Team Updates re-planned at")
 }
 
 // checkToInvite finds exactly the three Berlin engineers under To Invite

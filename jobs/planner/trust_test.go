@@ -338,3 +338,44 @@ func TestRetryChecksTheCurrentPlan(t *testing.T) {
 		require.Equal(t, models.ActionScheduled, f.actions(next.ID)[0].Status)
 	})
 }
+
+// Issue 8.5: after a rehire, a failed leaver's pending removals are
+// cancelled, and Retry of its failed step is refused with the reason.
+func TestFailedLeaverWhoIsRehiredIsReplanned(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		f := withJobs(t, db, store)
+		grace := person("E1", "Engineering", "UTC")
+		grace.StartDate = "2024-01-15"
+		ids := f.people(grace)
+		r := f.engineers("review")
+		f.holds(db, ids["E1"], f.github, f.eng, r)
+
+		f.leaves(ids["E1"], grace, "2026-02-27") // her last day has passed
+		require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["E1"]}))
+		c := f.open(ids["E1"])
+		require.Equal(t, models.ChangeLeave, c.Kind)
+		f.approve(c.ID)
+		actions := f.actions(c.ID)
+		require.GreaterOrEqual(t, len(actions), 2, "a revoke and the account's removal")
+		f.fail(actions[0].ID)
+		require.Equal(t, models.ChangeFailed, f.change(c.ID).Status)
+
+		// HR takes her back before anyone retries.
+		back := grace
+		run := &models.SyncRun{SourceID: f.src.ID, Status: models.SyncRunning}
+		require.NoError(t, store.CreateSyncRun(f.ctx, run, nil))
+		_, err := store.ApplySyncRun(f.ctx, admin, run, models.SyncRunning, models.SyncCounts{Rehires: 1},
+			[]models.PersonChange{{Kind: models.EventRehired, PersonID: ids["E1"], Fields: back}})
+		require.NoError(t, err)
+		require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["E1"]}))
+
+		require.Equal(t, models.ChangeSuperseded, f.change(c.ID).Status)
+		for _, st := range f.actionStatuses(c.ID)[1:] {
+			require.Equal(t, models.ActionCancelled, st, "no removal is left to run against a rehired person")
+		}
+		d := &jobs.Decisions{Store: store, Now: f.plan.Now, Replan: f.plan.PlanPeople}
+		require.ErrorIs(t, d.Retry(f.ctx, admin, actions[0].ID), models.ErrReplanned)
+		require.NotEqual(t, models.ActionScheduled, f.actions(c.ID)[0].Status, "the failed revoke is not put back")
+	})
+}
