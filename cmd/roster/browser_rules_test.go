@@ -232,6 +232,7 @@ func buildAndSaveRule(t *testing.T, ctx context.Context, base, shots string) {
 	))
 	assert.Equal(t, []string{"Engineering Berlin"}, browsertest.TextsOf(t, ctx, `[data-testid=rule-link]`))
 	assert.Contains(t, browsertest.TextOf(t, ctx, `[data-testid=plan-status]`), "Team Updates re-planned at")
+	browsertest.Screenshot(t, ctx, shots, "rules-replanned.png")
 }
 
 // checkToInvite finds exactly the three Berlin engineers under To Invite

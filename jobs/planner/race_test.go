@@ -49,9 +49,7 @@ func TestReplanAndApprovalCannotBothWin(t *testing.T) {
 	// A rule edit gives Engineering a card too; while the re-plan it
 	// causes is between its reads and its writes, an admin approves the
 	// change it is about to replace.
-	f.rule(models.Rule{Name: "Engineering cards",
-		Conditions: []models.RuleCondition{{Attribute: "department", Operator: "equals", Value: "Engineering"}},
-		Grants:     []models.RuleGrant{{AppID: f.card.ID, EntitlementID: f.limit.ID, Params: map[string]string{"spend_limit": "300"}}}})
+	f.engineeringCards()
 	arm, fired := interleave(t, db, "actions", func() { f.approve(c.ID) })
 	arm()
 	require.NoError(t, f.plan.PlanPeople(f.ctx, []int64{ids["E1"]}))
@@ -85,9 +83,7 @@ func TestReplanAndAWorkerStartingCannotDoubleAStep(t *testing.T) {
 	f.approve(c.ID)
 	first := f.actions(c.ID)[0]
 
-	f.rule(models.Rule{Name: "Engineering cards",
-		Conditions: []models.RuleCondition{{Attribute: "department", Operator: "equals", Value: "Engineering"}},
-		Grants:     []models.RuleGrant{{AppID: f.card.ID, EntitlementID: f.limit.ID, Params: map[string]string{"spend_limit": "300"}}}})
+	f.engineeringCards()
 	var wg sync.WaitGroup
 	var started bool
 	var startErr error
@@ -121,4 +117,12 @@ func TestReplanAndAWorkerStartingCannotDoubleAStep(t *testing.T) {
 		require.Equal(t, models.ActionCancelled, a.Status)
 		require.True(t, asksAgain, "the cancelled step is asked for again, once")
 	}
+}
+
+// engineeringCards gives Engineering a card too: a rule edit that changes
+// an engineer's plan.
+func (f *fixture) engineeringCards() *models.Rule {
+	return f.rule(models.Rule{Name: "Engineering cards",
+		Conditions: []models.RuleCondition{{Attribute: "department", Operator: "equals", Value: "Engineering"}},
+		Grants:     []models.RuleGrant{{AppID: f.card.ID, EntitlementID: f.limit.ID, Params: map[string]string{"spend_limit": "300"}}}})
 }
