@@ -49,21 +49,13 @@ func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 		return err
 	}
 	// The run's people are planned by the same jobs as in `roster serve`,
-	// committed with the run; this process works the planning queue until
-	// they are done (a server running meanwhile may take some of them).
+	// committed with the run; this process then works the planning queue
+	// until they are done (a server running meanwhile may take some).
 	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, PlanOnly: true})
 	if err != nil {
 		return err
 	}
 	defer closeJobs()
-	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("import: start planning: %w", err)
-	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_ = client.Stop(stopCtx)
-	}()
 	_, imports := services(store)
 	run, out, err := imports.ImportCSV(ctx, models.CLIActor, src, filepath.Base(path), f)
 	if err != nil {
@@ -75,15 +67,31 @@ func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 		}
 		return fmt.Errorf("%s has %d invalid rows; nothing was imported", path, len(out.RowErrors))
 	}
+	planned, planErr := 0, error(nil)
+	if out.Applied {
+		if planned, planErr = planRun(ctx, client, store, run.ID); planErr != nil {
+			fmt.Fprintf(stderr, "%s; the rest is planned by roster serve\n", planErr)
+		}
+	}
 	if out.Held {
 		fmt.Fprintf(stdout, "Held by the safety brake: %s. Confirm or discard run %d on the source's page.\n", out.HeldReason, run.ID)
 	}
-	planned, err := waitPlanned(ctx, store, run.ID, planWait)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s; the rest is planned by roster serve\n", err)
-	}
 	fmt.Fprintf(stdout, "%s planned=%d\n", out.Summary(), planned)
 	return nil
+}
+
+// planRun works the planning queue until a sync run's people are planned,
+// then stops the client (and its logging) before the caller writes its
+// output.
+func planRun(ctx context.Context, client *jobs.Client, store *models.Store, syncRunID int64) (int, error) {
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return 0, fmt.Errorf("start planning: %w", err)
+	}
+	planned, err := waitPlanned(ctx, store, syncRunID, planWait)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_ = client.Stop(stopCtx)
+	return planned, err
 }
 
 // planWait bounds how long `roster import` waits for its run's planning.
