@@ -56,7 +56,7 @@ func (s *Server) ruleDelete(c echo.Context) error { return s.ruleSwitch(c, "dele
 
 // ruleSwitch enables, disables or deletes a rule. Without confirm=1 it
 // only shows the impact and asks; with it, it applies the change and
-// re-plans everyone.
+// queues a re-plan of everyone.
 func (s *Server) ruleSwitch(c echo.Context, action string) error {
 	ctx := c.Request().Context()
 	r, err := s.ruleFromPath(c)

@@ -83,8 +83,8 @@ func Today(now time.Time, orgTZ string) string {
 	return now.In(loc).Format("2006-01-02")
 }
 
-// PlanPeople re-plans people whose HR data changed (the sync's
-// AfterApply): each ends up with at most one pending change that reflects
+// PlanPeople re-plans people whose HR data changed (Decisions.Retry
+// calls it; a sync run's planning jobs call Plan): each ends up with at most one pending change that reflects
 // their current HR data and the current rules. A decided change of theirs
 // whose actions have not all run is kept if the new plan repeats it, and
 // otherwise superseded (models.Store.ReplanChanges).
