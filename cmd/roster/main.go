@@ -1,6 +1,7 @@
 // Command roster runs Roster, the HR-driven provisioning service: the web
 // server with its in-process job runner (serve, the default), database
-// migrations (migrate) and break-glass sign-in links (login-link).
+// migrations (migrate), break-glass sign-in links (login-link) and
+// SQLite backups (backup).
 //
 // main only wires things together: configuration from the environment,
 // the database, migrations, the River client and the web server.
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdout, stde
 		err = importFile(ctx, cfg, logger, args, stdout, stderr)
 	case "sample-data":
 		err = sampleData(ctx, cfg, logger, args, stdout)
+	case "backup":
+		err = backup(ctx, cfg, logger, args, stdout)
 	default:
 		fmt.Fprintf(stderr, "roster: unknown command %q; see roster --help\n", cmd)
 		return exitUsage
@@ -116,6 +119,9 @@ Usage:
   roster sample-data                 load a made-up company into an empty Roster (50 people, a
                                      webhook app calling the built-in sample receiver, a Laptop app,
                                      three rules); the last line is the summary
+  roster backup FILE                 write a consistent copy of the SQLite database to FILE (new),
+                                     safe while roster serve runs; the last line is backup=FILE bytes=N.
+                                     Back up the secret key separately; PostgreSQL: use pg_dump
   roster help                        show this help
 
 Configuration (environment variables):
