@@ -274,7 +274,7 @@ func TestHelpDocumentsEveryVariable(t *testing.T) {
 			for _, v := range vars {
 				assert.True(t, strings.Contains(res.stdout, "\n  "+v+"\n"), "help does not list %s", v)
 			}
-			for _, cmd := range []string{"roster [serve]", "roster migrate", "roster login-link", "roster help"} {
+			for _, cmd := range []string{"roster [serve]", "roster migrate", "roster login-link", "roster backup", "roster help"} {
 				assert.True(t, strings.Contains(res.stdout, "\n  "+cmd+" "), "help does not show %q", cmd)
 			}
 		})
