@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"net/url"
@@ -141,8 +142,7 @@ func (s *Server) signIn(c echo.Context, a *models.Admin, in models.SignIn, group
 		return err
 	}
 	s.sessions.Put(ctx, sessionAdminID, a.ID)
-	c.SetCookie(&http.Cookie{Name: csrfCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.secureCookies()})
+	s.sessions.Put(ctx, sessionCSRF, rand.Text())
 	s.logger.Info("signed in", "admin_id", a.ID, "method", in.Method)
 	return c.Redirect(http.StatusSeeOther, next)
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -18,12 +20,12 @@ import (
 const (
 	sessionAdminID = "admin_id"
 	sessionFlash   = "flash"
+	sessionCSRF    = "csrf_token"
 )
 
 // Keys of values kept on the echo context for one request.
 const (
 	ctxAdmin   = "admin"
-	ctxCSRF    = "csrf"
 	ctxSession = "session"
 )
 
@@ -120,29 +122,66 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrfCookie holds the CSRF token (echo's double-submit cookie).
-const csrfCookie = "roster_csrf"
-
 // secureCookies is true when Roster is served over https.
 func (s *Server) secureCookies() bool { return s.cfg.BaseURL != nil && s.cfg.BaseURL.Scheme == "https" }
 
-// csrf protects every state-changing request: forms send the token in the
+// errCSRF is the answer to a state-changing request that fails the CSRF
+// check (why, for the logs); the handler never runs.
+func errCSRF(why string) error {
+	return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Roster. Reload the page and try again.").
+		SetInternal(errors.New("csrf: " + why))
+}
+
+// csrf protects every state-changing request. Browsers that send fetch
+// metadata are judged by it: same-origin (or a typed-in URL) passes,
+// cross-site is refused, same-site (a sibling subdomain) must still
+// carry the token. Otherwise the token is required: forms send it in the
 // _csrf field, htmx requests in the X-CSRF-Token header (static/app.js).
-// Any failure is 403 and the handler never runs.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        skipInfra,
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		ContextKey:     ctxCSRF,
-		CookieName:     csrfCookie,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		CookieSecure:   s.secureCookies(),
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Roster. Reload the page and try again.").SetInternal(err)
-		},
-	})
+// The token lives in the server-side session, never in a cookie of its
+// own, so a cookie planted by a sibling subdomain or over plain HTTP
+// cannot supply it.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if skipInfra(c) {
+			return next(c)
+		}
+		c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
+		req := c.Request()
+		switch req.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+			return next(c)
+		}
+		switch req.Header.Get(echo.HeaderSecFetchSite) {
+		case "same-origin", "none":
+			return next(c)
+		case "cross-site":
+			return errCSRF("cross-site request")
+		}
+		want := s.sessions.GetString(req.Context(), sessionCSRF)
+		got := req.Header.Get(echo.HeaderXCSRFToken)
+		if got == "" {
+			got = c.FormValue("_csrf")
+		}
+		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+			return errCSRF("token missing or not this session's")
+		}
+		return next(c)
+	}
+}
+
+// csrfToken is this session's CSRF token for forms and the csrf-token
+// meta tag, created on first need; "" for requests without a session.
+func (s *Server) csrfToken(c echo.Context) string {
+	if !hasSession(c) {
+		return ""
+	}
+	ctx := c.Request().Context()
+	if t := s.sessions.GetString(ctx, sessionCSRF); t != "" {
+		return t
+	}
+	t := rand.Text()
+	s.sessions.Put(ctx, sessionCSRF, t)
+	return t
 }
 
 // loadAdmin puts the signed-in admin, if any, on the context. A session

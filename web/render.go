@@ -23,7 +23,7 @@ func render(c echo.Context, status int, comp templ.Component) error {
 // pending flash messages.
 func (s *Server) page(c echo.Context, title, active string) layout.Page {
 	p := layout.Page{Title: title, Active: active, Version: s.version}
-	p.CSRF, _ = c.Get(ctxCSRF).(string)
+	p.CSRF = s.csrfToken(c)
 	if a := currentAdmin(c); a != nil {
 		p.User = &layout.User{Email: a.Email, Name: a.Name, Role: string(a.Role)}
 		p.Banners = s.banners(c)

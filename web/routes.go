@@ -25,7 +25,7 @@ func (s *Server) routes() {
 		s.securityHeaders,
 		middleware.BodyLimit(s.cfg.BodyLimit),
 		s.loadSession,
-		s.csrf(),
+		s.csrf,
 		s.loadAdmin,
 	)
 

@@ -148,9 +148,15 @@ func (s *Server) newSessionManager(db *models.DB) (*scs.SessionManager, func()) 
 	sm.Cookie.Name = "roster_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
-	sm.Cookie.Secure = cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https"
-	sm.ErrorFunc = s.sessionError
 	sm.Cookie.Path = "/"
+	if s.secureCookies() {
+		// __Host-: the browser accepts the cookie only from this origin over
+		// https, for Path=/ and without a Domain, so a sibling subdomain or a
+		// plain-HTTP answer cannot plant or overwrite it.
+		sm.Cookie.Name = "__Host-roster_session"
+		sm.Cookie.Secure = true
+	}
+	sm.ErrorFunc = s.sessionError
 	if db.Dialect == models.Postgres {
 		st := postgresstore.NewWithCleanupInterval(db.SQL, 10*time.Minute)
 		sm.Store = st

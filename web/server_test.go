@@ -34,8 +34,8 @@ import (
 // migrated database, and browsers that keep cookies, never follow
 // redirects and read the CSRF token from every page they load.
 //
-// Go's HTTP client sends no Sec-Fetch-Site header, so echo's CSRF
-// middleware never takes its fetch-metadata shortcut here: every
+// Go's HTTP client sends no Sec-Fetch-Site header, so the CSRF check
+// never takes its fetch-metadata shortcut here: every
 // state-changing request in these tests passes (or fails) on the token
 // alone, the path an older browser or a script takes.
 
