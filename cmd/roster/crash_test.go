@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/app/webhook"
 	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/migrations"
@@ -162,7 +163,7 @@ func prepareApprovedJoiners(t *testing.T, dbURL, receiverURL string) string {
 	require.NoError(t, err)
 	sealer, err := models.NewSealer(key)
 	require.NoError(t, err)
-	_, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer})
+	_, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback()})
 	require.NoError(t, err)
 	defer closeClient()
 

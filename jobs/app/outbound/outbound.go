@@ -245,3 +245,9 @@ func SelfAddrs(ctx context.Context, listen, baseURLHost, baseURLPort string) []n
 	}
 	return out
 }
+
+// Loopback allows 127.0.0.0/8 and ::1 besides public targets: what tests
+// calling httptest servers (which listen on 127.0.0.1) need.
+func Loopback() Policy {
+	return Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+}
