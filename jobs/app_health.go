@@ -120,7 +120,7 @@ func NewAppTests(store *models.Store, opts Options) *AppTests {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &AppTests{store: store, sealer: opts.Sealer, webhook: webhook.NewClient(opts.HTTPClient),
+	return &AppTests{store: store, sealer: opts.Sealer, webhook: webhookClient(opts),
 		calls: newCallRecorder(store, opts)}
 }
 

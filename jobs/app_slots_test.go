@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
 )
@@ -81,7 +82,7 @@ func TestAppConcurrencyLimitLeavesRoomForOtherApps(t *testing.T) {
 			changeIDs = append(changeIDs, c.ID)
 		}
 
-		client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, FetchPollInterval: 100 * time.Millisecond})
+		client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback(), FetchPollInterval: 100 * time.Millisecond})
 		require.NoError(t, err)
 		t.Cleanup(closeClient)
 		_, _, err = (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: changeIDs})

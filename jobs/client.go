@@ -17,6 +17,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/rosterhq/roster/jobs/app/outbound"
+	"github.com/rosterhq/roster/jobs/app/webhook"
 	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/models"
 )
@@ -34,8 +36,14 @@ type Options struct {
 	FetchPollInterval time.Duration
 	// Sealer opens apps' encrypted settings (webhook URLs and secrets).
 	Sealer *models.Sealer
-	// HTTPClient makes connectors' outbound calls (nil: a default one).
+	// HTTPClient makes connectors' outbound calls (nil: one dialling
+	// through Outbound).
 	HTTPClient *http.Client
+	// Outbound says where connectors' calls may go when HTTPClient is nil:
+	// public https:// targets, and the private ranges it allows
+	// (ROSTER_ALLOW_PRIVATE_TARGETS) and Roster's own address. Tests
+	// calling httptest servers allow 127.0.0.0/8.
+	Outbound outbound.Policy
 	// RetryDelay is the wait before retry n of a failed action (default:
 	// exponential from 10s, capped at an hour, with jitter). Tests shorten it.
 	RetryDelay func(attempt int) time.Duration
@@ -212,4 +220,14 @@ func newDriver(ctx context.Context, db *models.DB) (riverdriver.Driver[*sql.Tx],
 		return nil, nil, fmt.Errorf("jobs: listener pool: %w", err)
 	}
 	return riverdatabasesql.NewWithPgxListener(db.SQL, pool), pool.Close, nil
+}
+
+// webhookClient is the client of webhook apps' calls, for actions and Test
+// connection alike.
+func webhookClient(opts Options) *webhook.Client {
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: opts.Outbound.Transport()}
+	}
+	return webhook.NewClient(hc)
 }

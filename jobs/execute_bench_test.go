@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
 )
@@ -62,7 +63,7 @@ func benchExecute(b *testing.B, dialect models.Dialect, limit int) {
 	if err := db.Gorm.Exec("UPDATE apps SET config = ?, max_concurrency = ?", sealed, limit).Error; err != nil {
 		b.Fatal(err)
 	}
-	client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, Logger: slog.New(slog.DiscardHandler)})
+	client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

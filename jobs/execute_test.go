@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/app/webhook"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
@@ -77,6 +78,7 @@ func startExecution(t *testing.T, db *models.DB, store *models.Store, h http.Han
 	require.NoError(t, db.Gorm.Exec("UPDATE apps SET config = ?", sealed).Error)
 
 	opts.Sealer = sealer
+	opts.Outbound = outbound.Loopback() // the receiver is an httptest server
 	if opts.FetchPollInterval == 0 {
 		opts.FetchPollInterval = 200 * time.Millisecond
 	}

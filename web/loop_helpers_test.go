@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/app/webhook"
 	"github.com/rosterhq/roster/jobs/hrsync"
 	"github.com/rosterhq/roster/jobs/mail"
@@ -41,6 +42,7 @@ func withJobRunner(t *testing.T, opts jobs.Options) serverOption {
 		ctx := context.Background()
 		store := s.deps.Store
 		opts.Sealer = s.deps.Sealer
+		opts.Outbound = outbound.Loopback() // receivers are httptest servers
 		client, closeJobs, err := jobs.NewClient(ctx, s.deps.DB, store, opts)
 		require.NoError(t, err)
 		t.Cleanup(closeJobs)

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/hrsync"
 	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/migrations"
@@ -151,7 +152,7 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 		Importer:  &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun}},
 		Decider:   &jobs.Decisions{Store: store},
 		Replanner: &jobs.Planning{Store: store},
-		AppTester: jobs.NewAppTests(store, jobs.Options{Sealer: sealer, Logger: slog.New(slog.DiscardHandler)}),
+		AppTester: jobs.NewAppTests(store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback(), Logger: slog.New(slog.DiscardHandler)}),
 		Sealer:    sealer,
 	}}
 	for _, o := range opts {

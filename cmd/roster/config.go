@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	netmail "net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/web/auth"
@@ -41,6 +44,7 @@ type config struct {
 	ShutdownTimeout    time.Duration `env:"ROSTER_SHUTDOWN_TIMEOUT" envDefault:"30s"`
 	RescueAfter        time.Duration `env:"ROSTER_RESCUE_AFTER" envDefault:"10m"`
 	TrustedProxies     string        `env:"ROSTER_TRUSTED_PROXIES"`
+	AllowPrivate       string        `env:"ROSTER_ALLOW_PRIVATE_TARGETS"`
 	MetricsToken       string        `env:"ROSTER_METRICS_TOKEN"`
 	SMTPURL            string        `env:"ROSTER_SMTP_URL"`
 	MailFrom           string        `env:"ROSTER_MAIL_FROM" envDefault:"Roster <roster@localhost>"`
@@ -55,6 +59,7 @@ type config struct {
 	keyGenerated   bool
 	roleMap        auth.RoleMap
 	trustedProxies []*net.IPNet
+	allowPrivate   []netip.Prefix
 	mail           *mail.Config // nil: mail stays in the outbox
 }
 
@@ -77,6 +82,7 @@ var settingsHelp = [][2]string{
 	{"ROSTER_SHUTDOWN_TIMEOUT", "time to finish requests and jobs on SIGINT/SIGTERM (default 30s)"},
 	{"ROSTER_RESCUE_AFTER", "a job still running after this long is taken for hung and runs again (jobs of a killed process run again at once) (default 10m)"},
 	{"ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (optional)"},
+	{"ROSTER_ALLOW_PRIVATE_TARGETS", "comma-separated CIDRs of private networks webhook apps may call, e.g. 10.0.0.0/8,fd00::/8;\n      loopback, private, link-local and other inside addresses are refused otherwise (Roster's own address is allowed for the sample receiver)"},
 	{"ROSTER_METRICS_TOKEN", "bearer token required on /metrics (optional; open when unset)"},
 	{"ROSTER_SMTP_URL", "smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS) for sending mail;\n      percent-encode @ : / ? # % in the password. Unset: mail stays in the Outbox page, unsent"},
 	{"ROSTER_MAIL_FROM", "sender of Roster's mail (default Roster <roster@localhost>)"},
@@ -131,6 +137,9 @@ func loadConfig(environ map[string]string) (*config, error) {
 	}
 	if cfg.trustedProxies, err = parseCIDRs(cfg.TrustedProxies); err != nil {
 		return nil, &configError{"ROSTER_TRUSTED_PROXIES", err.Error()}
+	}
+	if cfg.allowPrivate, err = outbound.ParseAllow(cfg.AllowPrivate); err != nil {
+		return nil, &configError{"ROSTER_ALLOW_PRIVATE_TARGETS", err.Error()}
 	}
 	if err := cfg.checkMail(); err != nil {
 		return nil, err
@@ -292,4 +301,15 @@ func (cfg *config) ensureSecretKey() error {
 	}
 	cfg.secretKey, cfg.keyGenerated = key, true
 	return nil
+}
+
+// outbound is the policy of webhook calls: the allowed private ranges,
+// and Roster's own addresses so that the sample receiver (at the base
+// URL) is reached.
+func (cfg *config) outbound(ctx context.Context) outbound.Policy {
+	port := cfg.baseURL.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[cfg.baseURL.Scheme]
+	}
+	return outbound.Policy{Allow: cfg.allowPrivate, Self: outbound.SelfAddrs(ctx, cfg.Addr, cfg.baseURL.Hostname(), port)}
 }

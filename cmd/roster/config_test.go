@@ -99,6 +99,7 @@ func TestInvalidConfig(t *testing.T) {
 		{name: "log level unknown", env: map[string]string{"ROSTER_LOG_LEVEL": "loud"}, wantVar: "ROSTER_LOG_LEVEL"},
 		{name: "log format unknown", env: map[string]string{"ROSTER_LOG_FORMAT": "xml"}, wantVar: "ROSTER_LOG_FORMAT"},
 		{name: "trusted proxy not a CIDR", env: map[string]string{"ROSTER_TRUSTED_PROXIES": "notacidr"}, wantVar: "ROSTER_TRUSTED_PROXIES"},
+		{name: "private target not a CIDR", env: map[string]string{"ROSTER_ALLOW_PRIVATE_TARGETS": "10.0.0.0/8, intranet"}, wantVar: "ROSTER_ALLOW_PRIVATE_TARGETS"},
 		{name: "second trusted proxy not a CIDR", env: map[string]string{"ROSTER_TRUSTED_PROXIES": "10.0.0.0/8, 10.0.0.0/99"}, wantVar: "ROSTER_TRUSTED_PROXIES"},
 		{name: "SMTP URL of another scheme", env: map[string]string{"ROSTER_SMTP_URL": "http://u:hunter2@mail.example.com"}, wantVar: "ROSTER_SMTP_URL"},
 		{name: "SMTP URL without a host", env: map[string]string{"ROSTER_SMTP_URL": "smtp://u:hunter2@"}, wantVar: "ROSTER_SMTP_URL"},
@@ -219,6 +220,18 @@ func TestConfigDerived(t *testing.T) {
 			got = append(got, n.String())
 		}
 		assert.Equal(t, []string{"10.0.0.0/8", "192.0.2.7/32", "2001:db8::1/128"}, got)
+	})
+	t.Run("private targets and the sample receiver", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := loadConfig(map[string]string{"ROSTER_ALLOW_PRIVATE_TARGETS": "10.0.0.0/8, fd00::/8", "ROSTER_ADDR": "0.0.0.0:9090"})
+		require.NoError(t, err)
+		p := cfg.outbound(context.Background())
+		assert.NoError(t, p.ControlPlain("tcp", "10.2.3.4:80", nil))
+		assert.NoError(t, p.Control("tcp", "[fd00::5]:443", nil))
+		assert.ErrorContains(t, p.Control("tcp", "192.168.0.5:443", nil), "set ROSTER_ALLOW_PRIVATE_TARGETS=192.168.0.0/16")
+		// The sample receiver is at the base URL, http://localhost:9090.
+		assert.NoError(t, p.ControlPlain("tcp", "127.0.0.1:9090", nil))
+		assert.Error(t, p.Control("tcp", "127.0.0.1:5432", nil), "only Roster's own port is allowed")
 	})
 }
 

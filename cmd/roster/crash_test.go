@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/app/webhook"
 	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/migrations"
@@ -57,7 +58,8 @@ func crashMidFlight(t *testing.T, bin, dbURL string) {
 		"ROSTER_ADDR=" + freeAddr(t),
 		"ROSTER_SECRET_KEY=" + testSecretKey,
 		"ROSTER_LOG_LEVEL=warn",
-		"ROSTER_RESCUE_AFTER=1h", // so that only reclaiming (not River's rescuer) can finish in time
+		"ROSTER_ALLOW_PRIVATE_TARGETS=127.0.0.0/8", // the receiver is an httptest server
+		"ROSTER_RESCUE_AFTER=1h",                   // so that only reclaiming (not River's rescuer) can finish in time
 	}
 	first, _ := startRoster(t, bin, env)
 	require.Eventually(t, func() bool { return recv.distinct() >= 100 }, 60*time.Second, 5*time.Millisecond,
@@ -162,7 +164,7 @@ func prepareApprovedJoiners(t *testing.T, dbURL, receiverURL string) string {
 	require.NoError(t, err)
 	sealer, err := models.NewSealer(key)
 	require.NoError(t, err)
-	_, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer})
+	_, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback()})
 	require.NoError(t, err)
 	defer closeClient()
 

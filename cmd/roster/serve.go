@@ -67,7 +67,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	} else {
 		logger.Info("mail: not configured; messages stay in the Outbox")
 	}
-	jobOpts := jobs.Options{Logger: logger, Sealer: sealer, Mail: sender, BaseURL: cfg.baseURL.String(), RescueAfter: cfg.RescueAfter, Reclaim: true}
+	jobOpts := jobs.Options{Logger: logger, Sealer: sealer, Mail: sender, BaseURL: cfg.baseURL.String(), RescueAfter: cfg.RescueAfter, Reclaim: true,
+		Outbound: cfg.outbound(ctx)}
 	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobOpts)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
 )
@@ -97,7 +98,7 @@ func runDueJobs(t *testing.T, db *models.DB, store *models.Store, f *fixture) in
 	require.NoError(t, err)
 	require.NoError(t, db.Gorm.Exec("UPDATE apps SET config = ? WHERE id = ?", sealed, f.github.ID).Error)
 
-	client, closeClient, err := jobs.NewClient(f.ctx, db, store, jobs.Options{Sealer: sealer, FetchPollInterval: 100 * time.Millisecond,
+	client, closeClient, err := jobs.NewClient(f.ctx, db, store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback(), FetchPollInterval: 100 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	t.Cleanup(closeClient)

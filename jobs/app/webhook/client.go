@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/rosterhq/roster/jobs/app/outbound"
 )
 
 // UserAgent identifies Roster's requests; the number is the payload
@@ -31,30 +33,21 @@ type Client struct {
 	http *http.Client
 }
 
-// NewClient returns a Client on httpClient, or on a client with sane
-// transport timeouts when it is nil. Redirects are never followed: a
-// webhook URL that redirects is a misconfiguration, and Send reports the
-// 3xx as a permanent failure.
+// NewClient returns a Client on httpClient, or, when it is nil, on the
+// transport of the zero outbound.Policy: public https:// targets only.
+// Callers that mean to reach private targets pass a client on their
+// policy's Transport. Redirects are never followed: a webhook URL that
+// redirects is a misconfiguration, and Send reports the 3xx as a
+// permanent failure.
 func NewClient(httpClient *http.Client) *Client {
 	var hc http.Client
 	if httpClient != nil {
 		hc = *httpClient
 	} else {
-		hc.Transport = newTransport()
+		hc.Transport = outbound.Policy{}.Transport()
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{http: &hc}
-}
-
-// newTransport bounds the steps before a request is sent; the whole
-// attempt is bounded by the app's timeout.
-func newTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = MaxTimeout
-	t.MaxIdleConnsPerHost = 8
-	return t
 }
 
 // Result of one delivery attempt.
@@ -147,8 +140,8 @@ func redirectAdvice(resp *http.Response) string {
 
 // failedAttempt describes an attempt that got no response. Everything is
 // worth retrying (the receiver may have acted; the Idempotency-Key makes
-// a second delivery safe) except a certificate Roster does not trust,
-// which needs a person to fix.
+// a second delivery safe) except a certificate Roster does not trust and
+// a target the outbound policy refuses, which need a person to fix.
 func failedAttempt(parent, attempt context.Context, err error, target string, timeout time.Duration) Result {
 	cause := err
 	var ue *url.Error
@@ -161,6 +154,9 @@ func failedAttempt(parent, attempt context.Context, err error, target string, ti
 		return Result{Retry: true, Err: &deliveryError{fmt.Sprintf("POST %s: interrupted before an answer (%v)", target, parent.Err()), parent.Err()}}
 	case errors.Is(attempt.Err(), context.DeadlineExceeded):
 		return Result{Retry: true, Err: &deliveryError{fmt.Sprintf("POST %s: no answer within %s", target, formatDuration(timeout)), context.DeadlineExceeded}}
+	case refused(err) != nil:
+		re := refused(err)
+		return Result{Err: &deliveryError{fmt.Sprintf("POST %s: %v", target, re), re}}
 	case untrustedCertificate(err):
 		return Result{Err: &deliveryError{fmt.Sprintf("POST %s: TLS certificate not accepted: %v", target, cause), err}}
 	case errors.As(err, &netErr) && netErr.Timeout():
@@ -168,6 +164,11 @@ func failedAttempt(parent, attempt context.Context, err error, target string, ti
 	default:
 		return Result{Retry: true, Err: &deliveryError{fmt.Sprintf("POST %s: %v", target, cause), err}}
 	}
+}
+
+func refused(err error) *outbound.RefusedError {
+	re, _ := outbound.Refused(err)
+	return re
 }
 
 func untrustedCertificate(err error) bool {

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"time"
 
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/app/webhook"
 )
 
@@ -41,7 +43,10 @@ func Example() {
 	receiver := httptest.NewServer(rosterHook(secret))
 	defer receiver.Close()
 
-	client := webhook.NewClient(nil)
+	// httptest listens on 127.0.0.1, a loopback address: allow it, as
+	// ROSTER_ALLOW_PRIVATE_TARGETS=127.0.0.0/8 would.
+	local := outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	client := webhook.NewClient(&http.Client{Transport: local.Transport()})
 	p := webhook.Payload{ID: "act_01JNZK4R8Y6V2M3Q9T5W7XCD0E", Op: webhook.OpDisable, Person: webhook.Person{ID: 42, EmployeeID: "E1042"}}
 
 	res := client.Send(context.Background(), webhook.Config{URL: receiver.URL, Secret: secret}, p, time.Now())

@@ -69,7 +69,7 @@ func TestSendKeepsASanitisedExcerpt(t *testing.T) {
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		_, _ = w.Write([]byte("\x1b[1merror:\x1b[0m\n\n  unknown \u202egroup\u202c \xff" + strings.Repeat("é", 2000)))
 	})
-	res := NewClient(nil).Send(context.Background(), rc.config("/hook"), samplePayload(), time.Now())
+	res := testClient().Send(context.Background(), rc.config("/hook"), samplePayload(), time.Now())
 	assert.Equal(t, http.StatusUnprocessableEntity, res.Status)
 	assert.True(t, strings.HasPrefix(res.Excerpt, "[1merror:[0m unknown group é"), res.Excerpt)
 	assert.LessOrEqual(t, len(res.Excerpt), ExcerptLimit)

@@ -5,10 +5,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/jobs/app/outbound"
 )
 
 // testSecret signs every request in these tests; assertNoSecret looks
@@ -92,3 +95,9 @@ func assertNoSecret(t *testing.T, r Result, secrets ...string) {
 		}
 	}
 }
+
+// loopback lets tests reach httptest servers, which listen on 127.0.0.1.
+var loopback = outbound.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+
+// testClient is a Client allowed to reach the tests' receivers.
+func testClient() *Client { return NewClient(&http.Client{Transport: loopback.Transport()}) }

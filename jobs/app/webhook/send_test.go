@@ -66,7 +66,7 @@ func TestSendOutcomes(t *testing.T) {
 				w.WriteHeader(tt.status)
 				_, _ = w.Write([]byte(tt.body))
 			})
-			res := NewClient(nil).Send(context.Background(), rc.config("/hook"), samplePayload(), now)
+			res := testClient().Send(context.Background(), rc.config("/hook"), samplePayload(), now)
 
 			assert.Equal(t, tt.status, res.Status)
 			assert.Equal(t, tt.wantRetry, res.Retry, "retry")
@@ -104,7 +104,7 @@ func TestSendUsesItsOwnStatusText(t *testing.T) {
 		_, _ = buf.WriteString("HTTP/1.1 503 <script>alert(1)</script>\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy")
 		_ = buf.Flush()
 	})
-	res := NewClient(nil).Send(context.Background(), rc.config("/hook"), samplePayload(), time.Now())
+	res := testClient().Send(context.Background(), rc.config("/hook"), samplePayload(), time.Now())
 	assert.Equal(t, 503, res.Status)
 	assert.True(t, res.Retry)
 	assert.Equal(t, "POST "+rc.URL+"/hook: 503 Service Unavailable", res.Err.Error())
@@ -136,7 +136,7 @@ func TestSendRedirectIsPermanent(t *testing.T) {
 					w.WriteHeader(tt.status)
 				}
 			})
-			res := NewClient(nil).Send(context.Background(), rc.config("/hook"), samplePayload(), time.Now())
+			res := testClient().Send(context.Background(), rc.config("/hook"), samplePayload(), time.Now())
 
 			assert.Equal(t, tt.status, res.Status)
 			assert.False(t, res.Retry)
@@ -174,7 +174,7 @@ func TestSendTimeoutRetries(t *testing.T) {
 	})
 	cfg := rc.config("/slow")
 	cfg.Timeout = 100 * time.Millisecond
-	res := NewClient(nil).Send(context.Background(), cfg, samplePayload(), time.Now())
+	res := testClient().Send(context.Background(), cfg, samplePayload(), time.Now())
 
 	assert.Zero(t, res.Status)
 	assert.True(t, res.Retry)
@@ -208,7 +208,7 @@ func TestSendConnectionRefusedRetries(t *testing.T) {
 	require.NoError(t, l.Close()) // nothing listens there now
 
 	cfg := Config{URL: "http://user:hunter2-password@" + addr + "/hook?token=query-token", Secret: testSecret}
-	res := NewClient(nil).Send(context.Background(), cfg, samplePayload(), time.Now())
+	res := testClient().Send(context.Background(), cfg, samplePayload(), time.Now())
 
 	assert.Zero(t, res.Status)
 	assert.True(t, res.Retry)
@@ -223,7 +223,7 @@ func TestSendInterruptedRetries(t *testing.T) {
 	rc := newReceiver(t, func(http.ResponseWriter, *http.Request, []byte) {})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // River is shutting down, say
-	res := NewClient(nil).Send(ctx, rc.config("/hook"), samplePayload(), time.Now())
+	res := testClient().Send(ctx, rc.config("/hook"), samplePayload(), time.Now())
 
 	assert.True(t, res.Retry)
 	assert.ErrorIs(t, res.Err, context.Canceled)
@@ -242,7 +242,7 @@ func TestSendTLS(t *testing.T) {
 
 	t.Run("an untrusted certificate fails at once", func(t *testing.T) {
 		t.Parallel()
-		res := NewClient(nil).Send(context.Background(), cfg, samplePayload(), time.Now())
+		res := testClient().Send(context.Background(), cfg, samplePayload(), time.Now())
 		assert.False(t, res.Retry)
 		require.Error(t, res.Err)
 		assert.True(t, strings.HasPrefix(res.Err.Error(), "POST "+srv.URL+"/hook: TLS certificate not accepted: "), res.Err.Error())
@@ -265,7 +265,7 @@ func TestSendHeadersSignatureAndIdempotency(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	client := NewClient(nil)
+	client := testClient()
 	p := samplePayload()
 	first := time.Now()
 	second := first.Add(-90 * time.Second) // a retry, signed at another time
@@ -304,7 +304,7 @@ func TestSendSignsWithBothSecretsWhileRotating(t *testing.T) {
 	cfg := rc.config("/hook")
 	cfg.PreviousSecret = oldSecret
 	now := time.Now()
-	res := NewClient(nil).Send(context.Background(), cfg, samplePayload(), now)
+	res := testClient().Send(context.Background(), cfg, samplePayload(), now)
 	require.NoError(t, res.Err)
 	assertNoSecret(t, res, oldSecret)
 
@@ -320,7 +320,7 @@ func TestSendPayloadJSON(t *testing.T) {
 	rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusOK) })
 	now := time.Date(2026, 9, 30, 17, 0, 0, 0, time.FixedZone("CEST", 2*3600))
 	p := Payload{ID: "act_1", Op: OpDisable, App: App{ID: 3, Name: "GitHub"}, Person: Person{ID: 42, EmployeeID: "E1042", Status: "terminated"}}
-	res := NewClient(nil).Send(context.Background(), rc.config("/hook"), p, now)
+	res := testClient().Send(context.Background(), rc.config("/hook"), p, now)
 	require.NoError(t, res.Err)
 
 	var body map[string]any
@@ -371,7 +371,7 @@ func TestSendRejectsWhatNoRetryCanFix(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&p)
 			}
-			res := NewClient(nil).Send(context.Background(), tt.cfg, p, time.Now())
+			res := testClient().Send(context.Background(), tt.cfg, p, time.Now())
 			assert.False(t, res.Retry)
 			assert.Zero(t, res.Status)
 			require.Error(t, res.Err)
@@ -398,7 +398,7 @@ func TestSendNeverReturnsTheSecret(t *testing.T) {
 	for _, status := range []int{200, 302, 400, 429, 503} {
 		cfg := rc.config("/" + strconv.Itoa(status))
 		cfg.PreviousSecret = oldSecret
-		res := NewClient(nil).Send(context.Background(), cfg, samplePayload(), time.Now())
+		res := testClient().Send(context.Background(), cfg, samplePayload(), time.Now())
 		require.Equal(t, status, res.Status)
 		assert.Contains(t, res.Excerpt, "secret=[redacted] previous=[redacted]")
 		assertNoSecret(t, res, oldSecret)
@@ -416,7 +416,7 @@ func TestSendIsSafeForConcurrentUse(t *testing.T) {
 			w.WriteHeader(http.StatusUnauthorized)
 		}
 	})
-	client := NewClient(nil)
+	client := testClient()
 	errs := make(chan error, 20)
 	for i := range 20 {
 		go func() {
@@ -433,4 +433,18 @@ func TestSendIsSafeForConcurrentUse(t *testing.T) {
 		keys[r.header.Get(HeaderIdempotencyKey)] = true
 	}
 	assert.Len(t, keys, 20)
+}
+
+func TestSendRefusesInsideTargetsByDefault(t *testing.T) {
+	rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { w.WriteHeader(http.StatusNoContent) })
+	res := NewClient(nil).Send(context.Background(), rc.config("/hook"), samplePayload(), time.Now())
+	if res.Err == nil || res.Retry || !strings.Contains(res.Err.Error(), "is a loopback address; set ROSTER_ALLOW_PRIVATE_TARGETS=127.0.0.0/8 to allow it") {
+		t.Fatalf("Send to 127.0.0.1 with the default client = %+v, want a permanent refusal naming the setting", res)
+	}
+	if n := len(rc.received()); n != 0 {
+		t.Fatalf("the receiver got %d requests", n)
+	}
+	if res = testClient().Send(context.Background(), rc.config("/hook"), samplePayload(), time.Now()); res.Err != nil {
+		t.Fatalf("with 127.0.0.0/8 allowed: %v", res.Err)
+	}
 }
