@@ -223,6 +223,7 @@ func (l *loop) uploadAndConfirm(source, fileName string, people []csvPerson, joi
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
 	)
 	assert.Contains(l.t, l.flash(), "Applied")
+	l.srv.waitPlanned(l.t) // the run's people are planned by jobs committed with it
 }
 
 // addApp adds an app of this kind with one entitlement and returns its
@@ -325,6 +326,7 @@ func (l *loop) buildRule() {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
 	)
 	assert.Contains(l.t, l.flash(), "Engineering gets GitHub eng + Laptop")
+	l.srv.waitPlanned(l.t) // the re-plan after the save is a job
 }
 
 // approveAll opens a Team Updates tab, checks it lists exactly people,
