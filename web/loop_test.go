@@ -543,6 +543,7 @@ func (l *loop) requireHeldRun(source string, people []csvPerson, missing []strin
 	assert.Contains(l.t, browsertest.TextOf(l.t, l.ctx, `[data-testid=held-reason]`), "Nothing from this run has been applied")
 	assert.Contains(l.t, browsertest.TextOf(l.t, l.ctx, `[data-testid=run-status]`), "Held")
 	l.shot("6-held-run.png")
+	l.srv.waitPlanned(l.t) // nothing is queued for a held run; nothing can arrive late
 
 	l.do("team updates while held",
 		chromedp.Navigate(l.srv.URL+"/team-updates?tab=terminate"),
