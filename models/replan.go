@@ -52,6 +52,9 @@ type PlanFunc func(tx *Store) (map[int64]*Change, error)
 func (s *Store) ReplanPeople(ctx context.Context, personIDs []int64, reason string, plan PlanFunc) (map[int64]*Change, error) {
 	var result map[int64]*Change
 	err := s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.lockPlanningInputs(ctx, false); err != nil {
+			return err
+		}
 		if err := tx.lockCancellable(ctx, personIDs); err != nil {
 			return err
 		}
@@ -66,6 +69,31 @@ func (s *Store) ReplanPeople(ctx context.Context, personIDs []int64, reason stri
 		return nil, err
 	}
 	return result, nil
+}
+
+// planningInputsLock is the PostgreSQL advisory lock key that orders
+// re-plans with edits of what plans are made from (rules, settings).
+const planningInputsLock = 7415_0001
+
+// lockPlanningInputs orders a re-plan against rule and setting edits:
+// a re-plan takes it shared and reads the rules inside its transaction, an
+// edit takes it exclusively. So no re-plan can commit a plan made from
+// rules an edit has replaced since it read them: the edit waits for the
+// re-plans under way, and re-plans after it see it (and the re-plan the
+// edit queues plans everyone again). SQLite needs nothing: its
+// transactions begin immediate and run one at a time.
+func (s *Store) lockPlanningInputs(ctx context.Context, exclusive bool) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	fn := "pg_advisory_xact_lock_shared"
+	if exclusive {
+		fn = "pg_advisory_xact_lock"
+	}
+	if err := s.db.WithContext(ctx).Exec("SELECT "+fn+"(?)", planningInputsLock).Error; err != nil {
+		return fmt.Errorf("store: lock planning inputs: %w", translate(err))
+	}
+	return nil
 }
 
 // lockCancellable row-locks the people's scheduled and failed actions on

@@ -98,6 +98,9 @@ func (s *Store) SaveRule(ctx context.Context, actor Actor, r *Rule) error {
 		r.Grants = []RuleGrant{}
 	}
 	return s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.lockPlanningInputs(ctx, true); err != nil {
+			return err
+		}
 		now := time.Now().UTC()
 		if r.ID == 0 {
 			r.Version, r.CreatedAt, r.UpdatedAt = 1, now, now
@@ -121,6 +124,9 @@ func (s *Store) SaveRule(ctx context.Context, actor Actor, r *Rule) error {
 // SetRuleEnabled enables or disables a rule.
 func (s *Store) SetRuleEnabled(ctx context.Context, actor Actor, id int64, enabled bool) error {
 	return s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.lockPlanningInputs(ctx, true); err != nil {
+			return err
+		}
 		r, err := tx.RuleByID(ctx, id)
 		if err != nil || r.Enabled == enabled {
 			return err
@@ -143,6 +149,9 @@ func (s *Store) SetRuleEnabled(ctx context.Context, actor Actor, id int64, enabl
 // planner revokes them.
 func (s *Store) DeleteRule(ctx context.Context, actor Actor, id int64) error {
 	return s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.lockPlanningInputs(ctx, true); err != nil {
+			return err
+		}
 		r, err := tx.RuleByID(ctx, id)
 		if err != nil {
 			return err

@@ -54,6 +54,9 @@ func (s *Store) Setting(ctx context.Context, key, def string) (string, error) {
 // SetSetting stores a setting and audits the change.
 func (s *Store) SetSetting(ctx context.Context, actor Actor, key, value string) error {
 	return s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.lockPlanningInputs(ctx, true); err != nil {
+			return err
+		}
 		old, err := tx.Setting(ctx, key, "")
 		if err != nil {
 			return err

@@ -117,13 +117,9 @@ func (p *Planner) plan(ctx context.Context, ids []int64, reason string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	w, err := p.load(ctx)
-	if err != nil {
-		return err
-	}
 	for start := 0; start < len(ids); start += batchSize {
 		end := min(start+batchSize, len(ids))
-		if err := p.planBatch(ctx, w, ids[start:end], reason); err != nil {
+		if err := p.planBatch(ctx, ids[start:end], reason); err != nil {
 			return err
 		}
 	}
@@ -134,11 +130,19 @@ func (p *Planner) plan(ctx context.Context, ids []int64, reason string) error {
 // process decided or re-planned one of its people meanwhile.
 const replanAttempts = 5
 
-func (p *Planner) planBatch(ctx context.Context, w *world, ids []int64, reason string) error {
+// planBatch plans a batch in one transaction, reading the rules and
+// settings inside it (models.Store.ReplanPeople orders it with rule edits),
+// so a batch never writes a plan made from rules an edit replaced
+// meanwhile.
+func (p *Planner) planBatch(ctx context.Context, ids []int64, reason string) error {
 	var open map[int64]*models.Change
 	var err error
 	for attempt := 1; ; attempt++ {
 		open, err = p.Store.ReplanPeople(ctx, ids, reason, func(tx *models.Store) (map[int64]*models.Change, error) {
+			w, err := loadWorld(ctx, tx, p.Now())
+			if err != nil {
+				return nil, err
+			}
 			return planPeople(ctx, tx, w, ids)
 		})
 		if !errors.Is(err, models.ErrConflict) || attempt == replanAttempts {
