@@ -70,11 +70,10 @@ func (r *callRecorder) recordTx(ctx context.Context, tx *models.Store, app *mode
 // queueAlert queues the one alert of the app's failing streak for the
 // alert addresses, deduplicated by the streak's start.
 func (r *callRecorder) queueAlert(ctx context.Context, tx *models.Store, app *models.App, call *models.AppCall) error {
-	list, err := tx.Setting(ctx, models.SettingAlertAddresses, "")
+	to, err := alertRecipients(ctx, tx)
 	if err != nil {
 		return err
 	}
-	to := AlertAddresses(list)
 	if len(to) == 0 {
 		return nil
 	}

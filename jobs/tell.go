@@ -97,11 +97,10 @@ func (m *Mailer) queueWelcome(ctx context.Context, tx *models.Store, c *models.C
 }
 
 func (m *Mailer) queueAlert(ctx context.Context, tx *models.Store, c *models.Change, p *models.Person, actions []models.Action, names *nameCache) error {
-	list, err := tx.Setting(ctx, models.SettingAlertAddresses, "")
+	to, err := alertRecipients(ctx, tx)
 	if err != nil {
 		return err
 	}
-	to := AlertAddresses(list)
 	if len(to) == 0 {
 		return nil
 	}
@@ -152,6 +151,16 @@ func personTimes(ctx context.Context, tx *models.Store, p *models.Person) (rules
 		return rules.Times{}, err
 	}
 	return rules.TimesIn(p.Timezone, orgTZ, time.Now()), nil
+}
+
+// alertRecipients are the IT/security addresses alerts go to, as tx
+// reads the setting.
+func alertRecipients(ctx context.Context, tx *models.Store) ([]string, error) {
+	list, err := tx.Setting(ctx, models.SettingAlertAddresses, "")
+	if err != nil {
+		return nil, err
+	}
+	return AlertAddresses(list), nil
 }
 
 // AlertAddresses splits the alert_addresses setting into addresses,

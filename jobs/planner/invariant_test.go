@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -409,17 +410,9 @@ func (s *sim) recordModes() {
 	var fresh []models.Change
 	s.must(s.db.Gorm.Where("id > ?", s.seenID).Order("id").Find(&fresh).Error)
 	for _, c := range fresh {
-		s.modes[c.ID] = maps(s.auto)
+		s.modes[c.ID] = maps.Clone(s.auto)
 		s.seenID = c.ID
 	}
-}
-
-func maps(m map[int64]bool) map[int64]bool {
-	out := make(map[int64]bool, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // matches is the model's rule: enabled, the department, not leaving.
