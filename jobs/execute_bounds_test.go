@@ -213,3 +213,28 @@ func TestCancelledJobLeavesItsActionFailed(t *testing.T) {
 		require.Equal(t, models.ActionRunning, got.Status, "the newest job is what counts")
 	})
 }
+
+// What a failing app answers is stored with its credentials redacted,
+// on the action and in the app's call history, so no page, mail or
+// backup holds them.
+func TestFailedAnswerIsStoredRedacted(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		const leaked = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+		rcv := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = io.WriteString(w, `{"error":"bad grant","debug":{"password":"hunter22","auth":"`+leaked+`"}}`)
+		})
+		change, _ := startExecution(t, db, store, rcv, jobs.Options{})
+		c := waitSettled(t, store, change.ID)
+		require.Equal(t, models.ChangeFailed, c.Status)
+
+		a := firstAction(t, store, c.ID)
+		require.Equal(t, `{"error":"bad grant","debug":{"password":[redacted],"auth":"[redacted]"}}`, a.ResponseExcerpt)
+		h, err := store.AppHealthSince(context.Background(), a.AppID, time.Now().Add(-time.Hour))
+		require.NoError(t, err)
+		require.NotNil(t, h.Last)
+		require.NotContains(t, h.Last.Excerpt, leaked)
+		require.NotContains(t, h.Last.Excerpt, "hunter22")
+	})
+}

@@ -48,10 +48,14 @@ func (s *Server) appHealthView(c echo.Context, app *models.App, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	v := &apps.Health{CanTest: s.appTester != nil && currentAdmin(c).Role.AtLeast(models.RoleAdmin),
+	isAdmin := currentAdmin(c).Role.AtLeast(models.RoleAdmin)
+	v := &apps.Health{CanTest: s.appTester != nil && isAdmin,
 		Failing: app.FailedCalls, Alerted: app.AlertedAt != nil}
 	if h.Last != nil {
-		v.Last = &apps.Call{At: formatTime(h.Last.At), OK: h.Last.OK, Test: h.Last.Test, Error: h.Last.Error, Excerpt: h.Last.Excerpt}
+		v.Last = &apps.Call{At: formatTime(h.Last.At), OK: h.Last.OK, Test: h.Last.Test, Error: h.Last.Error}
+		if isAdmin { // what the app answered is for admins only, as on Team Updates
+			v.Last.Excerpt = h.Last.Excerpt
+		}
 		if h.Last.Status != 0 {
 			v.Last.Status = fmt.Sprintf("HTTP %d", h.Last.Status)
 		}

@@ -142,10 +142,16 @@ func TestAppPageShowsFailingStreak(t *testing.T) {
 		require.Equal(t, "Failed", p.Text("last-call-result"))
 		require.Equal(t, "HTTP 503", p.Text("last-call-status"))
 		require.Equal(t, "POST https://x.example: 503 Service Unavailable", p.Text("last-call-error"))
-		require.Equal(t, "down for maintenance", p.Text("last-call-excerpt"))
+		require.Zero(t, p.TestID("last-call-excerpt").Length(), "viewers do not read what the app answered")
+		require.NotContains(t, p.Body, "down for maintenance")
 		require.Equal(t, "75% of 4 calls failed in the last 24 hours", p.Text("error-rate"), "the call 25 hours ago is not counted")
 		require.Equal(t, "3 in a row", squash(p.Text("failing")))
 		require.Zero(t, p.TestID("test-connection").Length(), "viewers do not test")
+
+		admin := srv.browser(t)
+		admin.signInAs(models.RoleAdmin)
+		p = admin.get(appPath(app.ID))
+		require.Equal(t, "down for maintenance", p.Text("last-call-excerpt"), "admins do")
 	})
 }
 

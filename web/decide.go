@@ -284,14 +284,19 @@ func (s *Server) listDecided(c echo.Context, q teamUpdatesQuery, tab decidedTab,
 	}
 	v.DecidedTab = true
 	v.Decided = []teamupdates.DecidedRow{}
-	canRetry := currentAdmin(c).Role.AtLeast(models.RoleAdmin)
+	// Admins retry failures and read what the app answered; everyone
+	// else sees the status and Roster's own words, since an app's answer
+	// can carry what Roster should not show widely even after redaction.
+	isAdmin := currentAdmin(c).Role.AtLeast(models.RoleAdmin)
 	retryQuery := "?" + q.values(q.tab, q.page).Encode()
 	now := time.Now()
 	for _, r := range rows {
 		d := cat.decidedRow(&r.Change, &r.Person, actions[r.ID], now)
-		if canRetry {
-			for i := range d.Failures {
+		for i := range d.Failures {
+			if isAdmin {
 				d.Failures[i].RetryURL = fmt.Sprintf("/team-updates/actions/%d/retry%s", d.Failures[i].ActionID, retryQuery)
+			} else {
+				d.Failures[i].Excerpt = ""
 			}
 		}
 		v.Decided = append(v.Decided, d)

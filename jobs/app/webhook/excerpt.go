@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 // ExcerptLimit is the most bytes of a response body kept on the action.
@@ -11,19 +13,21 @@ const ExcerptLimit = 500
 
 // excerpt is the start of a response body as admins see it on the
 // action: valid UTF-8, whitespace runs collapsed to one space, control
-// and bidirectional-override characters removed, any echoed secret
-// replaced, at most ExcerptLimit bytes.
+// and bidirectional-override characters removed, the app's signing
+// secrets and anything else that looks like a credential (redact.Secrets)
+// replaced, at most ExcerptLimit bytes. Redaction runs on the whole
+// answer read, before the cut, so a cut cannot hide a secret's shape.
 func excerpt(raw []byte, secrets ...string) string {
 	s := string(raw)
-	s = redact(s, secrets) // before sanitising changes the secret's bytes
-	s = redact(sanitize(s, len(s)), secrets)
-	return truncate(s, ExcerptLimit)
+	s = redactKnown(s, secrets) // before sanitising changes the secret's bytes
+	s = redactKnown(sanitize(s, len(s)), secrets)
+	return truncate(redact.Secrets(s), ExcerptLimit)
 }
 
-func redact(s string, secrets []string) string {
+func redactKnown(s string, secrets []string) string {
 	for _, secret := range secrets {
 		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
+			s = strings.ReplaceAll(s, secret, redact.Mark)
 		}
 	}
 	return s

@@ -29,6 +29,7 @@ func TestExcerpt(t *testing.T) {
 		{"non-breaking spaces collapse too", "a\u00a0\u00a0b", "a b"},
 		{"non-Latin text stays", "Fehler: Gruppe „eng“ fehlt — 未找到", "Fehler: Gruppe „eng“ fehlt — 未找到"},
 		{"an echoed secret is redacted", "debug: secret=" + testSecret, "debug: secret=[redacted]"},
+		{"a credential the app answered with is redacted", `{"error":"bad group","access_token":"tok-123"}`, `{"error":"bad group","access_token":[redacted]}`},
 		{"a secret split by a control character is still redacted", "secret=" + testSecret[:5] + "\x00" + testSecret[5:], "secret=[redacted]"},
 	}
 	for _, tt := range tests {
