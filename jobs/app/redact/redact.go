@@ -56,7 +56,7 @@ var (
 	urlPassword = regexp.MustCompile(`(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(@)`)
 	// Tokens recognisable by their shape alone.
 	tokenShapes = regexp.MustCompile(strings.Join([]string{
-		`eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`, // JSON Web Token
+		`eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`,    // JSON Web Token
 		`\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`, // GitHub
 		`\bglpat-[A-Za-z0-9_-]{20,}`,                                    // GitLab
 		`\bxox[abposr]-[A-Za-z0-9-]{10,}`,                               // Slack
