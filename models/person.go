@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -72,13 +73,9 @@ var StandardAttributes = []string{
 // Attributes returns every attribute by name, custom ones included
 // (groups joined with ";"). Rules and diffs work on this map.
 func (f *PersonFields) Attributes() map[string]string {
-	m := map[string]string{
-		"employee_id": f.ExternalID, "first_name": f.FirstName, "last_name": f.LastName,
-		"preferred_name": f.PreferredName, "work_email": f.WorkEmail, "personal_email": f.PersonalEmail,
-		"phone": f.Phone, "title": f.Title, "department": f.Department, "team": f.Team, "division": f.Division,
-		"cost_center": f.CostCenter, "manager_id": f.ManagerID, "location": f.Location, "country": f.Country,
-		"timezone": f.Timezone, "employment_type": f.EmploymentType, "status": string(f.Status),
-		"start_date": f.StartDate, "termination_date": f.TerminationDate, "groups": strings.Join(f.Groups, ";"),
+	m := make(map[string]string, len(StandardAttributes)+len(f.Custom))
+	for _, name := range StandardAttributes {
+		m[name], _ = f.Attribute(name)
 	}
 	for k, v := range f.Custom {
 		if _, standard := m[k]; !standard {
@@ -86,6 +83,58 @@ func (f *PersonFields) Attributes() map[string]string {
 		}
 	}
 	return m
+}
+
+// Attribute returns one attribute as Attributes would, without building
+// the map: a standard attribute by its name, otherwise a custom one. ok
+// is false for a name the person has no attribute of.
+func (f *PersonFields) Attribute(name string) (value string, ok bool) {
+	switch name {
+	case "employee_id":
+		return f.ExternalID, true
+	case "first_name":
+		return f.FirstName, true
+	case "last_name":
+		return f.LastName, true
+	case "preferred_name":
+		return f.PreferredName, true
+	case "work_email":
+		return f.WorkEmail, true
+	case "personal_email":
+		return f.PersonalEmail, true
+	case "phone":
+		return f.Phone, true
+	case "title":
+		return f.Title, true
+	case "department":
+		return f.Department, true
+	case "team":
+		return f.Team, true
+	case "division":
+		return f.Division, true
+	case "cost_center":
+		return f.CostCenter, true
+	case "manager_id":
+		return f.ManagerID, true
+	case "location":
+		return f.Location, true
+	case "country":
+		return f.Country, true
+	case "timezone":
+		return f.Timezone, true
+	case "employment_type":
+		return f.EmploymentType, true
+	case "status":
+		return string(f.Status), true
+	case "start_date":
+		return f.StartDate, true
+	case "termination_date":
+		return f.TerminationDate, true
+	case "groups":
+		return strings.Join(f.Groups, ";"), true
+	}
+	value, ok = f.Custom[name]
+	return value, ok
 }
 
 // Hash fingerprints the fields, so an unchanged record is recognised
@@ -205,6 +254,21 @@ func (s *Store) PeopleByIDs(ctx context.Context, ids []int64) ([]Person, error) 
 		out = append(out, people...)
 	}
 	return out, nil
+}
+
+// PeopleVersion changes whenever a person or an account is added or
+// updated, so a cache of people can tell it is stale without reading
+// them. It reads two counts and two maxima.
+func (s *Store) PeopleVersion(ctx context.Context) (string, error) {
+	var people, accounts int64
+	var peopleAt, accountsAt sql.NullString
+	err := s.db.WithContext(ctx).Raw(`SELECT (SELECT count(*) FROM people), (SELECT max(updated_at) FROM people),
+		(SELECT count(*) FROM accounts), (SELECT max(updated_at) FROM accounts)`).
+		Row().Scan(&people, &peopleAt, &accounts, &accountsAt)
+	if err != nil {
+		return "", fmt.Errorf("store: people version: %w", translate(err))
+	}
+	return fmt.Sprintf("%d/%s/%d/%s", people, peopleAt.String, accounts, accountsAt.String), nil
 }
 
 // PlannableIDs returns the people whose access rules can affect: everyone

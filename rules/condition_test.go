@@ -197,6 +197,9 @@ func TestEvaluateMatchModes(t *testing.T) {
 			if ev.Matched != tt.want {
 				t.Errorf("Matched = %v, want %v", ev.Matched, tt.want)
 			}
+			if got := Matches(Rule{Match: tt.match, Conditions: tt.conds}, p, Env{}); got != tt.want {
+				t.Errorf("Matches = %v, want %v", got, tt.want)
+			}
 			if len(ev.Conditions) != len(tt.conds) {
 				t.Fatalf("%d condition results, want one per condition (%d)", len(ev.Conditions), len(tt.conds))
 			}

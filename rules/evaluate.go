@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Evaluation is a rule's verdict on a person, condition by condition.
 type Evaluation struct {
@@ -54,4 +57,38 @@ func Evaluate(r Rule, p Person, env Env) Evaluation {
 		ev.Matched = held == len(r.Conditions)
 	}
 	return ev
+}
+
+// Matches is Evaluate's verdict without the explanation, for counting
+// many people: it stops at the first condition that decides and keeps no
+// per-condition results.
+func Matches(r Rule, p Person, env Env) bool {
+	if len(r.Conditions) == 0 {
+		return true
+	}
+	for _, c := range r.Conditions {
+		held := c.holds(p, env)
+		if r.Match == MatchAny && held {
+			return true
+		}
+		if r.Match != MatchAny && !held {
+			return false
+		}
+	}
+	return r.Match != MatchAny
+}
+
+// AttributeKeys are the keys of Person.Attributes that evaluating r may
+// read (each condition's attribute as written and as Value folds it), so
+// a caller can give the engine a person holding only those.
+func AttributeKeys(r Rule) []string {
+	var keys []string
+	for _, c := range r.Conditions {
+		for _, k := range []string{c.Attribute, foldName(c.Attribute)} {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
 }

@@ -30,6 +30,20 @@ func FuzzEvaluate(f *testing.F) {
 			if len(ev.Conditions) != 1 || ev.Conditions[0].Matched != ev.Matched {
 				t.Fatalf("evaluation of one condition is inconsistent: %+v", ev)
 			}
+			if Matches(r, p, env) != ev.Matched {
+				t.Fatalf("Matches disagrees with Evaluate on %+v", r)
+			}
+			// The engine reads only AttributeKeys: a person holding just
+			// those gets the same verdict.
+			only := Person{Attributes: map[string]string{}, Groups: p.Groups}
+			for _, k := range AttributeKeys(r) {
+				if v, ok := p.Attributes[k]; ok {
+					only.Attributes[k] = v
+				}
+			}
+			if Matches(r, only, env) != ev.Matched {
+				t.Fatalf("a person holding only AttributeKeys gets a different verdict on %+v", r)
+			}
 			return ev.Matched
 		}
 		_ = holds(Operator(op)) // any operator, known or not, must not panic

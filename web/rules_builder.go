@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -115,14 +116,32 @@ func (s *Server) rulePreview(c echo.Context) error {
 	return render(c, http.StatusOK, ruleview.PreviewPanel(s.preview(c.Request().Context(), parseRuleForm(params))))
 }
 
+// preview counts whom the form's rule matches, through the preview gate:
+// one at a time per session, a few at a time in all, within a time limit.
 func (s *Server) preview(ctx context.Context, f ruleForm) ruleview.Preview {
 	r, ignored := f.previewRule()
-	count, names, err := s.planner.PreviewMatches(ctx, r)
-	if err != nil {
-		s.logger.Error("rules: preview", "error", err)
-		return ruleview.Preview{Error: "The preview could not be computed. Try again."}
+	ctx, leave, err := s.previews.enter(ctx, s.sessions.Token(ctx))
+	if err == nil {
+		defer leave()
+		var count int
+		var names []string
+		count, names, err = s.planner.PreviewMatches(ctx, r)
+		if err == nil {
+			return ruleview.Preview{Count: count, Names: names, Ignored: ignored, Everyone: len(r.Conditions) == 0}
+		}
 	}
-	return ruleview.Preview{Count: count, Names: names, Ignored: ignored, Everyone: len(r.Conditions) == 0}
+	switch {
+	case errors.Is(err, errPreviewBusy):
+		s.logger.Warn("rules: preview refused, every slot busy", "timeout", s.previews.timeout)
+		return ruleview.Preview{Error: "Roster is busy with other previews. Change a condition to try again in a moment."}
+	case errors.Is(err, context.DeadlineExceeded):
+		s.logger.Warn("rules: preview stopped at its time limit", "timeout", s.previews.timeout)
+		return ruleview.Preview{Error: "The preview took too long and was stopped. The rule can still be saved: its review shows everyone it affects."}
+	case errors.Is(err, context.Canceled):
+		return ruleview.Preview{Error: "The preview was replaced by a newer one."} // the newer answer follows
+	}
+	s.logger.Error("rules: preview", "error", err)
+	return ruleview.Preview{Error: "The preview could not be computed. Try again."}
 }
 
 // ruleRowRemoved answers a row's remove button: an empty body replaces the

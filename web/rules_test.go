@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/web"
 )
 
 // ruleWorld is a small catalogue and staff for the rules tests: GitHub
@@ -599,4 +600,19 @@ func TestRulesPageShowsReplanProgress(t *testing.T) {
 		require.Equal(t, "failed", status.AttrOr("data-state", ""))
 		require.Contains(t, status.Text(), "database unreachable")
 	})
+}
+
+// A preview that cannot finish within its time limit says so in the
+// panel instead of holding the request (and a CPU) for as long as it
+// takes.
+func TestRuleBuilderPreviewTimeLimit(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, models.SQLite, withConfig(func(c *web.Config) { c.PreviewTimeout = time.Nanosecond }))
+	newRuleWorld(t, srv)
+	b := srv.browser(t)
+	b.signInAs(models.RoleViewer)
+	p := b.ruleHTMX(http.MethodPost, "/rules/builder/preview", url.Values{})
+	p.requireStatus(http.StatusOK)
+	require.Zero(t, p.TestID("preview-count").Length())
+	require.Regexp(t, "took too long|busy with other previews", p.Text("preview-error"))
 }

@@ -35,6 +35,11 @@ type Config struct {
 	TrustedProxies []*net.IPNet
 	// MetricsToken, when set, is required as a bearer token on /metrics.
 	MetricsToken string
+	// PreviewTimeout bounds one rules live preview, waiting included
+	// (default 5 s); PreviewConcurrency is how many run at once across
+	// the server (default half the CPUs, at least one).
+	PreviewTimeout     time.Duration
+	PreviewConcurrency int
 }
 
 // OIDC is the sign-in provider as the handlers use it (*auth.Provider).
@@ -91,6 +96,7 @@ type Server struct {
 	mailConfigured bool
 	sealer         *models.Sealer
 	version        string
+	previews       *previewGate
 	stopGC         func()
 }
 
@@ -122,6 +128,7 @@ func New(cfg Config, deps Deps) *Server {
 		mailConfigured: deps.MailConfigured,
 		sealer:         deps.Sealer,
 		version:        static.Version(),
+		previews:       newPreviewGate(cfg.PreviewTimeout, cfg.PreviewConcurrency),
 	}
 	s.sessions, s.stopGC = s.newSessionManager(deps.DB)
 	s.metrics = newHTTPMetrics(deps.Registry)

@@ -27,6 +27,8 @@ type Planner struct {
 	// actions and jobs are written in one transaction. Nil leaves them
 	// pending.
 	Approve func(ctx context.Context, changeIDs []int64) error
+
+	previews previewCache // PreviewMatches' snapshot of the people
 }
 
 // New returns a Planner over a store.
