@@ -92,3 +92,21 @@ func AttributeKeys(r Rule) []string {
 	}
 	return keys
 }
+
+// Canonical returns r with its condition values as the engine compares
+// them (Value), so that evaluating it over many people does not redo that
+// work for each: Matches(Canonical(r), p, env) == Matches(r, p, env).
+func Canonical(r Rule) Rule {
+	conds := make([]Condition, len(r.Conditions))
+	for i, c := range r.Conditions {
+		c.Value = Value(c.Value)
+		conds[i] = c
+	}
+	r.Conditions = conds
+	return r
+}
+
+// Value is an attribute value as conditions compare it: trimmed and
+// lower-case. A person whose attributes and groups are already Value'd
+// gets the same verdicts, and the engine allocates nothing to read them.
+func Value(s string) string { return fold(s) }

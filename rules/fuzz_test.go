@@ -44,6 +44,20 @@ func FuzzEvaluate(f *testing.F) {
 			if Matches(r, only, env) != ev.Matched {
 				t.Fatalf("a person holding only AttributeKeys gets a different verdict on %+v", r)
 			}
+			// Canonical values give the same verdicts.
+			canon := Person{Attributes: map[string]string{}}
+			for k, v := range p.Attributes {
+				canon.Attributes[k] = Value(v)
+			}
+			for _, g := range p.Groups {
+				canon.Groups = append(canon.Groups, Value(g))
+			}
+			if canon.Groups == nil {
+				canon.Groups = p.Groups
+			}
+			if Matches(Canonical(r), canon, env) != ev.Matched {
+				t.Fatalf("canonical values change the verdict on %+v for %+v", r, p)
+			}
 			return ev.Matched
 		}
 		_ = holds(Operator(op)) // any operator, known or not, must not panic

@@ -28,8 +28,11 @@ func (p *Planner) PreviewMatches(ctx context.Context, r rules.Rule) (int, []stri
 		return 0, nil, err
 	}
 	env := rules.Env{Today: Today(p.Now(), orgTZ)}
-	// One small person, refilled for each: the engine reads only the
-	// rule's attributes, and nothing is allocated per person.
+	// The snapshot holds canonical values, so the rule's are made
+	// canonical too. One small person, refilled for each: the engine
+	// reads only the rule's attributes, and nothing is allocated per
+	// person.
+	r = rules.Canonical(r)
 	keys := rules.AttributeKeys(r)
 	person := rules.Person{Attributes: make(map[string]string, len(keys))}
 	count, names := 0, []string{}
@@ -48,13 +51,10 @@ func (p *Planner) PreviewMatches(ctx context.Context, r rules.Rule) (int, []stri
 			}
 		}
 		person.Groups = f.Groups
-		if person.Groups == nil {
-			person.Groups = []string{}
-		}
 		if rules.Matches(r, person, env) {
 			count++
 			if len(names) < sampleSize {
-				names = append(names, f.DisplayName())
+				names = append(names, snap.names[i])
 			}
 		}
 	}
@@ -78,7 +78,8 @@ type previewCache struct {
 type previewSnapshot struct {
 	version string
 	builtAt time.Time
-	people  []models.PersonFields
+	people  []models.PersonFields // values as rules.Value gives them
+	names   []string              // display names, in the same order
 	err     error // the rebuild's failure, for the callers waiting on it
 }
 
@@ -138,37 +139,40 @@ func (c *previewCache) rebuild(store *models.Store, version string, done chan st
 	ctx, cancel := context.WithTimeout(context.Background(), previewRebuildLimit)
 	defer cancel()
 	snap := &previewSnapshot{version: version, builtAt: time.Now()}
-	snap.people, snap.err = loadPreviewPeople(ctx, store)
+	snap.people, snap.names, snap.err = loadPreviewPeople(ctx, store)
 	c.mu.Lock()
 	c.snap, c.loading = snap, nil
 	c.mu.Unlock()
 	close(done)
 }
 
-func loadPreviewPeople(ctx context.Context, store *models.Store) ([]models.PersonFields, error) {
+func loadPreviewPeople(ctx context.Context, store *models.Store) (people []models.PersonFields, names []string, err error) {
 	ids, err := store.PlannableIDs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]models.PersonFields, 0, len(ids))
+	people, names = make([]models.PersonFields, 0, len(ids)), make([]string, 0, len(ids))
 	in := interner{}
 	for start := 0; start < len(ids); start += 5000 {
-		people, err := store.PeopleByIDs(ctx, ids[start:min(start+5000, len(ids))])
+		batch, err := store.PeopleByIDs(ctx, ids[start:min(start+5000, len(ids))])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		for i := range people {
-			out = append(out, in.fields(people[i].PersonFields))
+		for i := range batch {
+			names = append(names, batch[i].DisplayName())
+			people = append(people, in.fields(batch[i].PersonFields))
 		}
 	}
-	return out, nil
+	return people, names, nil
 }
 
-// interner shares equal strings, so a snapshot of 100,000 people holds
-// each department, title or location once.
+// interner keeps each attribute value once, as conditions compare it
+// (rules.Value), so a snapshot of 100,000 people holds each department,
+// title or location a single time and the engine folds nothing.
 type interner map[string]string
 
 func (in interner) s(v string) string {
+	v = rules.Value(v)
 	if v == "" {
 		return ""
 	}
@@ -180,11 +184,15 @@ func (in interner) s(v string) string {
 }
 
 func (in interner) fields(f models.PersonFields) models.PersonFields {
-	for _, p := range []*string{&f.Title, &f.Department, &f.Team, &f.Division, &f.CostCenter, &f.ManagerID,
+	for _, p := range []*string{&f.ExternalID, &f.FirstName, &f.LastName, &f.PreferredName, &f.WorkEmail,
+		&f.PersonalEmail, &f.Phone, &f.Title, &f.Department, &f.Team, &f.Division, &f.CostCenter, &f.ManagerID,
 		&f.Location, &f.Country, &f.Timezone, &f.EmploymentType, &f.StartDate, &f.TerminationDate} {
 		*p = in.s(*p)
 	}
 	f.Status = models.PersonStatus(in.s(string(f.Status)))
+	if f.Groups == nil {
+		f.Groups = []string{} // read as groups, never as the joined attribute
+	}
 	for i, g := range f.Groups {
 		f.Groups[i] = in.s(g)
 	}
