@@ -80,7 +80,7 @@ type previewSnapshot struct {
 	builtAt time.Time
 	people  []models.PersonFields // values as rules.Value gives them
 	names   []string              // display names, in the same order
-	err     error // the rebuild's failure, for the callers waiting on it
+	err     error                 // the rebuild's failure, for the callers waiting on it
 }
 
 const (
