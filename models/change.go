@@ -7,7 +7,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -447,8 +446,9 @@ func whereChangePeople(q *gorm.DB, sourceID int64, department, search string) *g
 		q = q.Where("people.department = ?", department)
 	}
 	if search != "" {
-		like := "%" + strings.ToLower(strings.TrimSpace(search)) + "%"
-		q = q.Where("lower(people.first_name || ' ' || people.last_name) LIKE ? OR lower(people.work_email) LIKE ? OR lower(people.external_id) LIKE ?", like, like, like)
+		like := containsPattern(search)
+		q = q.Where("lower(people.first_name || ' ' || people.last_name) LIKE ?"+likeEscape+
+			" OR lower(people.work_email) LIKE ?"+likeEscape+" OR lower(people.external_id) LIKE ?"+likeEscape, like, like, like)
 	}
 	return q
 }

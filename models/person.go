@@ -329,9 +329,9 @@ func (s *Store) ListPeople(ctx context.Context, f PeopleFilter) ([]Person, int64
 	}
 	q := s.db.WithContext(ctx).Model(&Person{})
 	if f.Search != "" {
-		like := "%" + strings.ToLower(strings.TrimSpace(f.Search)) + "%"
-		q = q.Where("lower(first_name || ' ' || last_name) LIKE ? OR lower(preferred_name) LIKE ? OR lower(work_email) LIKE ? OR lower(external_id) LIKE ?",
-			like, like, like, like)
+		like := containsPattern(f.Search)
+		q = q.Where("lower(first_name || ' ' || last_name) LIKE ?"+likeEscape+" OR lower(preferred_name) LIKE ?"+likeEscape+
+			" OR lower(work_email) LIKE ?"+likeEscape+" OR lower(external_id) LIKE ?"+likeEscape, like, like, like, like)
 	}
 	if f.Department != "" {
 		q = q.Where("department = ?", f.Department)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/rosterhq/roster/rules"
 )
 
 // RuleCondition is one condition of a rule, as stored.
@@ -87,9 +89,27 @@ func (s *Store) RuleByID(ctx context.Context, id int64) (*Rule, error) {
 	return &r, nil
 }
 
+// checkNumbers refuses the numbers the engine's bounds rule out, so no
+// caller can overflow the integer columns or plan dates centuries away.
+func (r *Rule) checkNumbers() error {
+	switch {
+	case r.Priority < -rules.MaxPriority || r.Priority > rules.MaxPriority:
+		return fmt.Errorf("priority %d is not within ±%d", r.Priority, rules.MaxPriority)
+	case r.JoinerOffsetDays < -rules.MaxTimingDays || r.JoinerOffsetDays > rules.MaxTimingDays:
+		return fmt.Errorf("joiner offset %d is not within ±%d days", r.JoinerOffsetDays, rules.MaxTimingDays)
+	case r.LeaverDays < 0 || r.LeaverDays > rules.MaxTimingDays:
+		return fmt.Errorf("leaver days %d are not from 0 to %d", r.LeaverDays, rules.MaxTimingDays)
+	}
+	return nil
+}
+
 // SaveRule creates a rule (ID 0) or replaces one, bumping its version.
-// The caller has validated it. A name in use is ErrConflict.
+// The caller has validated it; numbers out of bounds are refused here
+// too. A name in use is ErrConflict.
 func (s *Store) SaveRule(ctx context.Context, actor Actor, r *Rule) error {
+	if err := r.checkNumbers(); err != nil {
+		return fmt.Errorf("store: save rule %q: %w", r.Name, err)
+	}
 	r.fillDefaults()
 	if r.Conditions == nil {
 		r.Conditions = []RuleCondition{}

@@ -56,6 +56,11 @@ const (
 // typos and keeps date arithmetic far from overflow.
 const MaxTimingDays = 3650
 
+// MaxPriority bounds a rule's priority either way: a million levels is
+// more than any catalogue needs, and the value fits every database's
+// integer column.
+const MaxPriority = 1_000_000
+
 // Approval says whether a rule's changes wait for an admin.
 type Approval string
 
@@ -162,6 +167,9 @@ func (r Rule) Validate() error {
 		validateCondition(i, c, add)
 	}
 	validateGrants(r.Grants, add)
+	if r.Priority < -MaxPriority || r.Priority > MaxPriority {
+		add("priority", "priority must be from %d to %d, got %d", -MaxPriority, MaxPriority, r.Priority)
+	}
 	if r.Joiner.OffsetDays < -MaxTimingDays || r.Joiner.OffsetDays > MaxTimingDays {
 		add("joiner.offset_days", "joiner offset must be within %d days of the start date, got %d", MaxTimingDays, r.Joiner.OffsetDays)
 	}

@@ -36,7 +36,7 @@ func TestAppConcurrency(t *testing.T) {
 		p.requireStatus(http.StatusOK)
 		require.Equal(t, "4", p.Doc().Find("#concurrency").AttrOr("value", ""), "the default")
 
-		for _, bad := range []string{"0", "65", "many", ""} {
+		for _, bad := range []string{"0", "65", "many", "", "-1", "1e99", "99999999999999999999"} {
 			p = b.post(concurrencyPath(app.ID), url.Values{"max_concurrency": {bad}})
 			p.requireStatus(http.StatusUnprocessableEntity)
 			require.Equal(t, "Choose a number from 1 to 64.", p.TestID("concurrency-form").Find(".field-error").Text(), "for %q", bad)

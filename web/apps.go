@@ -189,6 +189,10 @@ func (s *Server) appUpdate(c echo.Context) error {
 	}
 	in, form := readAppForm(c)
 	in.Kind, form.Kind = app.Kind, string(app.Kind)
+	if !posted(c, "description") {
+		// The description is optional, so only a posted empty one clears it.
+		in.Description, form.Description = app.Description, app.Description
+	}
 	if form.Errors = validateApp(&in); len(form.Errors) > 0 {
 		return s.renderApp(c, http.StatusUnprocessableEntity, app, appPageState{edit: &form})
 	}
@@ -248,7 +252,18 @@ func (s *Server) entitlementUpdate(c echo.Context) error {
 	in, form := readEntitlementForm(c)
 	in.Kind, in.Key = ent.Kind, ent.Key
 	form.ID, form.Kind, form.Key = ent.ID, string(ent.Kind), ent.Key
-	if form.Errors = validateEntitlement(&in, form.Params); len(form.Errors) > 0 {
+	if !postedParamRows(c) {
+		// A form without the parameter rows says nothing about them:
+		// they are not cleared.
+		in.Params, form.Params = ent.Params, paramFormRows(ent.Params)
+	}
+	form.Errors = validateEntitlement(&in, form.Params)
+	if strings.TrimSpace(form.Name) == "" {
+		// An entitlement's name defaults to its key when it is added;
+		// once it has one, an empty name is a mistake, not a wish.
+		form.Errors["name"] = "Give the entitlement a name, like Engineering."
+	}
+	if len(form.Errors) > 0 {
 		markInvalidParams(form.Params)
 		return s.renderApp(c, http.StatusUnprocessableEntity, app, appPageState{editEnt: &form})
 	}
@@ -323,6 +338,28 @@ func readEntitlementForm(c echo.Context) (models.EntitlementInput, apps.Entitlem
 	}
 	form.Params = padParamRows(trimParamRows(form.Params))
 	return in, form
+}
+
+// posted reports whether the form has the field, even empty.
+func posted(c echo.Context, field string) bool {
+	values, err := c.FormParams()
+	_, ok := values[field]
+	return err == nil && ok
+}
+
+// postedParamRows reports whether the form has any parameter row field;
+// the entitlement form always sends its rows, empty ones included.
+func postedParamRows(c echo.Context) bool {
+	values, err := c.FormParams()
+	if err != nil {
+		return false
+	}
+	for key := range values {
+		if strings.HasPrefix(key, "params.") {
+			return true
+		}
+	}
+	return false
 }
 
 // validateEntitlement is the store's validation plus the limits of the

@@ -455,3 +455,63 @@ func TestAppsReadOnlyRoles(t *testing.T) {
 		require.Len(t, ents, 1)
 	})
 }
+
+// TestEditFormsPostedEmpty posts the app and entitlement edit forms with
+// nothing in them, as a broken client or a stale page might: required
+// fields get their message and nothing is overwritten.
+func TestEditFormsPostedEmpty(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		ctx := context.Background()
+		app := srv.createApp(t, "Card", models.AppWebhook)
+		require.NoError(t, srv.Store.UpdateApp(ctx, models.CLIActor, app.ID, models.AppInput{Name: "Card",
+			Description: "Company cards", DeprovisionMode: models.DeprovisionDisable}))
+		params := []models.ParamSpec{{Name: "spend_limit", Type: models.ParamNumber, Required: true, Label: "Spend limit"}}
+		e := srv.createEntitlement(t, app.ID, models.EntitlementInput{Kind: models.EntitlementAttribute, Key: "card",
+			Name: "Travel card", Params: params})
+		b := srv.browser(t)
+		b.signInAs(models.RoleAdmin)
+		entPath := fmt.Sprintf("%s/entitlements/%d", appPath(app.ID), e.ID)
+		nameID := fmt.Sprintf("ent-%d-name", e.ID)
+
+		for name, form := range map[string]url.Values{
+			"empty body":  {},
+			"empty name":  {"name": {""}},
+			"blank name":  {"name": {"   "}, "params.0.name": {"spend_limit"}, "params.0.type": {"number"}},
+			"empty rows":  {"name": {""}, "params.0.name": {""}, "params.0.type": {"text"}},
+			"no name key": {"params.0.name": {"spend_limit"}, "params.0.type": {"number"}},
+		} {
+			p := b.post(entPath, form)
+			p.requireStatus(http.StatusUnprocessableEntity)
+			require.Equal(t, 1, p.TestID("entitlement-edit-form").Length(), name)
+			require.Equal(t, "Give the entitlement a name, like Engineering.", fieldError(p, nameID), name)
+		}
+		got, err := srv.Store.EntitlementByID(ctx, e.ID)
+		require.NoError(t, err)
+		require.Equal(t, "Travel card", got.Name, "the name is kept")
+		require.Equal(t, params, got.Params, "the parameters are kept")
+
+		// A form without the parameter rows renames and leaves them be.
+		b.post(entPath, url.Values{"name": {"Card"}}).requireStatus(http.StatusSeeOther)
+		got, err = srv.Store.EntitlementByID(ctx, e.ID)
+		require.NoError(t, err)
+		require.Equal(t, "Card", got.Name)
+		require.Equal(t, params, got.Params, "rows that were not posted are not removed")
+		require.Len(t, srv.auditEvents(t, models.ActionEntitlementUpdated), 1)
+
+		p := b.post(appPath(app.ID), url.Values{})
+		p.requireStatus(http.StatusUnprocessableEntity)
+		require.Equal(t, "Give the app a name of up to 100 characters.", fieldError(p, "edit-app-name"))
+		require.Equal(t, "Choose disable or delete.", fieldError(p, "edit-app-deprovision"))
+		b.post(appPath(app.ID), url.Values{"name": {"Cards"}, "deprovision_mode": {"delete"}}).requireStatus(http.StatusSeeOther)
+		a, err := srv.Store.AppByID(ctx, app.ID)
+		require.NoError(t, err)
+		require.Equal(t, "Cards", a.Name)
+		require.Equal(t, "Company cards", a.Description, "a description that was not posted is kept")
+		b.post(appPath(app.ID), url.Values{"name": {"Cards"}, "deprovision_mode": {"delete"}, "description": {""}}).requireStatus(http.StatusSeeOther)
+		a, err = srv.Store.AppByID(ctx, app.ID)
+		require.NoError(t, err)
+		require.Empty(t, a.Description, "a description posted empty is cleared")
+	})
+}

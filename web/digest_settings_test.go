@@ -25,7 +25,7 @@ func TestSettingsDigestHour(t *testing.T) {
 		require.Equal(t, "8", sel, "8 is the default")
 		require.Equal(t, 24, p.TestID("settings-digest-hour").Find("option").Length())
 
-		for _, bad := range []string{"24", "-1", "seven"} {
+		for _, bad := range []string{"24", "-1", "seven", "1e99", "99999999999999999999"} {
 			p = b.post("/settings", url.Values{"timezone": {"UTC"}, "digest_hour": {bad}})
 			p.requireStatus(http.StatusUnprocessableEntity)
 			require.Contains(t, p.Doc().Find(".has-error .field-error").Text(), "Choose an hour from 0 to 23.")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -383,7 +384,13 @@ func (cat *ruleCatalogue) check(r *models.Rule, grants []int, errs ruleErrors) {
 	}
 }
 
+// decimalNumber is a number as a person writes it, like 5000, -2.5 or
+// 1e6: Go also reads NaN, Inf, 0x10 and 1_000, which the app receiving
+// the parameter might not.
+var decimalNumber = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+
+// ruleNumber reports whether s is a decimal number within float64's range.
 func ruleNumber(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
+	return err == nil && decimalNumber.MatchString(s)
 }

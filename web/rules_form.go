@@ -21,7 +21,6 @@ const (
 	maxRowIndex     = 1_000_000
 	maxRuleName     = 200
 	maxRuleDesc     = 500
-	maxRuleDays     = 3650
 	defaultPriority = "0"
 )
 
@@ -224,8 +223,8 @@ func (f ruleForm) rule() (r *models.Rule, conds, grants []int, errs ruleErrors) 
 		errs.add("description", fmt.Sprintf("Keep the description under %d characters.", maxRuleDesc))
 	}
 	var err error
-	if r.Priority, err = strconv.Atoi(cmp.Or(f.Priority, defaultPriority)); err != nil {
-		errs.add("priority", "Enter a whole number, like 10. Higher wins.")
+	if r.Priority, err = strconv.Atoi(cmp.Or(f.Priority, defaultPriority)); err != nil || r.Priority < -rules.MaxPriority || r.Priority > rules.MaxPriority {
+		errs.add("priority", rulePriorityMessage)
 	}
 	var ok bool
 	if r.JoinerOffsetDays, ok = ruleDays(f.JoinerDays); !ok {
@@ -282,10 +281,14 @@ func (f ruleForm) rule() (r *models.Rule, conds, grants []int, errs ruleErrors) 
 // ruleDays reads a number of days; "" is 0.
 func ruleDays(s string) (int, bool) {
 	n, err := strconv.Atoi(cmp.Or(s, "0"))
-	return n, err == nil && n >= 0 && n <= maxRuleDays
+	return n, err == nil && n >= 0 && n <= rules.MaxTimingDays
 }
 
-var ruleDaysMessage = fmt.Sprintf("Enter a whole number of days from 0 to %d.", maxRuleDays)
+var (
+	ruleDaysMessage     = fmt.Sprintf("Enter a whole number of days from 0 to %d.", rules.MaxTimingDays)
+	rulePriorityMessage = fmt.Sprintf("Enter a whole number from %s to %s, like 10. Higher wins.",
+		thousands(-rules.MaxPriority), thousands(rules.MaxPriority))
+)
 
 // ruleEngineErrors files the engine's validation problems under the form's
 // field names, in the builder's words.

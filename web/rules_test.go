@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -615,4 +616,78 @@ func TestRuleBuilderPreviewTimeLimit(t *testing.T) {
 	p.requireStatus(http.StatusOK)
 	require.Zero(t, p.TestID("preview-count").Length())
 	require.Regexp(t, "took too long|busy with other previews", p.Text("preview-error"))
+}
+
+// TestRuleNumbersBounded posts numbers a rule cannot hold: each gets its
+// message next to its field, nothing is saved, and a crafted review that
+// skips the form is refused the same way rather than overflowing the
+// database's integer column.
+func TestRuleNumbersBounded(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		w := newRuleWorld(t, srv)
+		b := srv.browser(t)
+		b.signInAs(models.RoleAdmin)
+
+		for _, tt := range []struct {
+			field, value, sel, want string
+		}{
+			{"priority", "9999999999", "#rule-priority", "Enter a whole number from -1,000,000 to 1,000,000"},
+			{"priority", "-9999999999", "#rule-priority", "Enter a whole number from -1,000,000 to 1,000,000"},
+			{"priority", "1000001", "#rule-priority", "Enter a whole number from -1,000,000 to 1,000,000"},
+			{"priority", "99999999999999999999", "#rule-priority", "Enter a whole number from -1,000,000 to 1,000,000"},
+			{"priority", "1e99", "#rule-priority", "Enter a whole number from -1,000,000 to 1,000,000"},
+			{"priority", "abc", "#rule-priority", "Enter a whole number from -1,000,000 to 1,000,000"},
+			{"joiner_days", "-1", "#joiner-days", "whole number of days from 0 to 3650"},
+			{"joiner_days", "3651", "#joiner-days", "whole number of days from 0 to 3650"},
+			{"joiner_days", "1e99", "#joiner-days", "whole number of days from 0 to 3650"},
+			{"joiner_days", "99999999999999999999", "#joiner-days", "whole number of days from 0 to 3650"},
+		} {
+			form := w.engRuleForm("Engineering")
+			form.Set(tt.field, tt.value)
+			p := b.post("/rules/review", form)
+			p.requireStatus(http.StatusUnprocessableEntity)
+			require.Contains(t, ruleFieldMessage(p, tt.sel), tt.want, "%s=%s", tt.field, tt.value)
+			require.Equal(t, tt.value, p.Doc().Find(tt.sel).AttrOr("value", ""), "the input is kept")
+		}
+		for _, v := range []string{"NaN", "Inf", "-infinity", "0x10", "1_000"} {
+			form := w.engRuleForm("Card")
+			form.Set("grants.0.app_id", w.cardID)
+			form.Set("grants.0.entitlement_id", w.cardEn)
+			form.Set("grants.0.params.spend_limit", v)
+			p := b.post("/rules/review", form)
+			p.requireStatus(http.StatusUnprocessableEntity)
+			require.Equal(t, "Spend limit must be a number, like 5000.", ruleFieldMessage(p, `[name="grants.0.params.spend_limit"]`), v)
+		}
+		form := w.engRuleForm("Card")
+		form.Set("grants.0.app_id", w.cardID)
+		form.Set("grants.0.entitlement_id", w.cardEn)
+		form.Set("grants.0.params.spend_limit", "-2500.50")
+		b.post("/rules/review", form).requireStatus(http.StatusOK)
+
+		// The review page's hidden rule, edited to skip the form's checks.
+		var r map[string]any
+		require.NoError(t, json.Unmarshal([]byte(ruleJSON(t, b, w.engRuleForm("Engineering"))), &r))
+		for _, tt := range []struct {
+			key  string
+			val  int64
+			sel  string
+			want string
+		}{
+			{"Priority", 9999999999, "#rule-priority", "Enter a whole number from -1,000,000 to 1,000,000"},
+			{"JoinerOffsetDays", -9999999999, "#joiner-days", "whole number of days from 0 to 3650"},
+		} {
+			crafted := maps.Clone(r)
+			crafted[tt.key] = tt.val
+			raw, err := json.Marshal(crafted)
+			require.NoError(t, err)
+			p := b.post("/rules/save", url.Values{"rule_json": {string(raw)}})
+			p.requireStatus(http.StatusUnprocessableEntity)
+			require.Contains(t, ruleFieldMessage(p, tt.sel), tt.want, tt.key)
+		}
+		list, err := srv.Store.ListRules(context.Background())
+		require.NoError(t, err)
+		require.Empty(t, list, "nothing was saved")
+	})
 }

@@ -70,6 +70,7 @@ func TestAppTaskAssigneeSetting(t *testing.T) {
 			{"disabled admin", url.Values{"to": {fmt.Sprint(gone.ID)}}, "approver or above"},
 			{"unknown admin", url.Values{"to": {"999999"}}, "approver or above"},
 			{"nonsense", url.Values{"to": {"root"}}, "approver or above"},
+			{"nothing chosen", url.Values{}, "approver or above"},
 		} {
 			p := b.post(path, tc.form)
 			p.requireStatus(http.StatusUnprocessableEntity)
@@ -141,6 +142,11 @@ func TestTaskReassign(t *testing.T) {
 		_, open := p.TestID("task-assign").Attr("open")
 		require.True(t, open, "the reassign form is unfolded")
 		require.Len(t, srv.taskMails(t), 1)
+		// A form without the picker's choice does not unassign the task.
+		p = b.post(assignPath, url.Values{})
+		p.requireStatus(http.StatusUnprocessableEntity)
+		require.Contains(t, pickerError(p, fmt.Sprintf("task-%d-to", task.ID)), "approver or above")
+		require.Equal(t, "it@example.com", b.get("/tasks").Text("task-assignee"), "still assigned")
 
 		b.postRaw(assignPath, url.Values{"to": {""}}).requireStatus(http.StatusForbidden) // no CSRF token
 

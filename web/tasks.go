@@ -160,15 +160,23 @@ func (s *Server) taskAssign(c echo.Context) error {
 type assigneeInput struct {
 	To    string
 	Email string
+	// Chosen is whether "to" was posted at all: the picker always sends
+	// it, and "nobody" is its empty value, so a form without it would
+	// otherwise unassign.
+	Chosen bool
 }
 
 func readAssigneeInput(c echo.Context) assigneeInput {
-	return assigneeInput{To: strings.TrimSpace(c.FormValue("to")), Email: strings.TrimSpace(c.FormValue("email"))}
+	return assigneeInput{To: strings.TrimSpace(c.FormValue("to")), Email: strings.TrimSpace(c.FormValue("email")),
+		Chosen: posted(c, "to")}
 }
 
 // Validate returns the chosen assignee, or a message for the picker.
 // Whether an admin may take tasks is the store's to check.
 func (in assigneeInput) Validate() (models.Assignee, string) {
+	if !in.Chosen {
+		return models.Assignee{}, badAssigneeMessage
+	}
 	switch in.To {
 	case tasks.ToNobody:
 		return models.Assignee{}, ""
