@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,7 +21,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	code := http.StatusInternalServerError
 	var msg string
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		code = http.StatusRequestEntityTooLarge // even when a handler wrapped it, as reading an upload does
+	} else if errors.As(err, &he) {
 		code = he.Code
 		if m, ok := he.Message.(string); ok {
 			msg = m
@@ -42,7 +45,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case http.StatusForbidden:
 		v.Title = "Not allowed"
 	case http.StatusRequestEntityTooLarge:
-		v.Message = "The upload is larger than Roster accepts."
+		v.Title = "Too large to accept"
+		v.Message = "What you sent is larger than the " + bodyLimitText(s.cfg.BodyLimit) + " Roster accepts, so nothing was changed. " +
+			"If it was a CSV file, split it or remove the columns Roster does not need, and upload it again."
 	}
 	if code >= 500 {
 		v = serverErrorView(code, reqID, v.SignedIn)
@@ -58,6 +63,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if rerr := render(c, code, errorpage.Page(p, v)); rerr != nil {
 		s.logger.Error("render error page", "error", rerr)
 	}
+}
+
+// bodyLimitText writes a body limit such as "10M" the way people read
+// it: "10 MB".
+func bodyLimitText(limit string) string {
+	s := strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(limit)), "B")
+	if n := len(s); n > 1 && strings.ContainsRune("KMGTP", rune(s[n-1])) {
+		return s[:n-1] + " " + s[n-1:] + "B"
+	}
+	return s + " bytes"
 }
 
 // serverErrorView is the page for any server-side failure: no internals,

@@ -160,13 +160,25 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		want := s.sessions.GetString(req.Context(), sessionCSRF)
 		got := req.Header.Get(echo.HeaderXCSRFToken)
 		if got == "" {
-			got = c.FormValue("_csrf")
+			var err error
+			if got, err = formToken(req); err != nil {
+				return err
+			}
 		}
 		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
 			return errCSRF("token missing or not this session's")
 		}
 		return next(c)
 	}
+}
+
+// formToken reads a form's _csrf field. A body past the body limit is
+// answered as too large, not as a form without a token.
+func formToken(req *http.Request) (string, error) {
+	if err := req.ParseMultipartForm(32 << 20); errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		return "", err
+	}
+	return req.FormValue("_csrf"), nil
 }
 
 // csrfToken is this session's CSRF token for forms and the csrf-token

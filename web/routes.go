@@ -23,10 +23,12 @@ func (s *Server) routes() {
 		s.requestLogger(),
 		s.metrics.middleware,
 		s.securityHeaders,
-		middleware.BodyLimit(s.cfg.BodyLimit),
 		s.loadSession,
-		s.csrf,
 		s.loadAdmin,
+		// Before the first reader of a body (csrf reads a form's token),
+		// after the admin is known so that its 413 page is the signed-in one.
+		middleware.BodyLimit(s.cfg.BodyLimit),
+		s.csrf,
 	)
 
 	// Infrastructure: no session, no sign-in.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	"github.com/rosterhq/roster/jobs/source/csvsource"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/sources"
+	"github.com/rosterhq/roster/web"
 )
 
 // csvPerson is one row of a test CSV file.
@@ -63,6 +65,12 @@ func staff(n int) []csvPerson {
 // CSRF token in the _csrf field. An empty fileName sends no file.
 func (b *browser) uploadCSV(path, fileName, content string) *page {
 	b.t.Helper()
+	return b.do(b.uploadRequest(path, fileName, content))
+}
+
+// uploadRequest is the request uploadCSV sends.
+func (b *browser) uploadRequest(path, fileName, content string) *http.Request {
+	b.t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	require.NoError(b.t, w.WriteField("_csrf", b.token()))
@@ -75,7 +83,7 @@ func (b *browser) uploadCSV(path, fileName, content string) *page {
 	require.NoError(b.t, w.Close())
 	req := b.request(http.MethodPost, path, &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
-	return b.do(req)
+	return req
 }
 
 // newSource creates a CSV source with the default brake.
@@ -429,6 +437,101 @@ func TestUploadWithoutFile(t *testing.T) {
 	require.Empty(t, runs)
 
 	b.uploadCSV("/sources/999999/upload", "people.csv", csvFile(staff(1))).requireStatus(http.StatusNotFound)
+}
+
+// An upload past the body limit is refused with 413 and a page that says
+// so, whether it states its length or is sent in chunks (which only
+// reading can measure, in the CSRF check or in the handler), and nothing
+// is recorded.
+func TestUploadTooLarge(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect, withConfig(func(c *web.Config) { c.BodyLimit = "64K" }))
+		src := srv.newSource(t, "HR")
+		b := srv.browser(t)
+		b.signInAs(models.RoleAdmin)
+		path := fmt.Sprintf("/sources/%d/upload", src.ID)
+		big := csvFile(staff(1000))
+		require.Greater(t, len(big), 64<<10)
+
+		for _, tt := range []struct {
+			name      string
+			chunked   bool
+			fetchSite string // same-origin skips the token, so the handler is the first to read
+		}{
+			{"with Content-Length", false, ""},
+			{"chunked, token in the form", true, ""},
+			{"chunked, same-origin", true, "same-origin"},
+		} {
+			req := b.uploadRequest(path, "people.csv", big)
+			if tt.chunked {
+				body, err := io.ReadAll(req.Body)
+				require.NoError(t, err)
+				req.Body, req.ContentLength, req.GetBody = io.NopCloser(bytes.NewReader(body)), -1, nil
+			}
+			if tt.fetchSite != "" {
+				req.Header.Set("Sec-Fetch-Site", tt.fetchSite)
+			}
+			p := b.do(req)
+			p.requireStatus(http.StatusRequestEntityTooLarge)
+			require.Equal(t, 1, p.TestID("error-page").Length(), tt.name)
+			assert.Contains(t, p.Text("error-page"), "larger than the 64 KB Roster accepts, so nothing was changed", tt.name)
+			assert.NotContains(t, p.Body, "Request Entity Too Large", tt.name)
+			assert.Contains(t, p.Text("error-page"), "Back to the dashboard", "%s: the signed-in page", tt.name)
+		}
+
+		runs, err := srv.Store.ListSyncRuns(context.Background(), src.ID, 10)
+		require.NoError(t, err)
+		require.Empty(t, runs, "a refused upload records no run")
+		require.Zero(t, srv.peopleTotal(t, ""))
+
+		b.uploadRun(src, csvFile(staff(3)))
+		srv.waitPlanned(t)
+	})
+}
+
+// A file past the parser's limits is rejected by line, and the people
+// already imported stay exactly as they were.
+func TestUploadPastCSVLimitsChangesNothing(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		src := srv.newSource(t, "HR")
+		b := srv.browser(t)
+		b.signInAs(models.RoleAdmin)
+		b.importPeople(src, csvFile(staff(3)))
+		id := srv.personID(t, "E002")
+		before, err := srv.Store.PersonByID(context.Background(), id)
+		require.NoError(t, err)
+
+		renamed := staff(3)
+		renamed[1].Last, renamed[1].Email = "Number002\nBcc: someone@example.com", "person.number002@example.com"
+		wide := strings.Replace(csvFile(staff(3)), "\n", strings.Repeat(",extra", 201)+"\n", 1)
+		for _, tt := range []struct {
+			name, file string
+			want       []string
+		}{
+			{"a line break in a name", csvFile(renamed), []string{"3", "last_name", "contains a line break: a value must be on one line"}},
+			{"too many custom columns", wide, []string{"1", "", "the header has 201 custom columns: a file may have at most 200 " +
+				"(every column that is not a standard one is a custom attribute)"}},
+		} {
+			runPath, p := b.uploadRun(src, tt.file)
+			require.Equal(t, 1, p.TestID("run-failed").Length(), tt.name)
+			rows := p.TestID("row-error")
+			require.Equal(t, 1, rows.Length(), "%s: %s", tt.name, p.Text("row-errors"))
+			cells := rows.Find("td").Map(func(_ int, s *goquery.Selection) string { return strings.TrimSpace(s.Text()) })
+			assert.Equal(t, tt.want, cells, tt.name)
+			require.Equal(t, models.SyncFailed, srv.runOf(t, runPath).Status, tt.name)
+		}
+
+		srv.waitPlanned(t)
+		after, err := srv.Store.PersonByID(context.Background(), id)
+		require.NoError(t, err)
+		assert.Equal(t, before.LastName, after.LastName)
+		assert.Empty(t, after.Custom)
+		assert.Equal(t, before.UpdatedAt, after.UpdatedAt)
+		require.EqualValues(t, 3, srv.peopleTotal(t, ""))
+	})
 }
 
 // brakeValues is the new-source form (name set) or the brake form.

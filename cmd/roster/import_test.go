@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/rosterhq/roster/jobs/source/csvsource"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
 )
@@ -66,6 +67,32 @@ func TestImportCommandRejectsBadRowsAndChangesNothing(t *testing.T) {
 
 	res = runCommand(t, ctx, env, "import", "--source", "HR", good)
 	require.Equal(t, "joiners=0 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=0", lastLine(res.stdout), "the bad file changed nothing")
+}
+
+// The command line reads files as an upload does: a name with a line
+// break and a row past the row limit are refused by line. It has no size
+// limit of its own.
+func TestImportCommandRefusesValuesPastTheLimits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sqliteEnv(t, nil)
+	good := writeCSV(t, "E1,Ada,Lovelace,ada@example.com,active,2026-01-05,Engineering,Europe/London\n")
+	require.Equal(t, 0, runCommand(t, ctx, env, "import", "--source", "HR", good).code)
+
+	bad := writeCSV(t, "E1,Ada,\"Lovelace\r\nBcc: x@example.com\",ada@example.com,active,2026-01-05,Engineering,Europe/London\n"+
+		"E2,Grace,Hopper,grace@example.com,active,2026-01-05,"+strings.Repeat("x", csvsource.MaxRowBytes)+",Europe/London\n")
+	res := runCommand(t, ctx, env, "import", "--source", "HR", bad)
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stderr, "line 4: the row is longer than 64 KiB")
+	require.Contains(t, res.stderr, "nothing was imported")
+
+	bad = writeCSV(t, "E1,Ada,\"Lovelace\r\nBcc: x@example.com\",ada@example.com,active,2026-01-05,Engineering,Europe/London\n")
+	res = runCommand(t, ctx, env, "import", "--source", "HR", bad)
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stderr, "line 2: last_name: contains a line break: a value must be on one line")
+
+	res = runCommand(t, ctx, env, "import", "--source", "HR", good)
+	require.Equal(t, "joiners=0 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=0", lastLine(res.stdout), "the bad files changed nothing")
 }
 
 func TestImportCommandUsage(t *testing.T) {

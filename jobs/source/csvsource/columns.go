@@ -56,9 +56,6 @@ var headerAliases = map[string]string{
 	"cost_centre":         "cost_center",
 }
 
-// maxCustomName bounds a custom column name, which rules refer to.
-const maxCustomName = 64
-
 // header is the first row of a file, resolved to column names.
 type header struct {
 	line   int
@@ -94,6 +91,11 @@ func parseHeader(line int, cells []string) (*header, []models.RowError) {
 	if len(cells) == 1 && strings.ContainsAny(cells[0], ";\t") {
 		return h, []models.RowError{{Line: line, Message: "the header has a single column: the file looks separated by semicolons or tabs; save it as comma-separated CSV"}}
 	}
+	if n := countCustom(cells); n > MaxCustomColumns {
+		return h, []models.RowError{{Line: line, Message: fmt.Sprintf(
+			"the header has %d custom columns: a file may have at most %d (every column that is not a standard one is a custom attribute)",
+			n, MaxCustomColumns)}}
+	}
 	var errs []models.RowError
 	fail := func(format string, args ...any) {
 		errs = append(errs, models.RowError{Line: line, Message: fmt.Sprintf(format, args...)})
@@ -126,7 +128,19 @@ func parseHeader(line int, cells []string) (*header, []models.RowError) {
 	if len(missing) > 0 {
 		fail("missing required columns: %s", strings.Join(missing, ", "))
 	}
+	errs, _ = appendCapped(nil, errs) // a header of many duplicate columns
 	return h, errs
+}
+
+// countCustom counts the headings that are not standard columns.
+func countCustom(cells []string) int {
+	n := 0
+	for _, cell := range cells {
+		if name := normaliseName(cell); name != "" && !isStandard(name) {
+			n++
+		}
+	}
+	return n
 }
 
 // checkCustomName explains what is wrong with a custom column's name, or

@@ -31,7 +31,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if len(res.Records) != res.Rows || res.Rows == 0 {
+		if len(res.Records) != res.Rows { // a header without rows is an empty snapshot
 			t.Fatalf("%d records from %d rows", len(res.Records), res.Rows)
 		}
 		for _, r := range res.Records {

@@ -12,14 +12,6 @@ import (
 	"github.com/rosterhq/roster/models"
 )
 
-// MaxRows bounds a file: the whole file is held in memory while it is
-// checked, and a bigger export is almost certainly the wrong file.
-const MaxRows = 100000
-
-// maxErrors caps the report: past a thousand problems the file needs
-// fixing at its origin, not row by row.
-const maxErrors = 1000
-
 // Result of parsing.
 type Result struct {
 	Records       []models.PersonFields // in file order; only meaningful when Errors is empty
@@ -39,28 +31,35 @@ type rawRow struct {
 // be read as CSV at all; everything else is a RowError. Records is nil
 // when there is any RowError, so an invalid file cannot be applied in part.
 func Parse(r io.Reader) (*Result, error) {
-	br := bufio.NewReader(r)
-	if msg := checkEncoding(br); msg != "" {
+	rr := newRowReader(r)
+	if msg := checkEncoding(rr.br); msg != "" {
 		return &Result{Errors: []models.RowError{{Line: 1, Message: msg}}}, nil
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1 // a short row is read as empty trailing cells
-	cr.TrimLeadingSpace = true
-	cells, err := cr.Read()
-	if errors.Is(err, io.EOF) {
+	head, err := rr.next()
+	var long *rowTooLongError
+	switch {
+	case errors.Is(err, io.EOF):
 		return &Result{Errors: []models.RowError{{Line: 1, Message: "the file is empty: the first line must be the header"}}}, nil
-	}
-	if err != nil {
+	case errors.As(err, &long):
+		return &Result{Errors: []models.RowError{{Line: long.line, Message: fmt.Sprintf(
+			"the header is longer than %d KiB: a file may have at most %d custom columns, named in at most %d characters each",
+			MaxRowBytes>>10, MaxCustomColumns, maxCustomName)}}}, nil
+	case err != nil:
 		return nil, fmt.Errorf("csvsource: read header: %w", err)
 	}
-	line, _ := cr.FieldPos(0)
-	h, headerErrs := parseHeader(line, cells)
-	rows, err := readRows(cr)
-	if err != nil {
-		return nil, err
-	}
+	h, headerErrs := parseHeader(head.line, head.cells)
+	rows, err := readRows(rr)
 	res := &Result{Rows: len(rows), CustomColumns: h.custom, Errors: headerErrs}
 	switch {
+	case errors.As(err, &long):
+		// Past a row this long neither line numbers nor employee ids can
+		// be trusted (it is usually a quote that was never closed), so it
+		// is reported alone, after any header problems.
+		res.Errors = append(res.Errors, models.RowError{Line: long.line, Message: fmt.Sprintf(
+			"the row is longer than %d KiB, the most one row may hold; reading stopped here (a quote that is never closed makes the rest of the file one row)",
+			MaxRowBytes>>10)})
+	case err != nil:
+		return nil, err
 	case len(rows) > MaxRows:
 		res.Rows = MaxRows
 		res.Errors = []models.RowError{{Line: 1, Message: fmt.Sprintf("the file has more than %d rows, the most one import reads", MaxRows)}}
@@ -91,28 +90,86 @@ func checkEncoding(br *bufio.Reader) string {
 	return ""
 }
 
+// rowReader reads a file record by record and holds each to MaxRowBytes.
+type rowReader struct {
+	lim *rowLimiter
+	br  *bufio.Reader // the CSV reader reads this buffer itself, so its offset is known
+	cr  *csv.Reader
+	end int // line the last record ended on
+}
+
+func newRowReader(r io.Reader) *rowReader {
+	lim := &rowLimiter{r: r}
+	br := bufio.NewReader(lim)
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1 // a short row is read as empty trailing cells
+	cr.TrimLeadingSpace = true
+	return &rowReader{lim: lim, br: br, cr: cr}
+}
+
+// rowTooLongError is a row longer than MaxRowBytes; reading stops there.
+type rowTooLongError struct{ line int }
+
+func (e *rowTooLongError) Error() string {
+	return fmt.Sprintf("csvsource: line %d is longer than %d bytes", e.line, MaxRowBytes)
+}
+
+// next reads one record. A row that is not valid CSV (a stray quote) is
+// returned with its reason as a *csv.ParseError alongside the row, so it can
+// be reported in its place and reading can go on.
+func (rr *rowReader) next() (rawRow, error) {
+	cells, err := rr.cr.Read()
+	at := rr.lim.consumed(rr.br)
+	size := at - rr.lim.start
+	rr.lim.start = at
+	var row rawRow
+	var perr *csv.ParseError
+	switch {
+	case errors.As(err, &perr):
+		row, rr.end = rawRow{line: perr.StartLine, err: perr.Err.Error()}, perr.Line
+	case errors.Is(err, io.EOF) && rr.lim.cut:
+		return rawRow{}, &rowTooLongError{line: rr.end + 1} // a run of blank lines
+	case err != nil:
+		return rawRow{}, err
+	default:
+		last := len(cells) - 1
+		row.line, _ = rr.cr.FieldPos(0)
+		lastLine, _ := rr.cr.FieldPos(last)
+		row.cells, rr.end = cells, lastLine+strings.Count(cells[last], "\n")
+	}
+	if rr.lim.cut || size > MaxRowBytes {
+		return rawRow{}, &rowTooLongError{line: row.line}
+	}
+	if perr != nil {
+		return row, perr
+	}
+	return row, nil
+}
+
 // readRows reads every data row, skipping empty ones, and stops one row
-// past MaxRows. A row that is not valid CSV (a stray quote) is kept with
-// its reason, so it is reported in its place and reading goes on.
-func readRows(cr *csv.Reader) ([]rawRow, error) {
+// past MaxRows or at a row longer than MaxRowBytes (a *rowTooLongError,
+// with the rows before it). Rows that are not valid CSV are kept with
+// their reason.
+func readRows(rr *rowReader) ([]rawRow, error) {
 	var rows []rawRow
 	for len(rows) <= MaxRows {
-		cells, err := cr.Read()
+		row, err := rr.next()
 		var perr *csv.ParseError
 		switch {
 		case errors.Is(err, io.EOF):
 			return rows, nil
 		case errors.As(err, &perr):
-			rows = append(rows, rawRow{line: perr.StartLine, err: perr.Err.Error()})
+			rows = append(rows, row)
 			continue
+		case errors.As(err, new(*rowTooLongError)):
+			return rows, err
 		case err != nil:
 			return nil, fmt.Errorf("csvsource: read: %w", err)
 		}
-		if isBlank(cells) {
+		if isBlank(row.cells) {
 			continue
 		}
-		line, _ := cr.FieldPos(0)
-		rows = append(rows, rawRow{line: line, cells: cells})
+		rows = append(rows, row)
 	}
 	return rows, nil
 }

@@ -29,12 +29,13 @@ func TestParseLineNumbers(t *testing.T) {
 		{"quoted newlines push later rows down", head +
 			"E1,Ada,Lovelace,ada@example.com,active,2020-01-06,\"Head of\nAnalytical\nEngines\"\n" +
 			"E2,Bob,Babbage,bob@example,active,2020-01-06,\n", []models.RowError{
+			{Line: 2, Field: "title", Message: "contains a line break: a value must be on one line"},
 			{Line: 5, Field: "work_email", Message: `malformed email "bob@example"`},
 		}, 2},
 		{"a row with a quoted newline is reported on its first line", head +
 			"E1,Ada,Lovelace,ada@example.com,active,2020-01-06,\n" +
 			"E2,Bob,Babbage,bob@example.com,active,\"2020-01\n-06\",\n", []models.RowError{
-			{Line: 3, Field: "start_date", Message: "bad date \"2020-01\\n-06\": use YYYY-MM-DD"},
+			{Line: 3, Field: "start_date", Message: "contains a line break: a value must be on one line"},
 		}, 2},
 		{"blank lines are skipped but counted", head + "\n\n" +
 			"E1,Ada,Lovelace,ada@example.com,active,2020-01-06,\n\n" +

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	_ "time/tzdata" // time zones are checked the same on hosts without /usr/share/zoneinfo
 
@@ -89,28 +88,26 @@ func (p *rowParser) parse(row rawRow) (models.PersonFields, []models.RowError) {
 	return f, c.sorted()
 }
 
-// cleanCells trims every value and blanks the ones that cannot be stored:
-// text that is not UTF-8 (a spreadsheet saved in a legacy encoding) or
-// that holds a NUL, which Postgres refuses.
+// cleanCells trims every value and blanks the ones that cannot be stored
+// (see checkValue): text that is not UTF-8 (a spreadsheet saved in a
+// legacy encoding), a line break or another control character, or a value
+// longer than MaxValueLength.
 func (p *rowParser) cleanCells(c *rowCheck, cells []string) []string {
 	vals := make([]string, len(p.h.names))
 	for i, cell := range cells {
 		v := strings.TrimSpace(cell)
 		if i >= len(p.h.names) || p.h.names[i] == "" {
 			if v != "" {
-				c.fail("", "value %q is in column %s, which has no heading", v, columnLetter(i))
+				c.fail("", "value %q is in column %s, which has no heading", excerpt(v), columnLetter(i))
 			}
 			continue
 		}
 		name := p.h.names[i]
-		switch {
-		case !utf8.ValidString(v):
-			c.fail(name, `is not UTF-8 text: save the file as "CSV UTF-8"`)
-		case strings.IndexByte(v, 0) >= 0:
-			c.fail(name, "contains a NUL character")
-		default:
-			vals[i] = v
+		if msg := checkValue(v); msg != "" {
+			c.fail(name, "%s", msg)
+			continue
 		}
+		vals[i] = v
 	}
 	return vals
 }
