@@ -75,7 +75,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	id, err := s.oidc.Exchange(ctx, flow, c.QueryParams())
 	if err != nil {
 		s.logger.Warn("SSO sign-in failed", "error", err, "request_id", actor(c).RequestID)
-		return s.denySignIn(c, "", err.Error(), "Sign-in failed", userMessage(err))
+		return s.denySignIn(c, webauth.AssertedEmail(err), err.Error(), "Sign-in failed", userMessage(err))
 	}
 	a, err := s.store.AdminByEmail(ctx, id.Email)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && !a.Active()) {
