@@ -41,6 +41,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		v.Title = "Sign in first"
 	case http.StatusForbidden:
 		v.Title = "Not allowed"
+	case http.StatusTooManyRequests:
+		v.Title = "Too many attempts"
 	case http.StatusRequestEntityTooLarge:
 		v.Message = "The upload is larger than Roster accepts."
 	}

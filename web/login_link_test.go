@@ -55,8 +55,10 @@ func TestLoginLink(t *testing.T) {
 		require.Equal(t, "Link not valid", p.Text("denied-title"))
 
 		failed := srv.auditEvents(t, models.ActionSignInFailed)
-		require.Len(t, failed, 2)
-		require.JSONEq(t, `{"reason":"invalid sign-in link"}`, *failed[0].After)
+		require.NotEmpty(t, failed)
+		require.JSONEq(t, `{"reason":"invalid sign-in link"}`, *failed[len(failed)-1].After)
+		srv.stop() // writes the count of the repeat, held until the minute ends
+		require.Equal(t, 2, failureCount(t, srv.auditEvents(t, models.ActionSignInFailed)))
 	})
 }
 
