@@ -56,7 +56,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(code)
 		return
 	}
-	p := s.page(c, v.Title, "")
+	p := s.plainPage(c, v.Title)
 	if rerr := render(c, code, errorpage.Page(p, v)); rerr != nil {
 		s.logger.Error("render error page", "error", rerr)
 	}

@@ -162,7 +162,7 @@ func (s *Server) denySignIn(c echo.Context, email, reason, title, message string
 	}); err != nil {
 		return err
 	}
-	return render(c, http.StatusForbidden, auth.Denied(s.page(c, title, ""), auth.DeniedView{Title: title, Message: message}))
+	return render(c, http.StatusForbidden, auth.Denied(s.plainPage(c, title), auth.DeniedView{Title: title, Message: message}))
 }
 
 // signOut ends the session server-side.

@@ -208,3 +208,31 @@ func failureCount(t *testing.T, events []models.AuditEvent) int {
 	}
 	return n
 }
+
+// Pages a stranger can ask for without limit (unknown paths, refused
+// forms) and refused sign-in links create no server-side session: only
+// pages that need one (the sign-in page, a valid link's form, the SSO
+// start) do, and those are rate-limited.
+func TestStrangersWriteNoSessionRows(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		before := sessionRows(t, srv)
+		for range 3 {
+			srv.browser(t).get("/no-such-page").requireStatus(http.StatusNotFound)
+			srv.browser(t).get("/login/link/junk").requireStatus(http.StatusForbidden)
+			srv.browser(t).postRaw("/login/link/junk", nil).requireStatus(http.StatusForbidden)
+			srv.browser(t).postRaw("/logout", nil).requireStatus(http.StatusForbidden)
+		}
+		require.Equal(t, before, sessionRows(t, srv))
+
+		// A signed-in admin's error pages still carry their token.
+		b := srv.browser(t)
+		b.signInAs(models.RoleViewer)
+		token := b.csrf
+		b.csrf = ""
+		p := b.get("/no-such-page")
+		p.requireStatus(http.StatusNotFound)
+		require.Equal(t, token, p.Doc().Find(`meta[name="csrf-token"]`).AttrOr("content", ""))
+	})
+}
