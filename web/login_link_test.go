@@ -129,7 +129,8 @@ func TestLoginLinkRefused(t *testing.T) {
 					p.requireStatus(http.StatusForbidden)
 					require.Equal(t, "Link not valid", p.Text("denied-title"))
 				}
-				b.token() // a refused link's page creates no session; the sign-in page does
+				// A refused link's page creates no session; the sign-in page does.
+				b.token()
 				before := b.cookie("roster_session") // the pre-sign-in session holding the CSRF token
 				require.NotNil(t, before)
 				p = b.post(link, nil)
