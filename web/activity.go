@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -67,9 +68,38 @@ func activityEvent(e models.AuditEvent) activity.Event {
 	}
 	return activity.Event{
 		ID: e.ID, At: e.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), AtISO: e.CreatedAt.UTC().Format(time.RFC3339),
-		Actor: e.ActorEmail, Action: e.Action, Label: actionLabel(e.Action), Subject: subject, IP: e.IP,
+		Actor: e.ActorEmail, Action: e.Action, Label: actionLabel(e.Action), Repeats: repeats(e), Subject: subject, IP: e.IP,
 		Before: prettyJSON(e.Before), After: prettyJSON(e.After),
 	}
+}
+
+// repeats puts in words the count a failures.Recorder event carries:
+// how often the failure happened, from where, in which minute. "" for
+// any other event.
+func repeats(e models.AuditEvent) string {
+	if e.After == nil {
+		return ""
+	}
+	var after struct {
+		Count         int    `json:"count"`
+		Window        string `json:"window"`
+		ManyAddresses bool   `json:"many_addresses"`
+	}
+	if json.Unmarshal([]byte(*e.After), &after) != nil || after.Count == 0 || after.Window == "" {
+		return ""
+	}
+	from := "from " + e.IP
+	switch {
+	case after.ManyAddresses:
+		from = "from many addresses"
+	case e.IP == "":
+		from = "from an unknown address"
+	}
+	s := fmt.Sprintf("×%d %s in one minute", after.Count, from)
+	if w, err := time.Parse(time.RFC3339, after.Window); err == nil {
+		s += " (" + w.UTC().Format("15:04 UTC") + ")"
+	}
+	return s
 }
 
 // actionLabels are the audit actions in words. An action without a label

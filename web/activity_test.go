@@ -117,3 +117,31 @@ func TestDashboardRecentActivity(t *testing.T) {
 	require.Equal(t, 1, p.TestID("dashboard-invite").Length(), "owners are offered to invite admins")
 	require.Contains(t, p.Body, "by "+owner.Email, "the sign-in is among the recent actions")
 }
+
+// A count of repeated failures (failures.Recorder) is shown in words.
+func TestActivityRepeats(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, models.SQLite)
+	b := srv.browser(t)
+	b.signInAs(models.RoleViewer)
+	ctx := context.Background()
+	flood := models.Actor{Email: "unknown", IP: "203.0.113.9"}
+	require.NoError(t, srv.Store.Audit(ctx, flood, models.AuditEntry{Action: models.ActionSignInFailed, SubjectType: "admin",
+		After: map[string]any{"reason": "invalid sign-in link", "count": 214, "window": "2026-12-02T17:47:00Z"}}))
+	require.NoError(t, srv.Store.Audit(ctx, models.Actor{Email: "unknown"}, models.AuditEntry{Action: models.ActionSignInFailed,
+		After: map[string]any{"reason": "many kinds", "count": 3000, "window": "2026-12-02T17:48:00Z", "many_addresses": true}}))
+	require.NoError(t, srv.Store.Audit(ctx, flood, models.AuditEntry{Action: models.ActionSignInFailed, SubjectType: "admin",
+		After: map[string]any{"reason": "invalid sign-in link"}}))
+
+	p := b.get("/activity?action=" + models.ActionSignInFailed)
+	p.requireStatus(http.StatusOK)
+	rows := p.TestID("activity-row")
+	require.Equal(t, 3, rows.Length())
+	repeats := func(i int) string {
+		return strings.TrimSpace(rows.Eq(i).Find(`[data-testid="activity-repeats"]`).Text())
+	}
+	require.Empty(t, repeats(0), "a single failure has no count")
+	require.Equal(t, "×3000 from many addresses in one minute (17:48 UTC)", repeats(1))
+	require.Equal(t, "×214 from 203.0.113.9 in one minute (17:47 UTC)", repeats(2))
+	require.Contains(t, rows.Eq(2).Text(), "Sign-in refused")
+}

@@ -44,6 +44,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		v.Title = "Sign in first"
 	case http.StatusForbidden:
 		v.Title = "Not allowed"
+	case http.StatusTooManyRequests:
+		v.Title = "Too many attempts"
 	case http.StatusRequestEntityTooLarge:
 		v.Title = "Too large to accept"
 		v.Message = "What you sent is larger than the " + bodyLimitText(s.cfg.BodyLimit) + " Roster accepts, so nothing was changed. " +
@@ -59,7 +61,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(code)
 		return
 	}
-	p := s.page(c, v.Title, "")
+	p := s.plainPage(c, v.Title)
 	if rerr := render(c, code, errorpage.Page(p, v)); rerr != nil {
 		s.logger.Error("render error page", "error", rerr)
 	}

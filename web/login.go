@@ -13,6 +13,7 @@ import (
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/auth"
 	webauth "github.com/rosterhq/roster/web/auth"
+	"github.com/rosterhq/roster/web/failures"
 )
 
 // Session keys of an SSO attempt in progress.
@@ -75,7 +76,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	id, err := s.oidc.Exchange(ctx, flow, c.QueryParams())
 	if err != nil {
 		s.logger.Warn("SSO sign-in failed", "error", err, "request_id", actor(c).RequestID)
-		return s.denySignIn(c, "", err.Error(), "Sign-in failed", userMessage(err))
+		return s.denySignIn(c, webauth.AssertedEmail(err), err.Error(), "Sign-in failed", userMessage(err))
 	}
 	a, err := s.store.AdminByEmail(ctx, id.Email)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && !a.Active()) {
@@ -147,20 +148,21 @@ func (s *Server) signIn(c echo.Context, a *models.Admin, in models.SignIn, group
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-// denySignIn audits a refused sign-in and tells the person why.
+// denySignIn audits a refused sign-in and tells the person why. Repeats
+// of the same refusal from one address are counted, not written one by
+// one (failures.Recorder).
 func (s *Server) denySignIn(c echo.Context, email, reason, title, message string) error {
 	act := actor(c)
 	act.Email = email
 	if act.Email == "" {
 		act.Email = "unknown"
 	}
-	if err := s.store.Audit(c.Request().Context(), act, models.AuditEntry{
-		Action: models.ActionSignInFailed, SubjectType: "admin", SubjectLabel: email,
-		After: map[string]any{"reason": reason},
+	if err := s.failures.Record(c.Request().Context(), failures.Failure{
+		Action: models.ActionSignInFailed, Actor: act, SubjectType: "admin", SubjectLabel: email, Reason: reason,
 	}); err != nil {
 		return err
 	}
-	return render(c, http.StatusForbidden, auth.Denied(s.page(c, title, ""), auth.DeniedView{Title: title, Message: message}))
+	return render(c, http.StatusForbidden, auth.Denied(s.plainPage(c, title), auth.DeniedView{Title: title, Message: message}))
 }
 
 // signOut ends the session server-side.

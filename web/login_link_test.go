@@ -55,8 +55,10 @@ func TestLoginLink(t *testing.T) {
 		require.Equal(t, "Link not valid", p.Text("denied-title"))
 
 		failed := srv.auditEvents(t, models.ActionSignInFailed)
-		require.Len(t, failed, 2)
-		require.JSONEq(t, `{"reason":"invalid sign-in link"}`, *failed[0].After)
+		require.NotEmpty(t, failed)
+		require.JSONEq(t, `{"reason":"invalid sign-in link"}`, *failed[len(failed)-1].After)
+		srv.stop() // writes the count of the repeat, held until the minute ends
+		require.Equal(t, 2, failureCount(t, srv.auditEvents(t, models.ActionSignInFailed)))
 	})
 }
 
@@ -127,6 +129,8 @@ func TestLoginLinkRefused(t *testing.T) {
 					p.requireStatus(http.StatusForbidden)
 					require.Equal(t, "Link not valid", p.Text("denied-title"))
 				}
+				// A refused link's page creates no session; the sign-in page does.
+				b.token()
 				before := b.cookie("roster_session") // the pre-sign-in session holding the CSRF token
 				require.NotNil(t, before)
 				p = b.post(link, nil)

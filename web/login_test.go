@@ -114,6 +114,7 @@ func TestSSORefused(t *testing.T) {
 		wantTitle   string
 		wantMessage string
 		wantReason  string
+		wantTried   string // the email the refusal is audited with; "" when none was asserted
 	}{
 		{
 			name: "state mismatch",
@@ -157,7 +158,7 @@ func TestSSORefused(t *testing.T) {
 				idp.QueueUser(&mockoidc.MockUser{Subject: "sub-sam", Email: email, EmailVerified: false})
 				return b.idpAuthorize(authURL)
 			},
-			wantTitle: "Sign-in failed", wantMessage: auth.ErrEmailNotVerified.Error(), wantReason: auth.ErrEmailNotVerified.Error(),
+			wantTitle: "Sign-in failed", wantMessage: auth.ErrEmailNotVerified.Error(), wantReason: auth.ErrEmailNotVerified.Error(), wantTried: email,
 		},
 		{
 			name:   "domain not allowed",
@@ -167,7 +168,7 @@ func TestSSORefused(t *testing.T) {
 				idp.QueueUser(idpUser("sub-sam", email))
 				return b.idpAuthorize(authURL)
 			},
-			wantTitle: "Sign-in failed", wantMessage: auth.ErrDomainNotAllowed.Error(), wantReason: auth.ErrDomainNotAllowed.Error(),
+			wantTitle: "Sign-in failed", wantMessage: auth.ErrDomainNotAllowed.Error(), wantReason: auth.ErrDomainNotAllowed.Error(), wantTried: email,
 		},
 		{
 			name: "not an admin",
@@ -176,7 +177,7 @@ func TestSSORefused(t *testing.T) {
 				idp.QueueUser(idpUser("sub-stranger", "stranger@example.com"))
 				return b.idpAuthorize(authURL)
 			},
-			wantTitle: "Not authorised", wantMessage: "stranger@example.com is not a Roster admin", wantReason: "not an active admin",
+			wantTitle: "Not authorised", wantMessage: "stranger@example.com is not a Roster admin", wantReason: "not an active admin", wantTried: "stranger@example.com",
 		},
 		{
 			name: "admin disabled",
@@ -190,7 +191,7 @@ func TestSSORefused(t *testing.T) {
 				idp.QueueUser(idpUser("sub-sam", email))
 				return b.idpAuthorize(authURL)
 			},
-			wantTitle: "Not authorised", wantMessage: "is not a Roster admin", wantReason: "not an active admin",
+			wantTitle: "Not authorised", wantMessage: "is not a Roster admin", wantReason: "not an active admin", wantTried: email,
 		},
 		{
 			name: "email bound to another identity",
@@ -203,7 +204,7 @@ func TestSSORefused(t *testing.T) {
 				idp.QueueUser(idpUser("sub-recycled", email))
 				return b.idpAuthorize(authURL)
 			},
-			wantTitle: "Not authorised", wantMessage: "linked to a different account", wantReason: models.ErrIdentityMismatch.Error(),
+			wantTitle: "Not authorised", wantMessage: "linked to a different account", wantReason: models.ErrIdentityMismatch.Error(), wantTried: email,
 		},
 	}
 	for _, tt := range tests {
@@ -230,6 +231,12 @@ func TestSSORefused(t *testing.T) {
 			failed := srv.auditEvents(t, models.ActionSignInFailed)
 			require.Len(t, failed, 1)
 			require.Contains(t, *failed[0].After, tt.wantReason)
+			require.Equal(t, tt.wantTried, failed[0].SubjectLabel, "the email that was tried")
+			wantActor := tt.wantTried
+			if wantActor == "" {
+				wantActor = "unknown"
+			}
+			require.Equal(t, wantActor, failed[0].ActorEmail)
 		})
 	}
 }

@@ -22,8 +22,23 @@ func render(c echo.Context, status int, comp templ.Component) error {
 // page builds the shell's view model for this request, consuming any
 // pending flash messages.
 func (s *Server) page(c echo.Context, title, active string) layout.Page {
-	p := layout.Page{Title: title, Active: active, Version: s.version}
-	p.CSRF = s.csrfToken(c)
+	return s.pageWithToken(c, title, active, s.csrfToken(c))
+}
+
+// plainPage is page for a page without forms that strangers reach (an
+// error, a refused sign-in): it carries the session's CSRF token if
+// there is one but creates none, so such a request from a client without
+// a session writes no session row.
+func (s *Server) plainPage(c echo.Context, title string) layout.Page {
+	var token string
+	if hasSession(c) {
+		token = s.sessions.GetString(c.Request().Context(), sessionCSRF)
+	}
+	return s.pageWithToken(c, title, "", token)
+}
+
+func (s *Server) pageWithToken(c echo.Context, title, active, token string) layout.Page {
+	p := layout.Page{Title: title, Active: active, Version: s.version, CSRF: token}
 	if a := currentAdmin(c); a != nil {
 		p.User = &layout.User{Email: a.Email, Name: a.Name, Role: string(a.Role)}
 		p.Banners = s.banners(c)

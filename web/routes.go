@@ -13,7 +13,8 @@ import (
 // routes is Roster's whole HTTP surface, grouped by who may call it.
 //
 // Every request except static files, probes and metrics carries a
-// session and passes the CSRF check; role groups nest, each admitting its
+// session and passes the CSRF check (a sign-in request over its rate
+// limit is refused before either); role groups nest, each admitting its
 // role and every role above it (owner > admin > approver > viewer).
 func (s *Server) routes() {
 	e := s.echo
@@ -23,6 +24,7 @@ func (s *Server) routes() {
 		s.requestLogger(),
 		s.metrics.middleware,
 		s.securityHeaders,
+		s.signInLimit.middleware(),
 		s.loadSession,
 		s.loadAdmin,
 		// Before the first reader of a body (csrf reads a form's token),
@@ -38,13 +40,16 @@ func (s *Server) routes() {
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))))
 	e.POST("/sample-receiver/hook", s.sampleReceiverHook)
 
-	// Public: signing in and out.
+	// Public: signing in and out. The sign-in routes share one rate limit
+	// per client address (signInLimit, ahead of loadSession above, so a
+	// refused request writes no session row).
+	signIn := group(e, noStore).limitedBy(s.signInLimit)
+	signIn.GET("/login", s.signInPage)
+	signIn.GET("/auth/oidc/start", s.oidcStart)
+	signIn.GET("/auth/oidc/callback", s.oidcCallback)
+	signIn.GET("/login/link/:token", s.loginLinkPage)
+	signIn.POST("/login/link/:token", s.loginLinkUse)
 	public := group(e, noStore)
-	public.GET("/login", s.signInPage)
-	public.GET("/auth/oidc/start", s.oidcStart)
-	public.GET("/auth/oidc/callback", s.oidcCallback)
-	public.GET("/login/link/:token", s.loginLinkPage)
-	public.POST("/login/link/:token", s.loginLinkUse)
 	public.POST("/logout", s.signOut)
 
 	// Viewer and above: read everything.
@@ -120,11 +125,23 @@ func (s *Server) routes() {
 // it adds no catch-all route, so an unknown path is a plain 404 for
 // everyone instead of a sign-in redirect or a 403 from some group.
 type routeGroup struct {
-	e  *echo.Echo
-	mw []echo.MiddlewareFunc
+	e     *echo.Echo
+	mw    []echo.MiddlewareFunc
+	limit *signInLimiter // nil: not rate-limited
 }
 
 func group(e *echo.Echo, mw ...echo.MiddlewareFunc) routeGroup { return routeGroup{e: e, mw: mw} }
 
-func (g routeGroup) GET(path string, h echo.HandlerFunc)  { g.e.GET(path, h, g.mw...) }
-func (g routeGroup) POST(path string, h echo.HandlerFunc) { g.e.POST(path, h, g.mw...) }
+// limitedBy puts the group's routes under l, whose middleware runs in
+// the chain every request takes.
+func (g routeGroup) limitedBy(l *signInLimiter) routeGroup { g.limit = l; return g }
+
+func (g routeGroup) GET(path string, h echo.HandlerFunc)  { g.add(http.MethodGet, path, h) }
+func (g routeGroup) POST(path string, h echo.HandlerFunc) { g.add(http.MethodPost, path, h) }
+
+func (g routeGroup) add(method, path string, h echo.HandlerFunc) {
+	if g.limit != nil {
+		g.limit.add(method, path)
+	}
+	g.e.Add(method, path, h, g.mw...)
+}

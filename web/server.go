@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
@@ -19,6 +20,7 @@ import (
 	"github.com/rosterhq/roster/views/errorpage"
 	"github.com/rosterhq/roster/views/layout"
 	"github.com/rosterhq/roster/web/auth"
+	"github.com/rosterhq/roster/web/failures"
 )
 
 // Config is the web server's share of Roster's configuration.
@@ -40,6 +42,11 @@ type Config struct {
 	// the server (default half the CPUs, at least one).
 	PreviewTimeout     time.Duration
 	PreviewConcurrency int
+	// SignInRate (requests per second) and SignInBurst limit each client
+	// address on the sign-in routes, per replica; zero takes
+	// DefaultSignInRate and DefaultSignInBurst.
+	SignInRate  float64
+	SignInBurst int
 }
 
 // OIDC is the sign-in provider as the handlers use it (*auth.Provider).
@@ -98,6 +105,9 @@ type Server struct {
 	version        string
 	previews       *previewGate
 	stopGC         func()
+	signInLimit    *signInLimiter
+	failures       *failures.Recorder
+	closeOnce      sync.Once
 }
 
 // New builds the server and its route table.
@@ -129,6 +139,8 @@ func New(cfg Config, deps Deps) *Server {
 		sealer:         deps.Sealer,
 		version:        static.Version(),
 		previews:       newPreviewGate(cfg.PreviewTimeout, cfg.PreviewConcurrency),
+		signInLimit:    newSignInLimiter(cfg.SignInRate, cfg.SignInBurst),
+		failures:       failures.New(deps.Store, failures.Options{Logger: deps.Logger}),
 	}
 	s.sessions, s.stopGC = s.newSessionManager(deps.DB)
 	s.metrics = newHTTPMetrics(deps.Registry)
@@ -142,8 +154,20 @@ func New(cfg Config, deps Deps) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
-// Close stops the session store's background clean-up.
-func (s *Server) Close() { s.stopGC() }
+// Close stops the session store's background clean-up and writes the
+// counts of repeated sign-in failures still held in memory; call it once
+// no request is in flight and before the database closes. Calling it
+// again does nothing.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.stopGC()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.failures.Close(ctx); err != nil {
+			s.logger.Error("audit repeated sign-in failures at shutdown", "error", err)
+		}
+	})
+}
 
 // newSessionManager keeps sessions in the same database as everything
 // else, so a restart or a second replica keeps everyone signed in.

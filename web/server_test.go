@@ -46,8 +46,9 @@ type testServer struct {
 	DB    *models.DB
 	Store *models.Store
 
-	http   *httptest.Server
-	emails atomic.Int64
+	http    *httptest.Server
+	handler *web.Server
+	emails  atomic.Int64
 }
 
 // serverSetup is what options may change before the server starts.
@@ -66,6 +67,12 @@ type serverOption func(*serverSetup)
 // withConfig changes the web.Config (BaseURL is set by the harness).
 func withConfig(f func(*web.Config)) serverOption {
 	return func(s *serverSetup) { f(&s.cfg) }
+}
+
+// withDefaultSignInLimit restores the production sign-in rate limit,
+// which the harness otherwise lifts (see newServer).
+func withDefaultSignInLimit() serverOption {
+	return func(s *serverSetup) { s.cfg.SignInRate, s.cfg.SignInBurst = 0, 0 }
 }
 
 // withReady replaces the readiness check.
@@ -140,7 +147,10 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 	})
 	sealer, err := models.NewSealer([]byte(testSecretKey))
 	require.NoError(t, err)
-	setup := serverSetup{deps: web.Deps{
+	// Every test signs in through login links from 127.0.0.1, many times
+	// over, so the sign-in rate limit is lifted unless a test asks for it
+	// (withDefaultSignInLimit).
+	setup := serverSetup{cfg: web.Config{SignInRate: 1e6, SignInBurst: 1e6}, deps: web.Deps{
 		DB:       db,
 		Store:    store,
 		Logger:   slog.New(slog.DiscardHandler),
@@ -182,7 +192,15 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 	}
 	t.Cleanup(handler.Close)
 	t.Cleanup(hs.Close) // runs first: no request is in flight when the session store stops
-	return &testServer{URL: baseURL, DB: db, Store: store, http: hs}
+	return &testServer{URL: baseURL, DB: db, Store: store, http: hs, handler: handler}
+}
+
+// stop shuts the server down as serve does: no request in flight, then
+// the handler closed (which writes counts still held in memory). The
+// database stays open for the test to read.
+func (s *testServer) stop() {
+	s.http.Close()
+	s.handler.Close()
 }
 
 // waitPlanned waits until every plan run (an upload's, a rule edit's) has

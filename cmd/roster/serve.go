@@ -98,7 +98,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		BaseURL: cfg.baseURL, SessionIdleTimeout: cfg.SessionIdleTimeout, SessionLifetime: cfg.SessionLifetime,
 		TrustedProxies: cfg.trustedProxies, MetricsToken: cfg.MetricsToken,
 	}, deps)
-	defer handler.Close()
+	defer handler.Close() // after shutdown and before db.Close: writes held failure counts
 
 	srv := &http.Server{
 		Handler:           handler,

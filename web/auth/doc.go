@@ -11,7 +11,10 @@
 //  2. The identity provider sends the browser back to the redirect URL.
 //  3. The handler takes the Flow out of the session (so it is used once)
 //     and passes it with the callback's query to [Provider.Exchange], which
-//     returns a verified [Identity] or one of the Err* sentinels.
+//     returns a verified [Identity] or one of the Err* sentinels. A refusal
+//     of a token Roster has read (unverified email, domain not allowed) is
+//     a [RefusedError]; [AssertedEmail] gives the email it was for, so the
+//     audit trail can record who tried.
 //  4. The handler looks the admin up by [Identity.Email], binds the
 //     issuer and subject, and may use [RoleMap.RoleFor] on the groups.
 //

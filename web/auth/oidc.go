@@ -41,6 +41,28 @@ var (
 	ErrIdPError = errors.New("the identity provider did not complete the sign-in")
 )
 
+// RefusedError is a sign-in Roster refused after reading the ID token,
+// so the email the identity provider asserted is known and can go to the
+// audit trail. It wraps one of the sentinels above; the email is as the
+// IdP sent it (normalised) and, for ErrEmailNotVerified, unproven.
+type RefusedError struct {
+	Email string
+	Err   error
+}
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// AssertedEmail is the email the identity provider asserted in a refused
+// sign-in, or "" when the refusal came before an ID token was read.
+func AssertedEmail(err error) string {
+	var re *RefusedError
+	if errors.As(err, &re) {
+		return re.Email
+	}
+	return ""
+}
+
 // baseScopes are always requested: openid for the ID token, email and
 // profile for the claims an Identity is built from.
 var baseScopes = []string{oidc.ScopeOpenID, "email", "profile"}
@@ -202,14 +224,14 @@ func (p *Provider) identity(t *oidc.IDToken) (*Identity, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNoEmail, err)
 	}
 	if !isTrue(claims.EmailVerified) {
-		return nil, ErrEmailNotVerified
+		return nil, &RefusedError{Email: email, Err: ErrEmailNotVerified}
 	}
 	if p.allowedDomain != "" && email[strings.LastIndexByte(email, '@')+1:] != p.allowedDomain {
-		return nil, ErrDomainNotAllowed
+		return nil, &RefusedError{Email: email, Err: ErrDomainNotAllowed}
 	}
 	groups, err := p.groups(t)
 	if err != nil {
-		return nil, err
+		return nil, &RefusedError{Email: email, Err: err}
 	}
 	name := strings.TrimSpace(claims.Name)
 	if name == "" {

@@ -198,9 +198,9 @@ func TestExchangeClaims(t *testing.T) {
 		name       string
 		cfg        auth.Config // only AllowedDomain, GroupsClaim and Scopes are used
 		user       mockoidc.User
-		wantErr    error // a sentinel; nil means success
-		wantAnyErr bool  // an error that is no sentinel
-		wantEmail  string
+		wantErr    error  // a sentinel; nil means success
+		wantAnyErr bool   // an error that is no sentinel
+		wantEmail  string // on a refusal, the email it carries (auth.AssertedEmail)
 		wantName   string
 		wantGroups []string
 	}{
@@ -213,7 +213,7 @@ func TestExchangeClaims(t *testing.T) {
 			wantEmail: "a@example.com", wantGroups: []string{"it"}},
 		{name: "groups of the wrong type", cfg: auth.Config{GroupsClaim: "roles"},
 			user:       raw(map[string]any{"email": "a@example.com", "email_verified": true, "roles": 7}),
-			wantAnyErr: true},
+			wantAnyErr: true, wantEmail: "a@example.com"},
 		{name: "name preferred to preferred_username",
 			user:      raw(map[string]any{"email": "a@example.com", "email_verified": true, "name": "Ada L", "preferred_username": "ada"}),
 			wantEmail: "a@example.com", wantName: "Ada L"},
@@ -222,13 +222,13 @@ func TestExchangeClaims(t *testing.T) {
 			wantEmail: "a@example.com"},
 		{name: "email_verified as the string false",
 			user:    raw(map[string]any{"email": "a@example.com", "email_verified": "false"}),
-			wantErr: auth.ErrEmailNotVerified},
+			wantErr: auth.ErrEmailNotVerified, wantEmail: "a@example.com"},
 		{name: "email_verified false (MockUser omits the claim)",
 			user:    &mockoidc.MockUser{Subject: "sub-1", Email: "a@example.com"},
-			wantErr: auth.ErrEmailNotVerified},
+			wantErr: auth.ErrEmailNotVerified, wantEmail: "a@example.com"},
 		{name: "email_verified of another type",
 			user:    raw(map[string]any{"email": "a@example.com", "email_verified": 1}),
-			wantErr: auth.ErrEmailNotVerified},
+			wantErr: auth.ErrEmailNotVerified, wantEmail: "a@example.com"},
 		{name: "no email",
 			user:    &mockoidc.MockUser{Subject: "sub-1", EmailVerified: true},
 			wantErr: auth.ErrNoEmail},
@@ -238,11 +238,11 @@ func TestExchangeClaims(t *testing.T) {
 		{name: "allowed domain, any case", cfg: auth.Config{AllowedDomain: "@Example.com"},
 			user: verified("A@EXAMPLE.COM"), wantEmail: "a@example.com"},
 		{name: "other domain", cfg: auth.Config{AllowedDomain: "example.com"},
-			user: verified("a@example.org"), wantErr: auth.ErrDomainNotAllowed},
+			user: verified("a@example.org"), wantErr: auth.ErrDomainNotAllowed, wantEmail: "a@example.org"},
 		{name: "subdomain is another domain", cfg: auth.Config{AllowedDomain: "example.com"},
-			user: verified("a@mail.example.com"), wantErr: auth.ErrDomainNotAllowed},
+			user: verified("a@mail.example.com"), wantErr: auth.ErrDomainNotAllowed, wantEmail: "a@mail.example.com"},
 		{name: "domain as a suffix", cfg: auth.Config{AllowedDomain: "example.com"},
-			user: verified("a@evilexample.com"), wantErr: auth.ErrDomainNotAllowed},
+			user: verified("a@evilexample.com"), wantErr: auth.ErrDomainNotAllowed, wantEmail: "a@evilexample.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,9 +256,11 @@ func TestExchangeClaims(t *testing.T) {
 			case tt.wantErr != nil:
 				require.ErrorIs(t, err, tt.wantErr)
 				assert.Nil(t, id)
+				assert.Equal(t, tt.wantEmail, auth.AssertedEmail(err), "the email the refusal carries")
 			case tt.wantAnyErr:
 				require.Error(t, err)
 				assert.Nil(t, id)
+				assert.Equal(t, tt.wantEmail, auth.AssertedEmail(err), "the email the refusal carries")
 			default:
 				require.NoError(t, err)
 				assert.Equal(t, "sub-1", id.Subject)
