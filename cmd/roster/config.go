@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	netmail "net/mail"
 	"net/netip"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/labstack/gommon/bytes"
 
 	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/mail"
@@ -46,6 +48,9 @@ type config struct {
 	TrustedProxies     string        `env:"ROSTER_TRUSTED_PROXIES"`
 	AllowPrivate       string        `env:"ROSTER_ALLOW_PRIVATE_TARGETS"`
 	MetricsToken       string        `env:"ROSTER_METRICS_TOKEN"`
+	BodyLimit          string        `env:"ROSTER_BODY_LIMIT" envDefault:"10M"`
+	SignInRate         float64       `env:"ROSTER_SIGNIN_RATE" envDefault:"2"`
+	SignInBurst        int           `env:"ROSTER_SIGNIN_BURST" envDefault:"20"`
 	SMTPURL            string        `env:"ROSTER_SMTP_URL"`
 	MailFrom           string        `env:"ROSTER_MAIL_FROM" envDefault:"Roster <roster@localhost>"`
 	LogLevel           string        `env:"ROSTER_LOG_LEVEL" envDefault:"info"`
@@ -84,6 +89,9 @@ var settingsHelp = [][2]string{
 	{"ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (optional)"},
 	{"ROSTER_ALLOW_PRIVATE_TARGETS", "comma-separated CIDRs of private networks webhook apps may call, e.g. 10.0.0.0/8,fd00::/8;\n      loopback, private, link-local and other inside addresses are refused otherwise (Roster's own address is allowed for the sample receiver)"},
 	{"ROSTER_METRICS_TOKEN", "bearer token required on /metrics (optional; open when unset)"},
+	{"ROSTER_BODY_LIMIT", "largest request body accepted, uploads included, e.g. 10M or 50M (default 10M); larger ones get 413"},
+	{"ROSTER_SIGNIN_RATE", "sign-in requests per second allowed from one client address, per replica (default 2)"},
+	{"ROSTER_SIGNIN_BURST", "sign-in requests one client address may make at once before ROSTER_SIGNIN_RATE applies (default 20)"},
 	{"ROSTER_SMTP_URL", "smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (implicit TLS) for sending mail;\n      percent-encode @ : / ? # % in the password. Unset: mail stays in the Outbox page, unsent"},
 	{"ROSTER_MAIL_FROM", "sender of Roster's mail (default Roster <roster@localhost>)"},
 	{"ROSTER_LOG_LEVEL", "debug, info, warn or error (default info)"},
@@ -140,6 +148,16 @@ func loadConfig(environ map[string]string) (*config, error) {
 	}
 	if cfg.allowPrivate, err = outbound.ParseAllow(cfg.AllowPrivate); err != nil {
 		return nil, &configError{"ROSTER_ALLOW_PRIVATE_TARGETS", err.Error()}
+	}
+	// The parser echo's BodyLimit uses, which panics on what it cannot read.
+	if n, err := bytes.Parse(cfg.BodyLimit); err != nil || n < 1<<10 || n > 1<<30 {
+		return nil, &configError{"ROSTER_BODY_LIMIT", fmt.Sprintf("%q: use a size from 1K to 1G, like 10M", cfg.BodyLimit)}
+	}
+	if cfg.SignInRate <= 0 || cfg.SignInRate > 1000 || math.IsNaN(cfg.SignInRate) {
+		return nil, &configError{"ROSTER_SIGNIN_RATE", "must be a number of requests per second above 0 and at most 1000, like 2 or 0.5"}
+	}
+	if cfg.SignInBurst < 1 || cfg.SignInBurst > 10000 {
+		return nil, &configError{"ROSTER_SIGNIN_BURST", "must be a whole number from 1 to 10000"}
 	}
 	if err := cfg.checkMail(); err != nil {
 		return nil, err

@@ -96,7 +96,8 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	}
 	handler := web.New(web.Config{
 		BaseURL: cfg.baseURL, SessionIdleTimeout: cfg.SessionIdleTimeout, SessionLifetime: cfg.SessionLifetime,
-		TrustedProxies: cfg.trustedProxies, MetricsToken: cfg.MetricsToken,
+		TrustedProxies: cfg.trustedProxies, MetricsToken: cfg.MetricsToken, BodyLimit: cfg.BodyLimit,
+		SignInRate: cfg.SignInRate, SignInBurst: cfg.SignInBurst,
 	}, deps)
 	defer handler.Close() // after shutdown and before db.Close: writes held failure counts
 
