@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -404,6 +405,10 @@ func (b *browser) token() string {
 // post submits a form with the CSRF token in _csrf, as a page's form does.
 func (b *browser) post(path string, form url.Values) *page {
 	b.t.Helper()
+	// A copy: test tables share their forms between the parallel
+	// SQLite and PostgreSQL subtests, and writing the token into the
+	// caller's map was a data race between them.
+	form = maps.Clone(form)
 	if form == nil {
 		form = url.Values{}
 	}
