@@ -3,6 +3,11 @@
 # at /usr/bin/chromium (.ci/run installs both on a fresh machine).
 
 GO        ?= go
+# go.mod's toolchain line names the Go release Roster is built and tested
+# with. A Go whose go.env says GOTOOLCHAIN=local (as on CI) ignores that
+# line; with auto, every target below uses that release, which the go command
+# fetches from the module proxy once. `make X GOTOOLCHAIN=local` opts out.
+export GOTOOLCHAIN ?= auto
 BIN       ?= bin/roster
 PKGS      := ./...
 TEST_FLAGS ?= -race -count=1 -timeout 20m
