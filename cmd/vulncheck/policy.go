@@ -90,7 +90,7 @@ func readScan(r io.Reader) (*scanReport, error) {
 				byID[f.OSV] = v
 				rep.Vulns = append(rep.Vulns, v)
 			}
-			if f.Trace[0].Function != "" && (v.Called == nil || v.Called.FixedVersion == "" && f.FixedVersion != "") {
+			if f.Trace[0].Function != "" && (v.Called == nil || (v.Called.FixedVersion == "" && f.FixedVersion != "")) {
 				v.Called = f
 			}
 		}
@@ -137,7 +137,7 @@ func (r *scanReport) Print(w io.Writer) {
 		if len(vulns) == 0 {
 			return
 		}
-		fmt.Fprintf(w, "\n%s (%d):\n", title, len(vulns))
+		fmt.Fprintf(w, "\n%s: %d\n", title, len(vulns))
 		for _, v := range vulns {
 			f := v.Any
 			if v.Called != nil {
@@ -156,7 +156,7 @@ func (r *scanReport) Print(w io.Writer) {
 	}
 	section("Called, and a release fixes it (fails the check)", r.Blocking(), true)
 	section("Called, no fix released yet (informational)", calledNoFix, true)
-	section("Required or imported but not called (informational)", notCalled, false)
+	section("Required or imported, not called (informational)", notCalled, false)
 	if len(r.Vulns) == 0 {
 		fmt.Fprintln(w, "\nNo vulnerabilities found.")
 	}

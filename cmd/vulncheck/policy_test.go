@@ -47,7 +47,7 @@ func TestPolicyPrintsEveryFinding(t *testing.T) {
 	require.NoError(t, err)
 	var out strings.Builder
 	rep.Print(&out)
-	assert.Contains(t, out.String(), "Called, and a release fixes it (fails the check) (1):\n"+
+	assert.Contains(t, out.String(), "Called, and a release fixes it (fails the check): 1\n"+
 		"  GO-2099-0001  stdlib@go1.26.8, fixed in go99.0.0: Made-up\n"+
 		"      main.go:12: example.com/calls.main reaches strings.ToUpper\n")
 }
