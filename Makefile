@@ -3,11 +3,19 @@
 # at /usr/bin/chromium (.ci/run installs both on a fresh machine).
 
 GO        ?= go
+# go.mod's toolchain line names the Go release Roster is built and tested
+# with. A Go whose go.env says GOTOOLCHAIN=local (as on CI) ignores that
+# line; with auto, every target below uses that release, which the go command
+# fetches from the module proxy once. `make X GOTOOLCHAIN=local` opts out.
+export GOTOOLCHAIN ?= auto
 BIN       ?= bin/roster
 PKGS      := ./...
 TEST_FLAGS ?= -race -count=1 -timeout 20m
+# The golang.org/x/vulndb version `make vuln` builds its database from. To
+# bump: `go list -m -json golang.org/x/vulndb@latest` and paste the Version.
+VULNDB    ?= v0.0.0-20261105234957-e22db6528018
 
-.PHONY: run build test generate check-generate lint bench clean
+.PHONY: run build test generate check-generate lint vuln bench clean
 
 ## run: start Roster on the embedded SQLite database (roster.db)
 run: build
@@ -35,6 +43,11 @@ lint:
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
 	if [ -n "$$out" ]; then echo "gofmt wants changes in:"; echo "$$out"; exit 1; fi
+
+## vuln: govulncheck against golang.org/x/vulndb@$(VULNDB), built once into .cache/vulndb;
+## fails on a vulnerability in called code that has a fix, prints the rest
+vuln:
+	$(GO) run ./cmd/vulncheck -go $(GO) -vulndb $(VULNDB) -cache .cache/vulndb $(PKGS)
 
 ## bench: run the benchmarks (figures go to docs/benchmarks.md)
 bench:
