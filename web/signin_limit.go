@@ -28,6 +28,7 @@ const (
 type signInLimiter struct {
 	routes     map[string]bool // "METHOD /route/:param"
 	retryAfter string          // whole seconds until a token is back
+	wait       string          // the same in words
 	store      *middleware.RateLimiterMemoryStore
 }
 
@@ -41,9 +42,15 @@ func newSignInLimiter(perSecond float64, burst int) *signInLimiter {
 	// A bucket left alone this long is full again, so forgetting it loses
 	// nothing and keeps memory to the addresses seen lately.
 	expires := max(time.Minute, time.Duration(float64(burst)/perSecond*float64(time.Second)))
+	seconds := int(math.Max(1, math.Ceil(1/perSecond)))
+	wait := "a second"
+	if seconds > 1 {
+		wait = strconv.Itoa(seconds) + " seconds"
+	}
 	return &signInLimiter{
 		routes:     map[string]bool{},
-		retryAfter: strconv.Itoa(int(math.Max(1, math.Ceil(1/perSecond)))),
+		retryAfter: strconv.Itoa(seconds),
+		wait:       wait,
 		store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Limit(perSecond), Burst: burst, ExpiresIn: expires,
 		}),
@@ -62,7 +69,7 @@ func (l *signInLimiter) middleware() echo.MiddlewareFunc {
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", l.retryAfter)
 			return echo.NewHTTPError(http.StatusTooManyRequests,
-				"There have been too many sign-in attempts from your address. Wait a few seconds and try again.")
+				"There have been too many sign-in attempts from your address. Wait "+l.wait+" and try again.")
 		},
 	})
 }

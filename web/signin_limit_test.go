@@ -78,6 +78,11 @@ func requireTooMany(t *testing.T, p *page) {
 	require.Positive(t, secs)
 	require.Equal(t, 1, p.TestID("error-page").Length())
 	require.Contains(t, p.Body, "Too many attempts")
+	wait := "a second"
+	if secs > 1 {
+		wait = strconv.Itoa(secs) + " seconds"
+	}
+	require.Contains(t, p.Body, "Wait "+wait+" and try again.", "the page says how long, as Retry-After does")
 }
 
 func sessionRows(t *testing.T, srv *testServer) int {
