@@ -37,6 +37,38 @@ func BenchmarkResolve50Rules(b *testing.B) {
 	}
 }
 
+// BenchmarkCompiledResolve50Rules is how the planner resolves: the rules
+// compiled once, then resolved for each person.
+func BenchmarkCompiledResolve50Rules(b *testing.B) {
+	compiled, env := Compile(fiftyRules()), Env{Today: "2026-03-15"}
+	b.ReportAllocs()
+	for b.Loop() {
+		compiled.Resolve(benchPerson, env)
+	}
+}
+
+// BenchmarkCompiledResolve50RulesFewMatch is the usual case: a person
+// whom a few of the fifty rules match.
+func BenchmarkCompiledResolve50RulesFewMatch(b *testing.B) {
+	compiled, env := Compile(fiftyRules()), Env{Today: "2026-03-15"}
+	sales := Person{Attributes: map[string]string{"department": "Sales", "location": "Paris", "start_date": "2026-01-05"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		compiled.Resolve(sales, env)
+	}
+}
+
+// BenchmarkResolve50RulesFewMatch is the same person through Resolve,
+// compiling on each call as Resolve did before there was Compile.
+func BenchmarkResolve50RulesFewMatch(b *testing.B) {
+	rules, env := fiftyRules(), Env{Today: "2026-03-15"}
+	sales := Person{Attributes: map[string]string{"department": "Sales", "location": "Paris", "start_date": "2026-01-05"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		Resolve(rules, sales, env)
+	}
+}
+
 func BenchmarkPlan(b *testing.B) {
 	desired := Resolve(fiftyRules(), benchPerson, Env{Today: "2026-03-15"})
 	var held []ActualGrant

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,15 @@ func FuzzEvaluate(f *testing.F) {
 			}
 			if Matches(r, p, env) != ev.Matched {
 				t.Fatalf("Matches disagrees with Evaluate on %+v", r)
+			}
+			enabled := r
+			enabled.Enabled = true
+			compiled := Compile([]Rule{enabled})
+			if compiled.matches(0, p, env) != ev.Matched {
+				t.Fatalf("the compiled rule disagrees with Evaluate on %+v for %+v", r, p)
+			}
+			if got := compiled.evaluate(0, p, env); !reflect.DeepEqual(got, ev) {
+				t.Fatalf("the compiled evaluation %+v differs from Evaluate's %+v", got, ev)
 			}
 			// The engine reads only AttributeKeys: a person holding just
 			// those gets the same verdict.

@@ -53,16 +53,23 @@ type Desired struct {
 // parameter takes the value of the highest-priority rule that sets it
 // (equal priority: the lower rule ID), and only parameters set to
 // different values are conflicts. Disabled rules are ignored.
-func Resolve(rules []Rule, p Person, env Env) Desired {
+func Resolve(rules []Rule, p Person, env Env) Desired { return Compile(rules).Resolve(p, env) }
+
+// Resolve is Resolve over the compiled rules. Only the rules that match
+// are evaluated in full, for their explanation.
+func (c *Compiled) Resolve(p Person, env Env) Desired {
 	var d Desired
-	index := map[grantKey]int{}           // position in d.Grants
-	winners := map[paramKey]RuleValue{}   // first (highest-ranked) setter
-	conflicts := map[paramKey]*Conflict{} // parameters set differently
-	for _, r := range ranked(rules) {
-		ev := Evaluate(*r, p, env)
-		if !ev.Matched {
+	var index map[grantKey]int           // position in d.Grants
+	var winners map[paramKey]RuleValue   // first (highest-ranked) setter
+	var conflicts map[paramKey]*Conflict // parameters set differently
+	for i, r := range c.ranked {
+		if !c.matches(i, p, env) {
 			continue
 		}
+		if index == nil {
+			index, winners, conflicts = map[grantKey]int{}, map[paramKey]RuleValue{}, map[paramKey]*Conflict{}
+		}
+		ev := c.evaluate(i, p, env)
 		d.Matched = append(d.Matched, RuleMatch{RuleID: r.ID, RuleName: r.Name, Priority: r.Priority, Evaluation: ev})
 		for _, g := range r.Grants {
 			k := grantKey{g.AppID, g.EntitlementID}

@@ -63,6 +63,7 @@ func TestPlanLeavesOutRunningSteps(t *testing.T) {
 	w.rules = []rules.Rule{{ID: 7, Name: "Laptops", Enabled: true, Match: rules.MatchAll,
 		Grants: []rules.Grant{{AppID: 1, EntitlementID: 10}, {AppID: 1, EntitlementID: 11}}}}
 	w.byID = map[int64]rules.Rule{7: w.rules[0]}
+	w.compiled = rules.Compile(w.rules)
 	p := &models.Person{PersonFields: models.PersonFields{Status: models.StatusActive, StartDate: "2026-03-10"}}
 
 	c := planOne(w, p, &models.Access{}, []models.Action{{Op: "create_account", AppID: 1, Status: models.ActionRunning}}, models.PersonEvent{}, false)

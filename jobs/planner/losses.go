@@ -79,7 +79,7 @@ func takeaways(w *world, f *models.PersonFields, accounts []rules.ActualAccount,
 	if leaving(f) {
 		kind = rules.KindLeave
 	}
-	desired := rules.Resolve(w.rules, EnginePerson(f), w.env)
+	desired := w.compiled.Resolve(EnginePerson(f), w.env)
 	out := map[takeaway]bool{}
 	for _, s := range rules.Plan(kind, desired, accounts, grants, w.apps) {
 		switch s.Op {

@@ -37,6 +37,7 @@ func New(store *models.Store) *Planner { return &Planner{Store: store, Now: time
 // world is what planning needs besides the people: loaded once per call.
 type world struct {
 	rules    []rules.Rule
+	compiled *rules.Compiled // rules, compiled once for every person planned
 	byID     map[int64]rules.Rule
 	apps     map[int64]rules.App
 	orgTZ    string
@@ -72,6 +73,7 @@ func loadWorld(ctx context.Context, store *models.Store, now time.Time) (*world,
 		w.apps[a.ID] = rules.App{ID: a.ID, Name: a.Name, DeprovisionMode: a.DeprovisionMode}
 		w.appNames[a.ID] = a.Name
 	}
+	w.compiled = rules.Compile(w.rules)
 	w.env = rules.Env{Today: Today(w.now, orgTZ)}
 	return w, nil
 }
@@ -216,7 +218,7 @@ func planOne(w *world, person *models.Person, acc *models.Access, running []mode
 	rp := EnginePerson(&person.PersonFields)
 	accounts, grants := actual(acc, running)
 	kind := changeKind(person, acc, ev, hasEvent, w.env.Today)
-	desired := rules.Resolve(w.rules, rp, w.env)
+	desired := w.compiled.Resolve(rp, w.env)
 	steps := rules.Plan(kind, desired, accounts, grants, w.apps)
 	if len(steps) == 0 {
 		return nil

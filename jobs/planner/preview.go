@@ -238,9 +238,10 @@ func (p *Planner) RuleImpact(ctx context.Context, proposed *rules.Rule, ruleID i
 		return rules.Impact{}, err
 	}
 	var imp rules.Impact
+	afterCompiled := rules.Compile(after)
 	for i := range people {
 		rp := EnginePerson(&people[i].PersonFields)
-		imp.Add(rules.Resolve(w.rules, rp, w.env), rules.Resolve(after, rp, w.env))
+		imp.Add(w.compiled.Resolve(rp, w.env), afterCompiled.Resolve(rp, w.env))
 	}
 	return imp, nil
 }
@@ -258,5 +259,5 @@ func (p *Planner) ExplainPerson(ctx context.Context, person *models.Person) ([]r
 	for _, r := range w.rules {
 		all = append(all, rules.RuleMatch{RuleID: r.ID, RuleName: r.Name, Priority: r.Priority, Evaluation: rules.Evaluate(r, rp, w.env)})
 	}
-	return all, rules.Resolve(w.rules, rp, w.env), nil
+	return all, w.compiled.Resolve(rp, w.env), nil
 }

@@ -1,0 +1,157 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Compiled is a rule set prepared once for evaluating many people: the
+// enabled rules ranked, and each condition's value folded, its list split
+// and its date parsed ahead of time. Resolve on a Compiled gives exactly
+// what Resolve on the rules gives (Resolve compiles and calls it); the
+// planner compiles once per batch instead of once per person.
+type Compiled struct {
+	ranked []*Rule
+	conds  [][]compiledCondition // by position in ranked
+}
+
+// compiledCondition is one condition with what Condition.holds would
+// work out from its value on every call already worked out.
+type compiledCondition struct {
+	c          Condition
+	groups     bool   // the multi-valued attribute: left to Condition.holds
+	attr, fold string // the attribute as written and as Value folds it
+	want       string // fold(c.Value)
+	items      []string
+	today      bool // the value is "today": read env.Today at evaluation
+	date       time.Time
+	dateOK     bool
+}
+
+// Compile prepares rules for Resolve over many people. The rules must not
+// change while the Compiled is in use.
+func Compile(rules []Rule) *Compiled {
+	c := &Compiled{ranked: ranked(rules)}
+	c.conds = make([][]compiledCondition, len(c.ranked))
+	for i, r := range c.ranked {
+		c.conds[i] = make([]compiledCondition, len(r.Conditions))
+		for j, cond := range r.Conditions {
+			c.conds[i][j] = compileCondition(cond)
+		}
+	}
+	return c
+}
+
+func compileCondition(c Condition) compiledCondition {
+	cc := compiledCondition{c: c, groups: isGroups(c.Attribute), attr: c.Attribute, fold: foldName(c.Attribute), want: fold(c.Value)}
+	switch c.Operator {
+	case In, NotIn:
+		for item := range strings.SplitSeq(cc.want, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				cc.items = append(cc.items, item)
+			}
+		}
+	case Before, After:
+		if isToday(c.Value) {
+			cc.today = true
+		} else {
+			cc.date, cc.dateOK = parseDate(c.Value)
+		}
+	}
+	return cc
+}
+
+// matches is Matches for rule i of the ranked rules.
+func (c *Compiled) matches(i int, p Person, env Env) bool {
+	r, conds := c.ranked[i], c.conds[i]
+	if len(conds) == 0 {
+		return true
+	}
+	for j := range conds {
+		held := conds[j].holds(p, env)
+		if r.Match == MatchAny && held {
+			return true
+		}
+		if r.Match != MatchAny && !held {
+			return false
+		}
+	}
+	return r.Match != MatchAny
+}
+
+// holds is Condition.holds with the value's work done.
+func (cc *compiledCondition) holds(p Person, env Env) bool {
+	if cc.groups {
+		return cc.c.holds(p, env)
+	}
+	actual, ok := p.Attributes[cc.attr]
+	if !ok {
+		actual = p.Attributes[cc.fold]
+	}
+	switch cc.c.Operator {
+	case Before, After:
+		a, ok := parseDate(actual)
+		if !ok {
+			return false
+		}
+		w, ok := cc.date, cc.dateOK
+		if cc.today {
+			w, ok = parseDate(env.Today)
+		}
+		if !ok {
+			return false
+		}
+		if cc.c.Operator == Before {
+			return a.Before(w)
+		}
+		return a.After(w)
+	}
+	a := fold(actual)
+	switch cc.c.Operator {
+	case Equals:
+		return a == cc.want
+	case NotEquals:
+		return a != cc.want
+	case In:
+		return slices.Contains(cc.items, a)
+	case NotIn:
+		return !slices.Contains(cc.items, a)
+	case Contains:
+		return strings.Contains(a, cc.want)
+	case StartsWith:
+		return strings.HasPrefix(a, cc.want)
+	case IsEmpty:
+		return a == ""
+	case IsNotEmpty:
+		return a != ""
+	}
+	return false
+}
+
+// evaluate is Evaluate for rule i of the ranked rules, with the compiled
+// conditions.
+func (c *Compiled) evaluate(i int, p Person, env Env) Evaluation {
+	r, conds := c.ranked[i], c.conds[i]
+	var ev Evaluation
+	if len(conds) > 0 {
+		ev.Conditions = make([]ConditionResult, len(conds))
+	}
+	held := 0
+	for j := range conds {
+		ok := conds[j].holds(p, env)
+		ev.Conditions[j] = ConditionResult{Condition: conds[j].c, Actual: p.Value(conds[j].attr), Matched: ok}
+		if ok {
+			held++
+		}
+	}
+	switch {
+	case len(conds) == 0:
+		ev.Matched = true
+	case r.Match == MatchAny:
+		ev.Matched = held > 0
+	default:
+		ev.Matched = held == len(conds)
+	}
+	return ev
+}
