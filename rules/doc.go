@@ -33,4 +33,10 @@
 // the length of the gap (02:30 → 03:30), and a time that occurs twice when
 // clocks go back is the first occurrence (01:30 EDT, not 01:30 EST). The
 // Timing note says when either happened.
+//
+// Evaluating many people: Compile prepares a rule set once (ranked,
+// condition values folded, lists split, dates parsed) and
+// Compiled.Resolve gives exactly Resolve's answer; Matches, Canonical and
+// Value serve counting (the rules editor's live preview). FuzzEvaluate
+// holds every fast path to Evaluate's verdict.
 package rules
