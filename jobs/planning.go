@@ -142,7 +142,28 @@ func (w *PlanPeopleWorker) Work(ctx context.Context, job *river.Job[PlanPeopleAr
 	if a.PlanRunID == 0 {
 		return nil
 	}
-	return w.store.PlanRunProgress(ctx, a.PlanRunID, len(a.PersonIDs), time.Now())
+	total, err := w.store.PlanRunProgress(ctx, a.PlanRunID, len(a.PersonIDs), time.Now())
+	if err != nil {
+		return err
+	}
+	if total >= models.BulkRows {
+		refreshStats(ctx, w.store, w.logger, "plan run", a.PlanRunID)
+	}
+	return nil
+}
+
+// refreshStats brings the query planner's statistics up to date after a
+// bulk write (models.Store.RefreshStats). The data is already committed,
+// so a failure is logged, not returned: retrying the job would only
+// repeat the work.
+func refreshStats(ctx context.Context, store *models.Store, logger *slog.Logger, what string, id int64) {
+	start := time.Now()
+	if err := store.RefreshStats(ctx); err != nil {
+		logger.Warn("could not refresh database statistics after a bulk write; queries may be slow until the next one",
+			"after", what, "id", id, "error", err)
+		return
+	}
+	logger.Debug("refreshed database statistics", "after", what, "id", id, "took", time.Since(start))
 }
 
 // PlanEveryoneWorker starts an everyone run: it lists the plannable

@@ -188,3 +188,31 @@ func countCompleted(t *testing.T, db *models.DB, kind string) int {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A plan run of a bulk import's size leaves the query planner's
+// statistics current (issue 10): on a server with autovacuum off, the
+// changes table would otherwise look empty to PostgreSQL for good, and
+// every later batch's look-up by person would scan it.
+func TestBulkPlanRunRefreshesStatistics(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		t.Parallel()
+		w := newPlanWorld(t, db, store)
+		w.startPlanning()
+		w.importAll(staff(models.BulkRows))
+		w.waitPlanned()
+		require.EqualValues(t, models.BulkRows, w.toInvite())
+		require.Eventually(t, func() bool {
+			var rows float64
+			switch db.Dialect {
+			case models.Postgres:
+				require.NoError(t, db.Gorm.Raw(`SELECT reltuples FROM pg_class WHERE oid = 'changes'::regclass`).Scan(&rows).Error)
+			default:
+				var stat string
+				require.NoError(t, db.Gorm.Raw(`SELECT COALESCE(MAX(stat), '') FROM sqlite_stat1 WHERE tbl = 'changes'`).Scan(&stat).Error)
+				fmt.Sscan(stat, &rows)
+			}
+			return rows >= models.BulkRows
+		}, 30*time.Second, 50*time.Millisecond, "the changes table's statistics were not refreshed after the run")
+	})
+}

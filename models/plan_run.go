@@ -146,21 +146,27 @@ func (s *Store) StartPlanRun(ctx context.Context, id int64, total int, now time.
 }
 
 // PlanRunProgress counts n more people planned; the run is done when all
-// are. A batch planned twice (its job ran again after a crash) is not
-// counted past the total.
-func (s *Store) PlanRunProgress(ctx context.Context, id int64, n int, now time.Time) error {
-	return s.WithTx(ctx, func(tx *Store) error {
+// are, and finished reports the run's total when this call finished it
+// (0 otherwise). A batch planned twice (its job ran again after a crash)
+// is not counted past the total.
+func (s *Store) PlanRunProgress(ctx context.Context, id int64, n int, now time.Time) (finished int, err error) {
+	err = s.WithTx(ctx, func(tx *Store) error {
 		res := tx.db.WithContext(ctx).Model(&PlanRun{}).Where("id = ? AND status IN ?", id, []PlanRunStatus{PlanQueued, PlanRunning}).
 			Updates(map[string]any{"status": PlanRunning, "done": gorm.Expr("CASE WHEN done + ? > total THEN total ELSE done + ? END", n, n)})
 		if res.Error != nil {
 			return fmt.Errorf("store: plan run %d progress: %w", id, translate(res.Error))
 		}
-		if err := tx.db.WithContext(ctx).Model(&PlanRun{}).Where("id = ? AND status = ? AND done >= total", id, PlanRunning).
-			Updates(map[string]any{"status": PlanDone, "finished_at": now.UTC()}).Error; err != nil {
-			return fmt.Errorf("store: finish plan run %d: %w", id, translate(err))
+		res = tx.db.WithContext(ctx).Model(&PlanRun{}).Where("id = ? AND status = ? AND done >= total", id, PlanRunning).
+			Updates(map[string]any{"status": PlanDone, "finished_at": now.UTC()})
+		if res.Error != nil {
+			return fmt.Errorf("store: finish plan run %d: %w", id, translate(res.Error))
 		}
-		return nil
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		return tx.db.WithContext(ctx).Model(&PlanRun{}).Where("id = ?", id).Pluck("total", &finished).Error
 	})
+	return finished, err
 }
 
 // FailPlanRun records that a run's jobs gave up, with the last error.

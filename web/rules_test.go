@@ -588,7 +588,8 @@ func TestRulesPageShowsReplanProgress(t *testing.T) {
 		require.Equal(t, "Re-planning Team Updates (rules or settings changed): 4,500 of 12,000 people planned…", squash(status.Text()))
 		require.Equal(t, "/rules/planning", status.AttrOr("hx-get", ""), "it polls while open")
 
-		require.NoError(t, srv.Store.PlanRunProgress(ctx, run.ID, 7500, time.Now()))
+		_, err := srv.Store.PlanRunProgress(ctx, run.ID, 7500, time.Now())
+		require.NoError(t, err)
 		frag := b.get("/rules/planning")
 		frag.requireStatus(http.StatusOK)
 		require.Equal(t, "done", frag.TestID("plan-status").AttrOr("data-state", ""))
