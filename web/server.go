@@ -170,7 +170,9 @@ func (s *Server) Close() {
 }
 
 // newSessionManager keeps sessions in the same database as everything
-// else, so a restart or a second replica keeps everyone signed in.
+// else, so a restart or a second replica keeps everyone signed in. The
+// store is wrapped in a quietStore, so a page that only reads does not
+// write its session on every request.
 func (s *Server) newSessionManager(db *models.DB) (*scs.SessionManager, func()) {
 	cfg := s.cfg
 	sm := scs.New()
@@ -190,11 +192,11 @@ func (s *Server) newSessionManager(db *models.DB) (*scs.SessionManager, func()) 
 	sm.ErrorFunc = s.sessionError
 	if db.Dialect == models.Postgres {
 		st := postgresstore.NewWithCleanupInterval(db.SQL, 10*time.Minute)
-		sm.Store = st
+		sm.Store = newQuietStore(st, sm.Codec)
 		return sm, st.StopCleanup
 	}
 	st := sqlite3store.NewWithCleanupInterval(db.SQL, 10*time.Minute)
-	sm.Store = st
+	sm.Store = newQuietStore(st, sm.Codec)
 	return sm, st.StopCleanup
 }
 
