@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -83,76 +84,119 @@ type Decision struct {
 // thousand approvals insert their jobs in a few statements.
 type ScheduleFunc func(tx *Store, actions []*Action) error
 
-// ApproveChanges approves pending changes in one transaction: each change
-// is marked approved, its plan becomes actions (each run at its step's own
-// time, or at once when that is past or the step runs on approval), and schedule inserts each
-// action's job. If anything fails, nothing is approved and no job exists.
-// Changes no longer pending are returned in skipped.
+// decideBatch is how many changes one transaction of a decision takes. A
+// bulk decision (up to 10,000 changes from "Select all") commits batch by
+// batch, so SQLite's single writer is held for a fraction of a second at a
+// time and every other request (sign-ins, other pages) gets its turn
+// within the busy timeout; each batch is set-based: one UPDATE for its
+// changes, a few INSERTs for their actions, jobs and audit rows.
+const decideBatch = 500
+
+// actionBatch is how many actions one INSERT writes (sixteen columns each:
+// the SQLite driver's binding cost grows faster than the parameter count).
+const actionBatch = 100
+
+// ApproveChanges approves pending changes: each change is marked approved,
+// its plan becomes actions (each run at its step's own time, or at once
+// when that is past or the step runs on approval), and schedule inserts
+// each action's job. Changes are decided in batches of decideBatch, each
+// its own transaction: within a batch, if anything fails nothing of it is
+// approved and none of its jobs exists, and the error reports how many
+// earlier batches were approved (they are returned in approved). Changes
+// no longer pending are returned in skipped.
 func (s *Store) ApproveChanges(ctx context.Context, actor Actor, d Decision, now time.Time, schedule ScheduleFunc) (approved, skipped []int64, err error) {
-	err = s.WithTx(ctx, func(tx *Store) error {
-		approved, skipped = nil, nil
-		var actions []*Action
-		for _, id := range d.ChangeIDs {
-			created, ok, err := tx.approveOne(ctx, actor, id, d, now.UTC())
-			if err != nil {
+	now = now.UTC()
+	for batch := range slices.Chunk(d.ChangeIDs, decideBatch) {
+		var done, gone []int64
+		err := s.WithTx(ctx, func(tx *Store) error {
+			var actions []*Action
+			var err error
+			done, gone, actions, err = tx.approveBatch(ctx, actor, batch, d, now)
+			if err != nil || len(actions) == 0 {
 				return err
 			}
-			if ok {
-				approved = append(approved, id)
-				actions = append(actions, created...)
-			} else {
-				skipped = append(skipped, id)
+			return schedule(tx, actions)
+		})
+		if err != nil {
+			if len(approved) > 0 {
+				err = fmt.Errorf("%w (%d changes were approved before this)", err, len(approved))
 			}
+			return approved, skipped, err
 		}
-		if len(actions) == 0 {
-			return nil
-		}
-		return schedule(tx, actions)
-	})
-	return approved, skipped, err
+		approved, skipped = append(approved, done...), append(skipped, gone...)
+	}
+	return approved, skipped, nil
 }
 
-// approveOne approves one pending change and writes its actions; ok is
-// false when the change is no longer pending.
-func (s *Store) approveOne(ctx context.Context, actor Actor, id int64, d Decision, now time.Time) (actions []*Action, ok bool, err error) {
-	db := s.db.WithContext(ctx)
-	res := db.Model(&Change{}).Where("id = ? AND status = ?", id, ChangePending).Updates(map[string]any{
-		"status": ChangeScheduled, "decided_by": actor.Email, "decided_at": now, "comment": d.Comment,
-		"auto_approved": d.Auto, "updated_at": now,
-	})
-	if res.Error != nil {
-		return nil, false, fmt.Errorf("store: approve change %d: %w", id, translate(res.Error))
+// decideStatus moves the pending changes among ids to status with the
+// decision's fields, in one status-guarded UPDATE, and returns the ids it
+// moved (in the order of ids) and those no longer pending.
+func (s *Store) decideStatus(ctx context.Context, ids []int64, status ChangeStatus, actor Actor, d Decision, now time.Time) (done, gone []int64, err error) {
+	set, args := "status = ?, decided_by = ?, decided_at = ?, comment = ?, updated_at = ?", []any{status, actor.Email, now, d.Comment, now}
+	if status == ChangeScheduled {
+		set, args = set+", auto_approved = ?", append(args, d.Auto)
 	}
-	if res.RowsAffected != 1 {
-		return nil, false, nil
-	}
-	c, err := s.ChangeByID(ctx, id)
+	var moved []int64
+	err = s.db.WithContext(ctx).Raw("UPDATE changes SET "+set+" WHERE id IN ? AND status = ? RETURNING id",
+		append(args, ids, ChangePending)...).Scan(&moved).Error
 	if err != nil {
-		return nil, false, err
+		return nil, nil, fmt.Errorf("store: decide changes: %w", translate(err))
 	}
-	runAt := c.EffectiveAt.UTC() // the first step's time, for the audit trail
-	for i, step := range c.Plan {
-		at := step.RunAt(c.EffectiveAt, now)
-		if i == 0 || at.Before(runAt) {
-			runAt = at
+	in := make(map[int64]bool, len(moved))
+	for _, id := range moved {
+		in[id] = true
+	}
+	for _, id := range ids {
+		if in[id] {
+			done = append(done, id)
+			delete(in, id) // an id listed twice is decided once
+		} else {
+			gone = append(gone, id)
 		}
-		a := &Action{ChangeID: id, AppID: step.AppID, Op: step.Op, Params: nonNilMap(step.Params),
-			Previous: nonNilMap(step.Previous), Seq: i, Status: ActionScheduled, IdempotencyKey: newKey(),
-			RunAt: at, CreatedAt: now, UpdatedAt: now}
-		if step.EntitlementID != 0 {
-			eid := step.EntitlementID
-			a.EntitlementID = &eid
+	}
+	return done, gone, nil
+}
+
+// approveBatch approves the pending changes among ids and writes their
+// actions and audit rows; the rest are no longer pending.
+func (s *Store) approveBatch(ctx context.Context, actor Actor, ids []int64, d Decision, now time.Time) (done, gone []int64, actions []*Action, err error) {
+	done, gone, err = s.decideStatus(ctx, ids, ChangeScheduled, actor, d, now)
+	if err != nil || len(done) == 0 {
+		return done, gone, nil, err
+	}
+	db := s.db.WithContext(ctx)
+	var changes []Change
+	if err := db.Where("id IN ?", done).Order("id").Find(&changes).Error; err != nil {
+		return nil, nil, nil, fmt.Errorf("store: approved changes: %w", translate(err))
+	}
+	audit := make([]AuditEntry, 0, len(changes))
+	for i := range changes {
+		c := &changes[i]
+		runAt := c.EffectiveAt.UTC() // the first step's time, for the audit trail
+		for i, step := range c.Plan {
+			at := step.RunAt(c.EffectiveAt, now)
+			if i == 0 || at.Before(runAt) {
+				runAt = at
+			}
+			a := &Action{ChangeID: c.ID, AppID: step.AppID, Op: step.Op, Params: nonNilMap(step.Params),
+				Previous: nonNilMap(step.Previous), Seq: i, Status: ActionScheduled, IdempotencyKey: newKey(),
+				RunAt: at, CreatedAt: now, UpdatedAt: now}
+			if step.EntitlementID != 0 {
+				eid := step.EntitlementID
+				a.EntitlementID = &eid
+			}
+			actions = append(actions, a)
 		}
-		actions = append(actions, a)
+		audit = append(audit, AuditEntry{Action: ActionChangeApproved, SubjectType: "change", SubjectID: c.ID,
+			SubjectLabel: fmt.Sprintf("%s change %d", c.Kind, c.ID),
+			After:        map[string]any{"comment": d.Comment, "auto": d.Auto, "actions": len(c.Plan), "run_at": runAt}})
 	}
 	if len(actions) > 0 {
-		if err := db.Create(actions).Error; err != nil { // one INSERT for the change's actions
-			return nil, false, fmt.Errorf("store: create actions for change %d: %w", id, translate(err))
+		if err := db.CreateInBatches(actions, actionBatch).Error; err != nil {
+			return nil, nil, nil, fmt.Errorf("store: create actions: %w", translate(err))
 		}
 	}
-	return actions, true, s.Audit(ctx, actor, AuditEntry{Action: ActionChangeApproved, SubjectType: "change", SubjectID: id,
-		SubjectLabel: fmt.Sprintf("%s change %d", c.Kind, id),
-		After:        map[string]any{"comment": d.Comment, "auto": d.Auto, "actions": len(c.Plan), "run_at": runAt}})
+	return done, gone, actions, s.AuditMany(ctx, actor, audit)
 }
 
 // newKey is an action's idempotency key: random, so it cannot be guessed
@@ -165,31 +209,34 @@ func newKey() string {
 	return "act_" + hex.EncodeToString(b)
 }
 
-// RejectChanges rejects pending changes with an optional comment. Changes
-// no longer pending are returned in skipped.
+// RejectChanges rejects pending changes with an optional comment, in
+// batches as ApproveChanges decides them. Changes no longer pending are
+// returned in skipped.
 func (s *Store) RejectChanges(ctx context.Context, actor Actor, d Decision, now time.Time) (rejected, skipped []int64, err error) {
-	err = s.WithTx(ctx, func(tx *Store) error {
-		rejected, skipped = nil, nil
-		for _, id := range d.ChangeIDs {
-			res := tx.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status = ?", id, ChangePending).Updates(map[string]any{
-				"status": ChangeRejected, "decided_by": actor.Email, "decided_at": now.UTC(), "comment": d.Comment, "updated_at": now.UTC(),
-			})
-			if res.Error != nil {
-				return fmt.Errorf("store: reject change %d: %w", id, translate(res.Error))
-			}
-			if res.RowsAffected != 1 {
-				skipped = append(skipped, id)
-				continue
-			}
-			rejected = append(rejected, id)
-			if err := tx.Audit(ctx, actor, AuditEntry{Action: ActionChangeRejected, SubjectType: "change", SubjectID: id,
-				SubjectLabel: fmt.Sprintf("change %d", id), After: map[string]any{"comment": d.Comment}}); err != nil {
+	now = now.UTC()
+	for batch := range slices.Chunk(d.ChangeIDs, decideBatch) {
+		var done, gone []int64
+		err := s.WithTx(ctx, func(tx *Store) error {
+			var err error
+			if done, gone, err = tx.decideStatus(ctx, batch, ChangeRejected, actor, d, now); err != nil {
 				return err
 			}
+			audit := make([]AuditEntry, len(done))
+			for i, id := range done {
+				audit[i] = AuditEntry{Action: ActionChangeRejected, SubjectType: "change", SubjectID: id,
+					SubjectLabel: fmt.Sprintf("change %d", id), After: map[string]any{"comment": d.Comment}}
+			}
+			return tx.AuditMany(ctx, actor, audit)
+		})
+		if err != nil {
+			if len(rejected) > 0 {
+				err = fmt.Errorf("%w (%d changes were rejected before this)", err, len(rejected))
+			}
+			return rejected, skipped, err
 		}
-		return nil
-	})
-	return rejected, skipped, err
+		rejected, skipped = append(rejected, done...), append(skipped, gone...)
+	}
+	return rejected, skipped, nil
 }
 
 // ActionByID returns one action.

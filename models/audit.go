@@ -73,30 +73,49 @@ type AuditEntry struct {
 // Audit appends an event to the audit trail. Call it on the transaction
 // Store that made the change, so both commit or neither does.
 func (s *Store) Audit(ctx context.Context, actor Actor, e AuditEntry) error {
-	ev := AuditEvent{
-		CreatedAt:    time.Now().UTC(),
-		ActorEmail:   actor.Email,
-		Action:       e.Action,
-		SubjectType:  e.SubjectType,
-		SubjectLabel: e.SubjectLabel,
-		IP:           actor.IP,
-		RequestID:    actor.RequestID,
+	return s.AuditMany(ctx, actor, []AuditEntry{e})
+}
+
+// auditBatch is how many audit rows one INSERT writes: ten columns each,
+// well inside both databases' parameter limits and the SQLite driver's
+// cost per parameter.
+const auditBatch = 200
+
+// AuditMany appends one event per entry, all by the same actor at the same
+// moment, in as few statements as a bulk decision needs.
+func (s *Store) AuditMany(ctx context.Context, actor Actor, entries []AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	if actor.AdminID != 0 {
-		ev.ActorID = &actor.AdminID
+	now := time.Now().UTC()
+	events := make([]AuditEvent, len(entries))
+	for i, e := range entries {
+		ev := AuditEvent{
+			CreatedAt:    now,
+			ActorEmail:   actor.Email,
+			Action:       e.Action,
+			SubjectType:  e.SubjectType,
+			SubjectLabel: e.SubjectLabel,
+			IP:           actor.IP,
+			RequestID:    actor.RequestID,
+		}
+		if actor.AdminID != 0 {
+			ev.ActorID = &actor.AdminID
+		}
+		if e.SubjectID != 0 {
+			ev.SubjectID = strconv.FormatInt(e.SubjectID, 10)
+		}
+		var err error
+		if ev.Before, err = auditJSON(e.Before); err != nil {
+			return err
+		}
+		if ev.After, err = auditJSON(e.After); err != nil {
+			return err
+		}
+		events[i] = ev
 	}
-	if e.SubjectID != 0 {
-		ev.SubjectID = strconv.FormatInt(e.SubjectID, 10)
-	}
-	var err error
-	if ev.Before, err = auditJSON(e.Before); err != nil {
-		return err
-	}
-	if ev.After, err = auditJSON(e.After); err != nil {
-		return err
-	}
-	if err := s.db.WithContext(ctx).Create(&ev).Error; err != nil {
-		return fmt.Errorf("store: audit %s: %w", e.Action, translate(err))
+	if err := s.db.WithContext(ctx).CreateInBatches(events, auditBatch).Error; err != nil {
+		return fmt.Errorf("store: audit %s: %w", entries[0].Action, translate(err))
 	}
 	return nil
 }

@@ -157,8 +157,14 @@ var benchCSRFMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)
 // holding the session.
 func benchSignIn(b *testing.B, baseURL string, store *models.Store) *http.Client {
 	b.Helper()
+	return benchSignInAs(b, baseURL, store, "bench@example.com")
+}
+
+// benchSignInAs signs a new owner with that email in through a login link.
+func benchSignInAs(b *testing.B, baseURL string, store *models.Store, email string) *http.Client {
+	b.Helper()
 	ctx := context.Background()
-	a, err := store.CreateAdmin(ctx, models.CLIActor, "bench@example.com", "", models.RoleOwner)
+	a, err := store.CreateAdmin(ctx, models.CLIActor, email, "", models.RoleOwner)
 	if err != nil {
 		b.Fatal(err)
 	}
