@@ -169,6 +169,9 @@ type PruneAppCallsArgs struct{}
 // Kind implements river.JobArgs.
 func (PruneAppCallsArgs) Kind() string { return "prune_app_calls" }
 
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (PruneAppCallsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueHousekeeping} }
+
 // PruneAppCallsWorker runs PruneAppCallsArgs.
 type PruneAppCallsWorker struct {
 	river.WorkerDefaults[PruneAppCallsArgs]

@@ -30,10 +30,14 @@ type Client = river.Client[*sql.Tx]
 // Options tune the client; zero values take the defaults.
 type Options struct {
 	Logger     *slog.Logger
-	MaxWorkers int // default 10
+	MaxWorkers int // actions run at once (default defaultActionWorkers)
 	// FetchPollInterval is how often an idle client looks for new work
 	// (default 1s; on PostgreSQL new jobs are also announced by NOTIFY).
 	FetchPollInterval time.Duration
+	// FetchCooldown is the least time between two fetches of the actions
+	// queue (default actionFetchCooldown; River's own is 100 ms, which
+	// bounds a queue at about ten fetches, so about 100 jobs, a second).
+	FetchCooldown time.Duration
 	// Sealer opens apps' encrypted settings (webhook URLs and secrets).
 	Sealer *models.Sealer
 	// HTTPClient makes connectors' outbound calls (nil: one dialling
@@ -83,20 +87,16 @@ type Options struct {
 	PlanWorkers int
 }
 
-// jobTimeout bounds a job whose worker sets no timeout of its own.
-const jobTimeout = 5 * time.Minute
-
-// NewClient builds the River client for db with every worker and periodic
-// job registered, points the store's Enqueue at it, and has the store
-// queue the welcome and IT alert mail when a change is done and the
-// assignee's mail when a task is assigned. Close the returned
-// function after the client has stopped.
-func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Options) (*Client, func(), error) {
+// WithDefaults fills the options left zero with their defaults.
+func (opts Options) WithDefaults() Options {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if opts.MaxWorkers == 0 {
-		opts.MaxWorkers = 10
+		opts.MaxWorkers = defaultActionWorkers
+	}
+	if opts.FetchCooldown == 0 {
+		opts.FetchCooldown = actionFetchCooldown
 	}
 	if opts.FetchPollInterval == 0 {
 		opts.FetchPollInterval = time.Second
@@ -107,6 +107,19 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	if opts.RescueAfter == 0 {
 		opts.RescueAfter = 2 * jobTimeout
 	}
+	return opts
+}
+
+// jobTimeout bounds a job whose worker sets no timeout of its own.
+const jobTimeout = 5 * time.Minute
+
+// NewClient builds the River client for db with every worker and periodic
+// job registered, points the store's Enqueue at it, and has the store
+// queue the welcome and IT alert mail when a change is done and the
+// assignee's mail when a task is assigned. Close the returned
+// function after the client has stopped.
+func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Options) (*Client, func(), error) {
+	opts = opts.WithDefaults()
 	driver, closeDriver, err := newDriver(ctx, db)
 	if err != nil {
 		return nil, nil, err
@@ -153,12 +166,34 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	return client, closeAll, nil
 }
 
-// queues are the queues this client works: actions and mail on the
-// default queue, planning on its own.
+// Queues, one per kind of work, so that none starves another: a burst of
+// 10,000 approved actions does not hold back the welcome mail of the
+// first of them, nor planning, nor the sweep that settles lost actions.
+// Actions run on River's default queue (jobs inserted before the queues
+// were split are there too, and run as before).
+const (
+	QueueMail         = "mail"         // outbox sends, digests
+	QueueHousekeeping = "housekeeping" // lost-action sweep, pruning, purges
+)
+
+// Queue sizes. Actions are I/O-bound calls to other systems, so many may
+// wait on the network at once; each app's max_concurrency bounds what one
+// app gets. Mail is one SMTP server. Measurements: docs/benchmarks.md.
+const (
+	defaultActionWorkers = 32
+	actionFetchCooldown  = 20 * time.Millisecond
+	mailWorkers          = 4
+	housekeepingWorkers  = 1
+)
+
+// queues are the queues this client works: everything, or planning
+// alone for `roster import`.
 func queues(opts Options) map[string]river.QueueConfig {
 	q := map[string]river.QueueConfig{QueuePlan: {MaxWorkers: opts.PlanWorkers}}
 	if !opts.PlanOnly {
-		q[river.QueueDefault] = river.QueueConfig{MaxWorkers: opts.MaxWorkers}
+		q[river.QueueDefault] = river.QueueConfig{MaxWorkers: opts.MaxWorkers, FetchCooldown: opts.FetchCooldown}
+		q[QueueMail] = river.QueueConfig{MaxWorkers: mailWorkers}
+		q[QueueHousekeeping] = river.QueueConfig{MaxWorkers: housekeepingWorkers}
 	}
 	return q
 }

@@ -29,7 +29,7 @@ func (ScheduleDigestsArgs) Kind() string { return "schedule_digests" }
 
 // InsertOpts keeps one schedule_digests waiting at a time.
 func (ScheduleDigestsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
+	return river.InsertOpts{Queue: QueueMail, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates}}
 }
 
 var liveStates = []rivertype.JobState{
@@ -51,7 +51,7 @@ func (SendDigestArgs) Kind() string { return "send_digest" }
 // instance inserts it again. The outbox's dedupe key is the second line
 // of defence, after River has cleaned the finished job away.
 func (SendDigestArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+	return river.InsertOpts{Queue: QueueMail, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
 		rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
 		rivertype.JobStateRunning, rivertype.JobStateScheduled,

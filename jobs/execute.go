@@ -201,11 +201,11 @@ func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[Ex
 	counts.Calls++
 	setMeta(ctx, metaCalls, counts.Calls)
 	res := w.webhook.Send(ctx, cfg, in.payload(a), sentAt)
-	w.calls.record(ctx, app, &a.ID, res, sentAt)
 	r := models.AttemptResult{ResponseStatus: res.Status, ResponseExcerpt: res.Excerpt}
 	if res.Err == nil {
-		return w.store.CompleteAction(ctx, runner, a.ID, r, time.Now())
+		return w.complete(ctx, app, a, res, sentAt, r)
 	}
+	w.calls.record(ctx, app, &a.ID, res, sentAt)
 	r.Error = res.Err.Error()
 	if !res.Retry {
 		return w.fail(ctx, a, r)
@@ -233,6 +233,44 @@ func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[Ex
 	}
 	w.nextRetry.Store(job.ID, r.NextAttemptAt)
 	return res.Err
+}
+
+// recordTries and recordWait bound how long a worker keeps trying to
+// record an app's success before it gives the job back to River.
+const (
+	recordTries = 6
+	recordWait  = 100 * time.Millisecond
+)
+
+// complete records a successful call and completes its action in one
+// transaction. The app has acted by now, so a failure to record it (the
+// database busy or briefly unreachable) is retried here, with backoff,
+// rather than returned: River would run the job again and the app would be
+// called a second time for an effect it already had (the receiver
+// deduplicates on the idempotency key, but it should not have to).
+func (w *ExecuteActionWorker) complete(ctx context.Context, app *models.App, a *models.Action, res webhook.Result,
+	sentAt time.Time, r models.AttemptResult) error {
+	call := newCall(app, &a.ID, false, res, sentAt)
+	wait := recordWait
+	var err error
+	for try := 1; ; try++ {
+		err = w.store.WithTx(ctx, func(tx *models.Store) error {
+			if err := w.calls.recordTx(ctx, tx, app, call); err != nil {
+				return err
+			}
+			return tx.CompleteAction(ctx, runner, a.ID, r, time.Now())
+		})
+		if err == nil || try == recordTries || ctx.Err() != nil {
+			break
+		}
+		w.logger.Warn("recording a successful call failed; trying again", "action_id", a.ID, "try", try, "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+	return err
 }
 
 // webhookConfigOf opens a webhook app's stored connection.

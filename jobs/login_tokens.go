@@ -20,7 +20,7 @@ func (PurgeLoginTokensArgs) Kind() string { return "purge_login_tokens" }
 // InsertOpts makes the job unique per hour, so several instances or a
 // manual trigger never pile up copies.
 func (PurgeLoginTokensArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+	return river.InsertOpts{Queue: QueueHousekeeping, UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
 }
 
 // PurgeLoginTokensWorker runs PurgeLoginTokensArgs.

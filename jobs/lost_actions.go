@@ -25,6 +25,11 @@ type SettleLostActionsArgs struct{}
 // Kind implements river.JobArgs.
 func (SettleLostActionsArgs) Kind() string { return "settle_lost_actions" }
 
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SettleLostActionsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueHousekeeping}
+}
+
 // lostActionsInterval is how often the sweep looks.
 const lostActionsInterval = time.Minute
 

@@ -32,6 +32,7 @@ const sendEmailMaxAttempts = 10
 // and flushing never send it twice at once.
 func (SendEmailArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
+		Queue:       QueueMail,
 		MaxAttempts: sendEmailMaxAttempts,
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
@@ -128,6 +129,9 @@ type FlushOutboxArgs struct{}
 
 // Kind implements river.JobArgs.
 func (FlushOutboxArgs) Kind() string { return "flush_outbox" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (FlushOutboxArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueMail} }
 
 // flushBatch bounds one flush; the next one picks up the rest.
 const flushBatch = 500

@@ -123,6 +123,7 @@ func TestReclaimWaitsOutTheGrace(t *testing.T) {
 
 	sweep(0, "a live client keeps its jobs")
 	other.close() // its connection dropped, or its process died
+	lockFreed(t, db, otherID)
 	sweep(0, "a key just seen free is not enough")
 	clock = clock.Add(timing.grace - time.Second)
 	sweep(0, "nor one free for less than the grace")
@@ -130,6 +131,7 @@ func TestReclaimWaitsOutTheGrace(t *testing.T) {
 	require.NoError(t, err)
 	sweep(0, "a client back in time keeps its jobs")
 	back.close()
+	lockFreed(t, db, otherID)
 	clock = clock.Add(timing.grace)
 	sweep(0, "the count starts again after a sweep found the key held")
 	require.Equal(t, "running", jobState(t, db, res.Job.ID))
@@ -225,6 +227,17 @@ func TestPresenceGateHoldsJobsWhileLost(t *testing.T) {
 	gate.p.held.Store(true)
 	require.NoError(t, gate.Work(context.Background(), &rivertype.JobRow{}, work))
 	require.Equal(t, 1, worked)
+}
+
+// lockFreed waits until the server has ended the closed presence session
+// of client: closing a connection returns before its backend has released
+// the session's locks, and a sweep in between sees the key still held.
+func lockFreed(t *testing.T, db *models.DB, client string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		_, held := presenceHolder(db, client)
+		return !held
+	}, 10*time.Second, 5*time.Millisecond, "the closed presence connection still holds its lock")
 }
 
 // presenceHolder returns the session of a Roster presence connection that

@@ -278,29 +278,26 @@ func (s *Store) WaitingOn(ctx context.Context, a *Action) (int64, error) {
 	if a.Status != ActionScheduled && a.Status != ActionRunning {
 		return 0, nil
 	}
-	db := s.db.WithContext(ctx)
-	var own, carried int64
-	err := db.Model(&Action{}).
-		Where("change_id = ? AND app_id = ? AND seq < ? AND status <> ?", a.ChangeID, a.AppID, a.Seq, ActionDone).Count(&own).Error
+	// One statement: the earlier steps of its own change, then the
+	// person's earlier changes (changes_person_status_idx) and their
+	// actions (actions_change_idx), so what is in flight for everyone else
+	// is never read, however much that is.
+	var n struct{ Own, Carried int64 }
+	err := s.db.WithContext(ctx).Raw(`SELECT
+		(SELECT COUNT(*) FROM actions WHERE change_id = ? AND app_id = ? AND seq < ? AND status <> ?) AS own,
+		(SELECT COUNT(*) FROM actions JOIN changes ON changes.id = actions.change_id
+			WHERE changes.person_id = (SELECT person_id FROM changes WHERE id = ?) AND changes.id < ?
+			AND actions.app_id = ? AND actions.status IN ? AND (actions.status = ? OR changes.status = ?)) AS carried`,
+		a.ChangeID, a.AppID, a.Seq, ActionDone,
+		a.ChangeID, a.ChangeID, a.AppID, []ActionStatus{ActionRunning, ActionScheduled, ActionFailed}, ActionRunning, ChangeSuperseded).
+		Scan(&n).Error
 	if err != nil {
-		return 0, fmt.Errorf("store: predecessors of action %d: %w", a.ID, translate(err))
+		return 0, fmt.Errorf("store: what action %d waits for: %w", a.ID, translate(err))
 	}
-	if own > 0 {
-		return own, nil
+	if n.Own > 0 {
+		return n.Own, nil
 	}
-	// Driven by actions_status_idx (changes has no index on person_id):
-	// unfinished actions are bounded by the work in flight, while a
-	// person's changes grow with their history.
-	err = db.Model(&Action{}).Joins("JOIN changes ON changes.id = actions.change_id").
-		Where("actions.status IN ? AND actions.app_id = ? AND actions.change_id < ?",
-			[]ActionStatus{ActionRunning, ActionScheduled, ActionFailed}, a.AppID, a.ChangeID).
-		Where("changes.person_id = (SELECT person_id FROM changes WHERE id = ?)", a.ChangeID).
-		Where("actions.status = ? OR changes.status = ?", ActionRunning, ChangeSuperseded).
-		Count(&carried).Error
-	if err != nil {
-		return 0, fmt.Errorf("store: earlier actions for action %d: %w", a.ID, translate(err))
-	}
-	return carried, nil
+	return n.Carried, nil
 }
 
 // UnfinishedActions returns which of ids are still scheduled or running,
@@ -322,31 +319,21 @@ func (s *Store) UnfinishedActions(ctx context.Context, ids []int64) ([]int64, er
 // false when there is nothing to do: the action is done, failed or
 // cancelled (a retried or duplicated job is then a no-op).
 func (s *Store) StartAttempt(ctx context.Context, id int64, now time.Time) (*Action, bool, error) {
-	var a *Action
-	run := false
-	err := s.WithTx(ctx, func(tx *Store) error {
-		var err error
-		if a, err = tx.ActionByID(ctx, id); err != nil {
-			return err
-		}
-		if a.Status != ActionScheduled && a.Status != ActionRunning {
-			return nil
-		}
-		// The status guard keeps a re-plan that cancelled the action
-		// meanwhile (PostgreSQL reads committed) from being overwritten.
-		res := tx.db.WithContext(ctx).Model(&Action{}).Where("id = ? AND status IN ?", id, []ActionStatus{ActionScheduled, ActionRunning}).
-			Updates(map[string]any{"status": ActionRunning, "attempts": a.Attempts + 1, "updated_at": now.UTC()})
-		if res.Error != nil {
-			return fmt.Errorf("store: start action %d: %w", id, translate(res.Error))
-		}
-		if res.RowsAffected == 1 {
-			run = true
-			a.Attempts++
-			a.Status = ActionRunning
-		}
-		return nil
-	})
-	return a, run, err
+	// One status-guarded UPDATE, so a re-plan that cancelled the action
+	// meanwhile (PostgreSQL reads committed) is never overwritten, and on
+	// SQLite the writer is taken for one statement rather than a
+	// read-then-write transaction.
+	var started []int
+	err := s.db.WithContext(ctx).Raw("UPDATE actions SET status = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND status IN ? RETURNING attempts",
+		ActionRunning, now.UTC(), id, []ActionStatus{ActionScheduled, ActionRunning}).Scan(&started).Error
+	if err != nil {
+		return nil, false, fmt.Errorf("store: start action %d: %w", id, translate(err))
+	}
+	a, err := s.ActionByID(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	return a, len(started) == 1, nil
 }
 
 // AttemptResult is what one attempt at an action found out.
@@ -387,20 +374,23 @@ func (s *Store) RecordRetry(ctx context.Context, id int64, r AttemptResult, now 
 // Completing an action twice has the effect of completing it once.
 func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r AttemptResult, now time.Time) error {
 	return s.WithTx(ctx, func(tx *Store) error {
-		a, err := tx.ActionByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		if a.Status == ActionDone {
-			return nil
-		}
 		db := tx.db.WithContext(ctx)
 		now := now.UTC()
-		if err := db.Model(&Action{}).Where("id = ?", id).Updates(map[string]any{
-			"status": ActionDone, "done_at": now, "last_error": "", "next_attempt_at": nil, "response_status": r.ResponseStatus,
-			"response_excerpt": r.ResponseExcerpt, "updated_at": now}).Error; err != nil {
+		// One status-guarded UPDATE: an action already done (a job run
+		// twice) is left as it is.
+		var done []Action
+		if err := db.Raw(`UPDATE actions SET status = ?, done_at = ?, last_error = '', next_attempt_at = NULL, response_status = ?,
+			response_excerpt = ?, updated_at = ? WHERE id = ? AND status <> ? RETURNING id, change_id, app_id, op, entitlement_id, params, seq`,
+			ActionDone, now, r.ResponseStatus, r.ResponseExcerpt, now, id, ActionDone).Scan(&done).Error; err != nil {
 			return fmt.Errorf("store: complete action %d: %w", id, translate(err))
 		}
+		if len(done) == 0 {
+			if _, err := tx.ActionByID(ctx, id); err != nil {
+				return err
+			}
+			return nil
+		}
+		a := &done[0]
 		c, err := tx.ChangeByID(ctx, a.ChangeID)
 		if err != nil {
 			return err
@@ -412,7 +402,7 @@ func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r Att
 			SubjectLabel: fmt.Sprintf("%s (change %d)", a.Op, a.ChangeID), After: r}); err != nil {
 			return err
 		}
-		return tx.settleChange(ctx, a.ChangeID, now)
+		return tx.settle(ctx, c, now)
 	})
 }
 
@@ -487,26 +477,32 @@ func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time
 // settled (its cancelled actions are not done anyway): an action a re-plan
 // left running completes without it looking done or sending its mail.
 func (s *Store) settleChange(ctx context.Context, changeID int64, now time.Time) error {
-	var open int64
-	err := s.db.WithContext(ctx).Model(&Action{}).Where("change_id = ? AND status <> ?", changeID, ActionDone).Count(&open).Error
-	if err != nil {
-		return fmt.Errorf("store: settle change %d: %w", changeID, translate(err))
-	}
-	if open > 0 {
-		return nil
-	}
-	res := s.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status NOT IN ?", changeID, []ChangeStatus{ChangeDone, ChangeSuperseded}).
-		Updates(map[string]any{"status": ChangeDone, "updated_at": now})
-	if res.Error != nil {
-		return fmt.Errorf("store: settle change %d: %w", changeID, translate(res.Error))
-	}
-	if res.RowsAffected == 0 || s.changeDone == nil {
-		return nil
-	}
 	c, err := s.ChangeByID(ctx, changeID)
 	if err != nil {
 		return err
 	}
+	return s.settle(ctx, c, now)
+}
+
+// settle is settleChange for a change already read in this transaction.
+func (s *Store) settle(ctx context.Context, c *Change, now time.Time) error {
+	var open int64
+	err := s.db.WithContext(ctx).Model(&Action{}).Where("change_id = ? AND status <> ?", c.ID, ActionDone).Count(&open).Error
+	if err != nil {
+		return fmt.Errorf("store: settle change %d: %w", c.ID, translate(err))
+	}
+	if open > 0 {
+		return nil
+	}
+	res := s.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status NOT IN ?", c.ID, []ChangeStatus{ChangeDone, ChangeSuperseded}).
+		Updates(map[string]any{"status": ChangeDone, "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("store: settle change %d: %w", c.ID, translate(res.Error))
+	}
+	if res.RowsAffected == 0 || s.changeDone == nil {
+		return nil
+	}
+	c.Status, c.UpdatedAt = ChangeDone, now
 	return s.changeDone(ctx, s, c)
 }
 

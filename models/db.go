@@ -107,11 +107,21 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dialect == Postgres {
+	// Connections are kept rather than opened per burst: database/sql
+	// keeps two idle by default, so 64 job workers opened and closed
+	// connections all the time, and a new SQLite connection parses the
+	// whole schema before its first statement (a third of the job
+	// runner's CPU went there). SQLite's connections are cheap to keep;
+	// PostgreSQL's are bounded per replica.
+	switch dialect {
+	case Postgres:
 		sqlDB.SetMaxOpenConns(20)
-		sqlDB.SetMaxIdleConns(10)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		sqlDB.SetMaxIdleConns(20)
+	case SQLite:
+		sqlDB.SetMaxOpenConns(64)
+		sqlDB.SetMaxIdleConns(64)
 	}
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {

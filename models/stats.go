@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // BulkRows is how many rows a write must touch before RefreshStats is
@@ -20,31 +22,38 @@ var statsTables = []string{"people", "person_events", "person_identities", "chan
 // RefreshStats brings the query planner's statistics up to date after a
 // bulk write: ANALYZE on PostgreSQL (servers may run with autovacuum off,
 // and even with it on, its analyze comes minutes after a 100,000-row
-// import, while planning starts at once) and PRAGMA optimize on SQLite
-// (which analyzes the tables whose statistics are missing or stale, with
-// a bounded sample). It runs outside any transaction and is best-effort:
+// import, while planning starts at once) and ANALYZE on SQLite with a
+// bounded sample (PRAGMA analysis_limit). It runs outside any transaction and is best-effort:
 // callers log the error and carry on, since the data is already written.
 func (s *Store) RefreshStats(ctx context.Context) error {
 	if s.inTx {
 		return fmt.Errorf("store: refresh statistics inside a transaction")
 	}
-	var stmt string
-	switch s.dialect {
-	case Postgres:
-		var present []string
-		if err := s.db.WithContext(ctx).Raw(`SELECT table_name FROM information_schema.tables
-			WHERE table_schema = current_schema() AND table_name IN ?`, statsTables).Scan(&present).Error; err != nil {
+	if s.dialect == SQLite {
+		// ANALYZE with a bounded sample per index, on one connection (the
+		// limit is a connection's setting). PRAGMA optimize would be the
+		// lighter call, but it judges by what its own connection has
+		// queried, and in a pool that is often nothing.
+		err := s.db.WithContext(ctx).Connection(func(c *gorm.DB) error {
+			if err := c.Exec("PRAGMA analysis_limit = 1000").Error; err != nil {
+				return err
+			}
+			return c.Exec("ANALYZE").Error
+		})
+		if err != nil {
 			return fmt.Errorf("store: refresh statistics: %w", translate(err))
 		}
-		if len(present) == 0 {
-			return nil
-		}
-		stmt = "ANALYZE " + strings.Join(present, ", ")
-	default:
-		// 0x10002: analyze every table that needs it, not only those this
-		// connection has used (SQLite 3.46 and later).
-		stmt = "PRAGMA optimize=0x10002"
+		return nil
 	}
+	var present []string
+	if err := s.db.WithContext(ctx).Raw(`SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name IN ?`, statsTables).Scan(&present).Error; err != nil {
+		return fmt.Errorf("store: refresh statistics: %w", translate(err))
+	}
+	if len(present) == 0 {
+		return nil
+	}
+	stmt := "ANALYZE " + strings.Join(present, ", ")
 	if err := s.db.WithContext(ctx).Exec(stmt).Error; err != nil {
 		return fmt.Errorf("store: refresh statistics: %w", translate(err))
 	}
