@@ -170,7 +170,9 @@ type PruneAppCallsArgs struct{}
 func (PruneAppCallsArgs) Kind() string { return "prune_app_calls" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
-func (PruneAppCallsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueHousekeeping} }
+func (PruneAppCallsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueHousekeeping}
+}
 
 // PruneAppCallsWorker runs PruneAppCallsArgs.
 type PruneAppCallsWorker struct {

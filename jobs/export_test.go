@@ -9,4 +9,3 @@ var (
 	NewDriver = newDriver
 	Queues    = queues
 )
-
