@@ -3,6 +3,8 @@ package rules
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -176,9 +178,32 @@ func loadZone(name string) (*time.Location, bool) {
 	if name == "" || name == "Local" {
 		return nil, false
 	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), loc.(*time.Location) != nil
+	}
+	// time.LoadLocation reads and parses the zone file on every call;
+	// planning 100,000 people asks for the same few zones each time.
 	loc, err := time.LoadLocation(name)
-	return loc, err == nil
+	if err != nil {
+		loc = nil
+	}
+	if zoneCount.Load() < maxZones {
+		if _, loaded := zones.LoadOrStore(name, loc); !loaded {
+			zoneCount.Add(1)
+		}
+	}
+	return loc, loc != nil
 }
+
+// zones caches loadZone's answers, unknown names included, up to
+// maxZones names (there are about 600 IANA zones; HR data with a
+// misspelled zone per person must not grow it for ever).
+var (
+	zones     sync.Map
+	zoneCount atomic.Int64
+)
+
+const maxZones = 2000
 
 // wallTime is the moment the clock reads clock ("HH:MM") on day in loc.
 // A time in a spring-forward gap moves forward by the gap; a time that

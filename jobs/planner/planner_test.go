@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
+	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gorm.io/gorm/logger"
 
 	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/models"
@@ -265,4 +269,86 @@ func BenchmarkPlan10000People50Rules(b *testing.B) {
 		}
 		require.NoError(b, f.plan.PlanEveryone(f.ctx))
 	}
+}
+
+// BenchmarkPlanEveryone100000 re-plans 100,000 people against 50 rules on
+// each database, as a rule edit does (every batch, its reads, the rules
+// and the writes of 100,000 new pending changes), beside a floor
+// measured in the same run: loading the same people in the planner's
+// batches and resolving the rules for each with the compiled engine,
+// writing nothing. "x-floor" is the ratio.
+//
+//	go test ./jobs/planner -run '^$' -bench PlanEveryone100000 -benchtime 1x -count 3
+func BenchmarkPlanEveryone100000(b *testing.B) {
+	for _, d := range modelstest.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			db := modelstest.Open(b, d)
+			store := models.NewStore(db)
+			f := newFixture(b, store)
+			depts := []string{"Engineering", "Sales", "Finance", "Support", "Marketing"}
+			people := make([]models.PersonFields, 100000)
+			for i := range people {
+				people[i] = person(fmt.Sprintf("E%06d", i), depts[i%len(depts)], "Europe/Berlin")
+				people[i].Location = fmt.Sprintf("City%d", i%20)
+			}
+			for chunk := range slices.Chunk(people, 10000) {
+				f.people(chunk...)
+			}
+			for i := range 50 {
+				f.rule(models.Rule{Name: fmt.Sprintf("Rule %d", i), Priority: i,
+					Conditions: []models.RuleCondition{
+						{Attribute: "department", Operator: "equals", Value: depts[i%len(depts)]},
+						{Attribute: "location", Operator: "in", Value: fmt.Sprintf("City%d, City%d", i%20, (i+1)%20)},
+						{Attribute: "status", Operator: "not_equals", Value: "terminated"},
+					},
+					Grants: []models.RuleGrant{{AppID: f.github.ID, EntitlementID: f.eng.ID}}})
+			}
+			require.NoError(b, store.RefreshStats(f.ctx))
+			if os.Getenv("ROSTER_BENCH_SLOW") != "" {
+				db.Gorm.Logger = logger.New(log.New(os.Stderr, "", 0), logger.Config{SlowThreshold: 20 * time.Millisecond, LogLevel: logger.Warn})
+			}
+			floor := planFloor(b, store)
+			rs, err := store.ListRules(f.ctx)
+			require.NoError(b, err)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				if i > 0 { // every iteration writes new changes
+					b.StopTimer()
+					require.NoError(b, store.SetRuleEnabled(f.ctx, admin, rs[0].ID, i%2 == 0))
+					b.StartTimer()
+				}
+				require.NoError(b, f.plan.PlanEveryone(f.ctx))
+			}
+			perOp := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(floor.Seconds(), "floor-s")
+			b.ReportMetric(perOp/floor.Seconds(), "x-floor")
+		})
+	}
+}
+
+// planFloor loads everyone plannable in batches of 500 and resolves the
+// rules for each: what planning cannot do without.
+func planFloor(b *testing.B, store *models.Store) time.Duration {
+	ctx := context.Background()
+	start := time.Now()
+	ids, err := store.PlannableIDs(ctx)
+	require.NoError(b, err)
+	stored, err := store.ListRules(ctx)
+	require.NoError(b, err)
+	engine := make([]rules.Rule, len(stored))
+	for i := range stored {
+		engine[i] = planner.EngineRule(&stored[i])
+	}
+	compiled := rules.Compile(engine)
+	matched := 0
+	for chunk := range slices.Chunk(ids, 500) {
+		people, err := store.PeopleByIDs(ctx, chunk)
+		require.NoError(b, err)
+		for i := range people {
+			res := compiled.Resolve(planner.EnginePerson(&people[i].PersonFields), rules.Env{Today: "2026-03-01"})
+			matched += len(res.Grants)
+		}
+	}
+	require.NotZero(b, matched)
+	return time.Since(start)
 }
