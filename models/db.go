@@ -108,18 +108,28 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 		return nil, err
 	}
 	// Connections are kept rather than opened per burst: database/sql
-	// keeps two idle by default, so 64 job workers opened and closed
+	// keeps two idle by default, so job workers opened and closed
 	// connections all the time, and a new SQLite connection parses the
 	// whole schema before its first statement (a third of the job
-	// runner's CPU went there). SQLite's connections are cheap to keep;
-	// PostgreSQL's are bounded per replica.
+	// runner's CPU went there). PostgreSQL's are bounded per replica.
+	//
+	// SQLite has one writer, and a writer that finds the database locked
+	// sleeps in the busy handler (1, 2, 5 ... 100 ms, no queue, no
+	// fairness), so the more connections contend, the longer each waits
+	// and the likelier one passes the 5 s busy timeout: with 64, 32 action
+	// workers under load made a web request fail with SQLITE_BUSY. Eight
+	// connections queue the rest in database/sql, in order, without
+	// sleeping: 380-405 actions/s against 290-297 with 64 (4 performed as 8;
+	// BenchmarkExecuteWebhookActions, docs/benchmarks.md). No code path
+	// holds one connection while waiting for another (the models, jobs,
+	// web and cmd tests pass with a pool of one).
 	switch dialect {
 	case Postgres:
 		sqlDB.SetMaxOpenConns(20)
 		sqlDB.SetMaxIdleConns(20)
 	case SQLite:
-		sqlDB.SetMaxOpenConns(64)
-		sqlDB.SetMaxIdleConns(64)
+		sqlDB.SetMaxOpenConns(sqliteConns)
+		sqlDB.SetMaxIdleConns(sqliteConns)
 	}
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -151,3 +161,6 @@ func createPrivateFile(path string) error {
 
 // Close closes the pool.
 func (db *DB) Close() error { return db.SQL.Close() }
+
+// sqliteConns is the SQLite pool's size (see Open).
+const sqliteConns = 8
