@@ -142,11 +142,14 @@ func (w *PlanPeopleWorker) Work(ctx context.Context, job *river.Job[PlanPeopleAr
 	if a.PlanRunID == 0 {
 		return nil
 	}
-	total, err := w.store.PlanRunProgress(ctx, a.PlanRunID, len(a.PersonIDs), time.Now())
+	p, err := w.store.PlanRunProgress(ctx, a.PlanRunID, len(a.PersonIDs), time.Now())
 	if err != nil {
 		return err
 	}
-	if total >= models.BulkRows {
+	// While a big run is under way, as it doubles what it has planned
+	// (the later batches read what the earlier ones wrote), and once more
+	// at its end.
+	if models.StatsDue(p.Done-len(a.PersonIDs), p.Done) || p.Finished && p.Total >= models.BulkRows {
 		refreshStats(ctx, w.store, w.logger, "plan run", a.PlanRunID)
 	}
 	return nil

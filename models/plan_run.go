@@ -145,12 +145,18 @@ func (s *Store) StartPlanRun(ctx context.Context, id int64, total int, now time.
 	return nil
 }
 
+// PlanProgress is where a run stands after PlanRunProgress.
+type PlanProgress struct {
+	Done, Total int
+	Finished    bool // this call finished the run
+}
+
 // PlanRunProgress counts n more people planned; the run is done when all
-// are, and finished reports the run's total when this call finished it
-// (0 otherwise). A batch planned twice (its job ran again after a crash)
-// is not counted past the total.
-func (s *Store) PlanRunProgress(ctx context.Context, id int64, n int, now time.Time) (finished int, err error) {
-	err = s.WithTx(ctx, func(tx *Store) error {
+// of them are. A batch planned twice (its job ran again after a crash) is
+// not counted past the total.
+func (s *Store) PlanRunProgress(ctx context.Context, id int64, n int, now time.Time) (PlanProgress, error) {
+	var p PlanProgress
+	err := s.WithTx(ctx, func(tx *Store) error {
 		res := tx.db.WithContext(ctx).Model(&PlanRun{}).Where("id = ? AND status IN ?", id, []PlanRunStatus{PlanQueued, PlanRunning}).
 			Updates(map[string]any{"status": PlanRunning, "done": gorm.Expr("CASE WHEN done + ? > total THEN total ELSE done + ? END", n, n)})
 		if res.Error != nil {
@@ -161,12 +167,16 @@ func (s *Store) PlanRunProgress(ctx context.Context, id int64, n int, now time.T
 		if res.Error != nil {
 			return fmt.Errorf("store: finish plan run %d: %w", id, translate(res.Error))
 		}
-		if res.RowsAffected == 0 {
-			return nil
+		p.Finished = res.RowsAffected == 1
+		var run PlanRun
+		err := tx.db.WithContext(ctx).Select("done", "total").Where("id = ?", id).Limit(1).Find(&run).Error
+		if err != nil {
+			return fmt.Errorf("store: plan run %d progress: %w", id, translate(err))
 		}
-		return tx.db.WithContext(ctx).Model(&PlanRun{}).Where("id = ?", id).Pluck("total", &finished).Error
+		p.Done, p.Total = run.Done, run.Total
+		return nil
 	})
-	return finished, err
+	return p, err
 }
 
 // FailPlanRun records that a run's jobs gave up, with the last error.

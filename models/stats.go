@@ -14,6 +14,23 @@ import (
 // an index lookup into a scan of every pending change.
 const BulkRows = 1000
 
+// StatsDue reports whether a bulk write that took a table's rows from
+// before to after (as far as the writer knows) should refresh the
+// statistics: each time the count passes BulkRows, twice that, four
+// times that, and so on. A table that grows from empty to 100,000 rows
+// in one run is analysed seven times, so its statistics are never off by
+// more than a factor of two while the run is still reading it (with the
+// statistics of an empty table, PostgreSQL scans changes for every
+// batch's look-up by person).
+func StatsDue(before, after int) bool {
+	for mark := BulkRows; mark <= after; mark *= 2 {
+		if before < mark {
+			return true
+		}
+	}
+	return false
+}
+
 // statsTables are the tables bulk writes grow and whose query plans
 // matter: people and their events from imports, changes from planning,
 // actions from approvals, grants and accounts from execution.

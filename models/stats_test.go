@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
 )
@@ -61,4 +63,18 @@ func TestRefreshStats(t *testing.T) {
 			t.Fatal("RefreshStats ran inside a transaction")
 		}
 	})
+}
+
+// Statistics are refreshed each time a bulk write doubles what it has
+// written past BulkRows, not on every batch and not only at the end.
+func TestStatsDue(t *testing.T) {
+	var marks []int
+	for done := 0; done < 100000; done += 500 {
+		if models.StatsDue(done, done+500) {
+			marks = append(marks, done+500)
+		}
+	}
+	require.Equal(t, []int{1000, 2000, 4000, 8000, 16000, 32000, 64000}, marks)
+	require.False(t, models.StatsDue(0, models.BulkRows-1))
+	require.True(t, models.StatsDue(0, 100000), "one write past several marks refreshes once")
 }

@@ -126,6 +126,12 @@ func (p *Planner) plan(ctx context.Context, ids []int64, reason string) error {
 		if err := p.planBatch(ctx, ids[start:end], reason); err != nil {
 			return err
 		}
+		// Later batches read what earlier ones wrote: keep the query
+		// planner's statistics within a factor of two of the tables.
+		// Best-effort, as the plan jobs do: the plans are written.
+		if models.StatsDue(start, end) {
+			_ = p.Store.RefreshStats(ctx)
+		}
 	}
 	return nil
 }
