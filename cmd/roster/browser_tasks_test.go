@@ -35,6 +35,10 @@ func TestBrowserReassignTask(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=link-continue]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid=sample-data-load]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=select-all]`)),
+		// Without the load's flash: otherwise the wait below can see it
+		// while the approval's own page is still loading, and the next
+		// navigation aborts that one (net::ERR_ABORTED, now and then).
+		chromedp.Navigate(srv.URL+"/team-updates"),
 		chromedp.Click(chromedp.CSS(`[data-testid=select-all]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid=approve-selected]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
