@@ -93,9 +93,13 @@ func Open(ctx context.Context, raw string) (*DB, error) {
 		if err := createPrivateFile(dsn); err != nil {
 			return nil, err
 		}
-		dialector = sqlite.Open("file:" + dsn +
+		conn, err := openSQLite("file:" + dsn +
 			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)" +
 			"&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		dialector = &sqlite.Dialector{Conn: conn}
 	case Postgres:
 		dialector = postgres.Open(dsn)
 	}
@@ -164,3 +168,18 @@ func (db *DB) Close() error { return db.SQL.Close() }
 
 // sqliteConns is the SQLite pool's size (see Open).
 const sqliteConns = 8
+
+// openSQLite opens the embedded database with this process's writers
+// queued in order (writerConnector) rather than left to SQLite's busy
+// handler.
+func openSQLite(dsn string) (*sql.DB, error) {
+	probe, err := sql.Open(sqlite.DriverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database: %w", err)
+	}
+	drv := probe.Driver()
+	if err := probe.Close(); err != nil {
+		return nil, fmt.Errorf("open sqlite database: %w", err)
+	}
+	return sql.OpenDB(newWriterConnector(drv, dsn)), nil
+}
