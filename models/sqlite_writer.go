@@ -198,7 +198,7 @@ type writerStmt struct {
 	conn *writerConn
 }
 
-//lint:ignore SA1019 the SQLite driver's statements implement only these
+// Exec and Query: the SQLite driver's statements have no context forms.
 func (s *writerStmt) Exec(args []driver.Value) (driver.Result, error) {
 	if !s.conn.holding {
 		if err := s.conn.acquire(context.Background()); err != nil {
@@ -206,17 +206,17 @@ func (s *writerStmt) Exec(args []driver.Value) (driver.Result, error) {
 		}
 		defer s.conn.release()
 	}
-	return s.Stmt.Exec(args) //nolint:staticcheck // the driver has no StmtExecContext
+	return s.Stmt.Exec(args)
 }
 
 func (s *writerStmt) Query(args []driver.Value) (driver.Rows, error) {
 	if s.conn.holding {
-		return s.Stmt.Query(args) //nolint:staticcheck // the driver has no StmtQueryContext
+		return s.Stmt.Query(args)
 	}
 	if err := s.conn.acquire(context.Background()); err != nil {
 		return nil, err
 	}
-	rows, err := s.Stmt.Query(args) //nolint:staticcheck // as above
+	rows, err := s.Stmt.Query(args)
 	if err != nil {
 		s.conn.release()
 		return nil, err
