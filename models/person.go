@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -138,21 +138,47 @@ func (f *PersonFields) Attribute(name string) (value string, ok bool) {
 }
 
 // Hash fingerprints the fields, so an unchanged record is recognised
-// without comparing field by field.
+// without comparing field by field; imports compare it with the hash
+// stored with each person. It is built by hand (each value length-prefixed,
+// groups sorted, custom attributes by sorted name with empty ones left
+// out) rather than by encoding the struct, which cost more than the rest
+// of comparing a row.
 func (f *PersonFields) Hash() string {
-	groups := append([]string(nil), f.Groups...)
-	sort.Strings(groups)
-	c := *f
-	c.Groups = groups
-	if len(c.Custom) == 0 {
-		c.Custom = nil // nil and empty are the same record
+	h := sha256.New()
+	var buf []byte
+	put := func(v string) {
+		buf = binary.AppendUvarint(buf, uint64(len(v)))
+		buf = append(buf, v...)
 	}
-	if len(c.Groups) == 0 {
-		c.Groups = nil
+	for _, v := range [...]string{f.ExternalID, f.FirstName, f.LastName, f.PreferredName, f.WorkEmail, f.PersonalEmail,
+		f.Phone, f.Title, f.Department, f.Team, f.Division, f.CostCenter, f.ManagerID, f.Location, f.Country,
+		f.Timezone, f.EmploymentType, string(f.Status), f.StartDate, f.TerminationDate} {
+		put(v)
 	}
-	b, _ := json.Marshal(c) // map keys are sorted by encoding/json
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	groups := f.Groups
+	if !sort.StringsAreSorted(groups) {
+		groups = append([]string(nil), groups...)
+		sort.Strings(groups)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(groups)))
+	for _, g := range groups {
+		put(g)
+	}
+	keys := make([]string, 0, len(f.Custom))
+	for k, v := range f.Custom {
+		if v != "" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	buf = binary.AppendUvarint(buf, uint64(len(keys)))
+	for _, k := range keys {
+		put(k)
+		put(f.Custom[k])
+	}
+	h.Write(buf)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
 // DisplayName is the name people use for this person.
