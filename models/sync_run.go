@@ -214,7 +214,7 @@ type PersonChange struct {
 func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, from SyncStatus, counts SyncCounts, changes []PersonChange) ([]int64, error) {
 	var touched []int64
 	err := s.WithTx(ctx, func(tx *Store) error {
-		if err := tx.lockSource(ctx, run.SourceID); err != nil {
+		if err := tx.LockSource(ctx, run.SourceID); err != nil {
 			return err
 		}
 		if from != SyncRunning {
@@ -253,10 +253,10 @@ func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, fro
 	return touched, nil
 }
 
-// lockSource serialises applying runs of one source on PostgreSQL, so two
+// LockSource serialises applying runs of one source on PostgreSQL, so two
 // runs cannot interleave their writes. SQLite's write transactions are
 // serialised already.
-func (s *Store) lockSource(ctx context.Context, sourceID int64) error {
+func (s *Store) LockSource(ctx context.Context, sourceID int64) error {
 	if s.dialect != Postgres {
 		return nil
 	}
