@@ -107,7 +107,10 @@ type eventRow struct {
 // how to read column c of r.
 func (s *Store) jsonRows(cols map[string]string) (from string, col func(c string) string) {
 	if s.dialect == SQLite {
-		return "json_each(?) AS r", func(c string) string { return "json_extract(r.value, '$." + c + "')" }
+		// jsonb_each hands each element over in SQLite's binary JSON, which
+		// json_extract reads without parsing the element's text again for
+		// every column.
+		return "jsonb_each(?) AS r", func(c string) string { return "json_extract(r.value, '$." + c + "')" }
 	}
 	defs := make([]string, 0, len(cols))
 	for c, typ := range cols {
