@@ -39,17 +39,25 @@ func (i *Imports) ImportCSV(ctx context.Context, actor models.Actor, src *models
 		}
 		return i.Syncer.Import(ctx, actor, src, "cli", fileName, res.Records, res.Errors)
 	}
-	return i.Syncer.ImportRows(ctx, actor, src, "cli", fileName, CSVRows(rs))
+	return i.Syncer.ImportRows(ctx, actor, src, "cli", fileName, CSVRows(ctx, i.Syncer.Store, rs))
 }
 
 // CSVRows streams a CSV file for hrsync.Syncer.ImportRows, from its start
-// each time it is read.
-func CSVRows(rs io.ReadSeeker) hrsync.Rows {
+// each time it is read, with the phone numbers the store has seen written
+// the same way before looked up rather than normalised again.
+func CSVRows(ctx context.Context, store *models.Store, rs io.ReadSeeker) hrsync.Rows {
+	var known map[string]string
 	return func(fn func(models.PersonFields) error) ([]models.RowError, error) {
+		if known == nil {
+			var err error
+			if known, err = store.KnownPhones(ctx); err != nil {
+				return nil, err
+			}
+		}
 		if _, err := rs.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("csv import: rewind: %w", err)
 		}
-		res, err := csvsource.Stream(rs, fn)
+		res, err := csvsource.StreamWith(rs, csvsource.Options{KnownPhones: known}, fn)
 		if err != nil {
 			return nil, err
 		}

@@ -40,6 +40,34 @@ func (s *Store) PersonHashes(ctx context.Context, sourceID int64) (map[string]Pe
 	return out, nil
 }
 
+// PhoneKey is how Store.KnownPhones indexes a phone number as a source
+// wrote it, in the country the record gives ("" for none).
+func PhoneKey(input, country string) string { return input + "\x00" + country }
+
+// KnownPhones maps every phone input people were stored with
+// (PersonFields.PhoneInput, by PhoneKey) to its E.164 form: normalising a
+// number depends only on what was written and the country, so a CSV
+// import looks these up instead of normalising again.
+func (s *Store) KnownPhones(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.WithContext(ctx).Raw("SELECT phone_input, country, phone FROM people WHERE phone_input <> '' AND phone <> ''").Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: known phones: %w", translate(err))
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var input, country, phone string
+		if err := rows.Scan(&input, &country, &phone); err != nil {
+			return nil, fmt.Errorf("store: known phones: %w", translate(err))
+		}
+		out[PhoneKey(input, country)] = phone
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: known phones: %w", translate(err))
+	}
+	return out, nil
+}
+
 // jsonBatch is how many rows one bulk statement carries. The rows travel
 // as one JSON text parameter (expanded by json_each on SQLite and
 // jsonb_to_recordset on PostgreSQL), because SQLite's driver binds
@@ -52,7 +80,7 @@ const jsonBatch = 1000
 var personRowColumns = []string{
 	"external_id", "first_name", "last_name", "preferred_name", "work_email", "personal_email", "phone",
 	"title", "department", "team", "division", "cost_center", "manager_external_id", "location", "country",
-	"timezone", "employment_type", "status", "start_date", "termination_date", "groups", "custom", "hash",
+	"timezone", "employment_type", "status", "start_date", "termination_date", "groups", "custom", "hash", "phone_input",
 }
 
 // personRow is one person as a bulk statement's JSON carries it.
@@ -81,6 +109,7 @@ type personRow struct {
 	Groups          string `json:"groups"` // the column's JSON text
 	Custom          string `json:"custom"`
 	Hash            string `json:"hash"`
+	PhoneInput      string `json:"phone_input"`
 	DuplicateOfID   *int64 `json:"duplicate_of_id"`
 }
 
@@ -92,7 +121,7 @@ func newPersonRow(id int64, f *PersonFields, dup *int64) personRow {
 		Team: f.Team, Division: f.Division, CostCenter: f.CostCenter, ManagerID: f.ManagerID, Location: f.Location,
 		Country: f.Country, Timezone: f.Timezone, EmploymentType: f.EmploymentType, Status: string(f.Status),
 		StartDate: f.StartDate, TerminationDate: f.TerminationDate, Groups: string(groups), Custom: string(custom),
-		Hash: f.Hash(), DuplicateOfID: dup}
+		Hash: f.Hash(), PhoneInput: f.PhoneInput, DuplicateOfID: dup}
 }
 
 // eventRow is one person event as a bulk statement's JSON carries it.

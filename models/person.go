@@ -60,6 +60,11 @@ type PersonFields struct {
 	TerminationDate string            // YYYY-MM-DD or ""
 	Groups          []string          `gorm:"serializer:json"`
 	Custom          map[string]string `gorm:"serializer:json"`
+	// PhoneInput is Phone as the source wrote it, kept so that the next
+	// import need not normalise it again (Store.KnownPhones). It is not an
+	// attribute: Hash, Attributes and diffs leave it out, and a new way of
+	// writing the same number is no change.
+	PhoneInput string `gorm:"column:phone_input" json:",omitempty"`
 }
 
 // StandardAttributes are the attribute names of PersonFields, in the order

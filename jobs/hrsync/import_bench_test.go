@@ -135,7 +135,7 @@ func BenchmarkImport100000(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer f.Close()
-				_, out, err := s.ImportRows(ctx, models.CLIActor, src, "cli", filepath.Base(path), jobs.CSVRows(f))
+				_, out, err := s.ImportRows(ctx, models.CLIActor, src, "cli", filepath.Base(path), jobs.CSVRows(ctx, s.Store, f))
 				if err != nil {
 					b.Fatal(err)
 				}

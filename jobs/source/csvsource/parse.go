@@ -65,6 +65,20 @@ func Parse(r io.Reader) (*Result, error) {
 // undo it: a file with any invalid row changes nothing. An error from fn
 // stops reading and is returned as is.
 func Stream(r io.ReadSeeker, fn func(models.PersonFields) error) (*Result, error) {
+	return StreamWith(r, Options{}, fn)
+}
+
+// Options tune Stream.
+type Options struct {
+	// KnownPhones maps phone numbers as written (by models.PhoneKey of
+	// the input and the record's country) to their E.164 form, from
+	// earlier imports (models.Store.KnownPhones): normalising is a third
+	// of checking a row, and its answer depends on nothing else.
+	KnownPhones map[string]string
+}
+
+// StreamWith is Stream with options.
+func StreamWith(r io.ReadSeeker, opts Options, fn func(models.PersonFields) error) (*Result, error) {
 	res, h, ids, err := scanIDs(r)
 	if err != nil || h == nil {
 		return res, err
@@ -78,6 +92,7 @@ func Stream(r io.ReadSeeker, fn func(models.PersonFields) error) (*Result, error
 		return nil, fmt.Errorf("csvsource: read header: %w", err)
 	}
 	p := newRowParser(h, ids)
+	p.knownPhones = opts.KnownPhones
 	for {
 		row, err := rr.next()
 		var perr *csv.ParseError
