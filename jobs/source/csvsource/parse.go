@@ -93,28 +93,82 @@ func StreamWith(r io.ReadSeeker, opts Options, fn func(models.PersonFields) erro
 	}
 	p := newRowParser(h, ids)
 	p.knownPhones = opts.KnownPhones
+	checked := make(chan []checkedRow, 4)
+	done, exited := make(chan struct{}), make(chan struct{})
+	defer func() {
+		close(done)
+		<-exited // the reader is the caller's again once Stream returns
+	}()
+	var readErr error
+	go func() {
+		defer close(exited)
+		defer close(checked)
+		readErr = checkAll(rr, p, checked, done)
+	}()
+	for batch := range checked {
+		for _, c := range batch {
+			var more bool
+			if res.Errors, more = appendCapped(res.Errors, c.errs); !more {
+				return res, nil
+			}
+			if len(res.Errors) > 0 {
+				continue
+			}
+			if err := fn(c.rec); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	return res, nil
+}
+
+// checkedRow is one data row, checked.
+type checkedRow struct {
+	rec  models.PersonFields
+	errs []models.RowError
+}
+
+// checkBatch is how many checked rows go to Stream's caller at a time.
+const checkBatch = 256
+
+// checkAll reads and checks the rows in a goroutine of its own, so that
+// checking the next rows (a phone number costs more than the rest of a
+// row) overlaps with what the caller does with the last ones (writing
+// them to the database); rows arrive in file order. It stops when done
+// is closed.
+func checkAll(rr *rowReader, p *rowParser, out chan<- []checkedRow, done <-chan struct{}) error {
+	batch := make([]checkedRow, 0, checkBatch)
+	send := func() bool {
+		select {
+		case out <- batch:
+			batch = make([]checkedRow, 0, checkBatch)
+			return true
+		case <-done:
+			return false
+		}
+	}
 	for {
 		row, err := rr.next()
 		var perr *csv.ParseError
 		switch {
 		case errors.Is(err, io.EOF):
-			return res, nil
+			if len(batch) > 0 {
+				send()
+			}
+			return nil
 		case errors.As(err, &perr):
 		case err != nil:
-			return nil, fmt.Errorf("csvsource: read: %w", err)
+			return fmt.Errorf("csvsource: read: %w", err)
 		case isBlank(row.cells):
 			continue
 		}
-		rec, rowErrs := p.parse(row)
-		var more bool
-		if res.Errors, more = appendCapped(res.Errors, rowErrs); !more {
-			return res, nil
-		}
-		if len(res.Errors) > 0 {
-			continue
-		}
-		if err := fn(rec); err != nil {
-			return nil, err
+		rec, errs := p.parse(row)
+		batch = append(batch, checkedRow{rec: rec, errs: errs})
+		if len(batch) == checkBatch && !send() {
+			return nil
 		}
 	}
 }
