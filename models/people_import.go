@@ -16,28 +16,28 @@ type PersonHash struct {
 	Status PersonStatus
 }
 
-// PersonHashes returns a source's people by external id, with only what
-// an import needs to tell an unchanged row: a few small strings each,
-// where loading the people themselves would hold every field of everyone.
-func (s *Store) PersonHashes(ctx context.Context, sourceID int64) (map[string]PersonHash, error) {
+// EachPersonHash hands over a source's people one at a time, with only
+// what an import needs to tell an unchanged row (its external id, id,
+// hash and status), so the caller can keep them as compactly as it likes
+// instead of every field of everyone.
+func (s *Store) EachPersonHash(ctx context.Context, sourceID int64, fn func(externalID string, p PersonHash)) error {
 	rows, err := s.db.WithContext(ctx).Raw("SELECT id, external_id, hash, status FROM people WHERE source_id = ?", sourceID).Rows()
 	if err != nil {
-		return nil, fmt.Errorf("store: person hashes of source %d: %w", sourceID, translate(err))
+		return fmt.Errorf("store: person hashes of source %d: %w", sourceID, translate(err))
 	}
 	defer rows.Close()
-	out := map[string]PersonHash{}
 	for rows.Next() {
 		var ext string
 		var p PersonHash
 		if err := rows.Scan(&p.ID, &ext, &p.Hash, &p.Status); err != nil {
-			return nil, fmt.Errorf("store: person hashes of source %d: %w", sourceID, translate(err))
+			return fmt.Errorf("store: person hashes of source %d: %w", sourceID, translate(err))
 		}
-		out[ext] = p
+		fn(ext, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: person hashes of source %d: %w", sourceID, translate(err))
+		return fmt.Errorf("store: person hashes of source %d: %w", sourceID, translate(err))
 	}
-	return out, nil
+	return nil
 }
 
 // PhoneKey is how Store.KnownPhones indexes a phone number as a source

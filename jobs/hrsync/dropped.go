@@ -87,6 +87,27 @@ func (c *fieldCounts) addNow(f *models.PersonFields) {
 	countSet(c.now, f)
 }
 
+// addBoth counts an unchanged active person: their stored record and the
+// snapshot's are the same.
+func (c *fieldCounts) addBoth(f *models.PersonFields) {
+	c.activeNow++
+	for _, name := range models.StandardAttributes {
+		if unwatchedFields[name] {
+			continue
+		}
+		if v, _ := f.Attribute(name); v != "" {
+			c.before[name]++
+			c.now[name]++
+		}
+	}
+	for k, v := range f.Custom {
+		if v != "" && !standardAttribute[k] && !unwatchedFields[k] {
+			c.before[k]++
+			c.now[k]++
+		}
+	}
+}
+
 // countSet adds one to every watchable attribute f has set, as
 // f.Attributes() would list them, without building that map.
 func countSet(m map[string]int, f *models.PersonFields) {

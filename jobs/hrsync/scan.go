@@ -43,7 +43,7 @@ func SliceRows(records []models.PersonFields) Rows {
 const scanBatch = 1000
 
 // scan compares a streamed snapshot with a source's people through their
-// stored hashes (models.PersonHashes), in one transaction: only rows whose
+// stored hashes (models.Store.EachPersonHash), in one transaction: only rows whose
 // hash differs are compared field by field, and their changes are written
 // in batches as they come, so neither snapshot is ever held whole. An
 // unchanged snapshot writes nothing. The brake is decided at the end,
@@ -56,8 +56,8 @@ type scan struct {
 	runID    int64
 	today    string
 	now      time.Time
-	stored   map[string]models.PersonHash
-	seen     map[string]struct{}
+	stored   map[string]storedHash
+	joined   map[string]struct{} // external ids of this run's joiners
 	incoming int
 	res      Result
 	fields   fieldCounts
@@ -66,6 +66,14 @@ type scan struct {
 	dups     *identityIndex
 	repair   map[int64]string
 	touched  []int64
+}
+
+// storedHash is a stored person as the scan compares rows with them.
+type storedHash struct {
+	id     int64
+	hash   string
+	status models.PersonStatus
+	seen   bool // the snapshot has them
 }
 
 // mover is a row whose hash differs from its person's stored one: a
@@ -80,16 +88,16 @@ func newScan(ctx context.Context, tx *models.Store, src *models.Source, runID in
 	if err := tx.LockSource(ctx, src.ID); err != nil {
 		return nil, err
 	}
-	stored, err := tx.PersonHashes(ctx, src.ID)
-	if err != nil {
-		return nil, err
-	}
-	sc := &scan{tx: tx, src: src, runID: runID, today: today, now: now, stored: stored,
-		seen: make(map[string]struct{}, len(stored)), repair: map[int64]string{}, fields: newFieldCounts()}
-	for _, p := range stored {
+	sc := &scan{tx: tx, src: src, runID: runID, today: today, now: now, stored: map[string]storedHash{},
+		joined: map[string]struct{}{}, repair: map[int64]string{}, fields: newFieldCounts()}
+	err := tx.EachPersonHash(ctx, src.ID, func(ext string, p models.PersonHash) {
+		sc.stored[ext] = storedHash{id: p.ID, hash: p.Hash, status: p.Status}
 		if p.Status != models.StatusTerminated {
 			sc.res.ActiveBefore++
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return sc, nil
 }
@@ -97,17 +105,18 @@ func newScan(ctx context.Context, tx *models.Store, src *models.Source, runID in
 // add takes one record of the snapshot.
 func (sc *scan) add(ctx context.Context, f models.PersonFields) error {
 	c := canonical(f)
-	if _, dup := sc.seen[c.ExternalID]; dup {
+	st, known := sc.stored[c.ExternalID]
+	_, joined := sc.joined[c.ExternalID]
+	if st.seen || joined {
 		return fmt.Errorf("hrsync: employee id %q appears twice in the snapshot", c.ExternalID)
 	}
-	sc.seen[c.ExternalID] = struct{}{}
 	sc.incoming++
 	active := c.Status != models.StatusTerminated
-	if active {
-		sc.fields.addNow(&c)
-	}
-	st, known := sc.stored[c.ExternalID]
 	if !known {
+		if active {
+			sc.fields.addNow(&c)
+		}
+		sc.joined[c.ExternalID] = struct{}{}
 		if !active {
 			sc.res.Ignored++
 			return nil
@@ -118,15 +127,20 @@ func (sc *scan) add(ctx context.Context, f models.PersonFields) error {
 		}
 		return nil
 	}
+	st.seen = true
+	sc.stored[c.ExternalID] = st
 	h := c.Hash()
-	if st.Hash == h {
+	if st.hash == h {
 		sc.res.Counts.Unchanged++
 		if active {
-			sc.fields.addBefore(&c) // the stored record is this one
+			sc.fields.addBoth(&c) // the stored record is this one
 		}
 		return nil
 	}
-	sc.movers = append(sc.movers, mover{id: st.ID, fields: c, hash: h})
+	if active {
+		sc.fields.addNow(&c)
+	}
+	sc.movers = append(sc.movers, mover{id: st.id, fields: c, hash: h})
 	if len(sc.movers) >= scanBatch {
 		return sc.flushMovers(ctx)
 	}
@@ -265,9 +279,9 @@ func (sc *scan) write(ctx context.Context, changes []models.PersonChange) error 
 // yet, in id order.
 func (sc *scan) leaverIDs() []int64 {
 	var ids []int64
-	for ext, p := range sc.stored {
-		if _, ok := sc.seen[ext]; !ok && p.Status != models.StatusTerminated {
-			ids = append(ids, p.ID)
+	for _, p := range sc.stored {
+		if !p.seen && p.status != models.StatusTerminated {
+			ids = append(ids, p.id)
 		}
 	}
 	slices.Sort(ids)
