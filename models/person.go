@@ -149,16 +149,12 @@ func (f *PersonFields) Attribute(name string) (value string, ok bool) {
 // out) rather than by encoding the struct, which cost more than the rest
 // of comparing a row.
 func (f *PersonFields) Hash() string {
-	h := sha256.New()
-	var buf []byte
-	put := func(v string) {
-		buf = binary.AppendUvarint(buf, uint64(len(v)))
-		buf = append(buf, v...)
-	}
+	var stack [512]byte
+	buf := stack[:0]
 	for _, v := range [...]string{f.ExternalID, f.FirstName, f.LastName, f.PreferredName, f.WorkEmail, f.PersonalEmail,
 		f.Phone, f.Title, f.Department, f.Team, f.Division, f.CostCenter, f.ManagerID, f.Location, f.Country,
 		f.Timezone, f.EmploymentType, string(f.Status), f.StartDate, f.TerminationDate} {
-		put(v)
+		buf = appendHashField(buf, v)
 	}
 	groups := f.Groups
 	if !sort.StringsAreSorted(groups) {
@@ -167,7 +163,7 @@ func (f *PersonFields) Hash() string {
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(groups)))
 	for _, g := range groups {
-		put(g)
+		buf = appendHashField(buf, g)
 	}
 	keys := make([]string, 0, len(f.Custom))
 	for k, v := range f.Custom {
@@ -178,12 +174,18 @@ func (f *PersonFields) Hash() string {
 	sort.Strings(keys)
 	buf = binary.AppendUvarint(buf, uint64(len(keys)))
 	for _, k := range keys {
-		put(k)
-		put(f.Custom[k])
+		buf = appendHashField(buf, k)
+		buf = appendHashField(buf, f.Custom[k])
 	}
-	h.Write(buf)
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:16])
+}
+
+// appendHashField adds one value to a fingerprint's input, prefixed by
+// its length so that no two sequences of values read the same.
+func appendHashField(buf []byte, v string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(v)))
+	return append(buf, v...)
 }
 
 // DisplayName is the name people use for this person.

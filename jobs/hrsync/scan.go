@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster/jobs/planner"
@@ -116,7 +117,7 @@ func (sc *scan) add(ctx context.Context, f models.PersonFields) error {
 		if active {
 			sc.fields.addNow(&c)
 		}
-		sc.joined[c.ExternalID] = struct{}{}
+		sc.joined[strings.Clone(c.ExternalID)] = struct{}{} // not the row's memory
 		if !active {
 			sc.res.Ignored++
 			return nil

@@ -353,7 +353,9 @@ func readIDs(rr *rowReader, h *header) (int, map[string]int, error) {
 		}
 		id := strings.TrimSpace(row.cells[col])
 		if _, seen := ids[id]; id != "" && !seen {
-			ids[id] = row.line
+			// A copy: the cell shares its row's memory, which would stay
+			// alive with the key.
+			ids[strings.Clone(id)] = row.line
 		}
 	}
 	return rows, ids, nil
