@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/rosterhq/roster/jobs/hrsync"
@@ -27,13 +28,41 @@ func (i *Imports) PreviewCSV(ctx context.Context, actor models.Actor, src *model
 }
 
 // ImportCSV parses a CSV file and applies it at once (the brake may still
-// hold it): the command line's path.
+// hold it): the command line's path. A file that can be read again (an
+// *os.File) is streamed, row by row, never held whole.
 func (i *Imports) ImportCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader) (*models.SyncRun, hrsync.Outcome, error) {
-	res, err := csvsource.Parse(r)
-	if err != nil {
-		return nil, hrsync.Outcome{}, err
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		res, err := csvsource.Parse(r)
+		if err != nil {
+			return nil, hrsync.Outcome{}, err
+		}
+		return i.Syncer.Import(ctx, actor, src, "cli", fileName, res.Records, res.Errors)
 	}
-	return i.Syncer.Import(ctx, actor, src, "cli", fileName, res.Records, res.Errors)
+	return i.Syncer.ImportRows(ctx, actor, src, "cli", fileName, CSVRows(ctx, i.Syncer.Store, rs))
+}
+
+// CSVRows streams a CSV file for hrsync.Syncer.ImportRows, from its start
+// each time it is read, with the phone numbers the store has seen written
+// the same way before looked up rather than normalised again.
+func CSVRows(ctx context.Context, store *models.Store, rs io.ReadSeeker) hrsync.Rows {
+	var known map[string]string
+	return func(fn func(models.PersonFields) error) ([]models.RowError, error) {
+		if known == nil {
+			var err error
+			if known, err = store.KnownPhones(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("csv import: rewind: %w", err)
+		}
+		res, err := csvsource.StreamWith(rs, csvsource.Options{KnownPhones: known}, fn)
+		if err != nil {
+			return nil, err
+		}
+		return res.Errors, nil
+	}
 }
 
 // Confirm applies a preview or held run.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -60,6 +60,11 @@ type PersonFields struct {
 	TerminationDate string            // YYYY-MM-DD or ""
 	Groups          []string          `gorm:"serializer:json"`
 	Custom          map[string]string `gorm:"serializer:json"`
+	// PhoneInput is Phone as the source wrote it, kept so that the next
+	// import need not normalise it again (Store.KnownPhones). It is not an
+	// attribute: Hash, Attributes and diffs leave it out, and a new way of
+	// writing the same number is no change.
+	PhoneInput string `gorm:"column:phone_input" json:",omitempty"`
 }
 
 // StandardAttributes are the attribute names of PersonFields, in the order
@@ -138,21 +143,49 @@ func (f *PersonFields) Attribute(name string) (value string, ok bool) {
 }
 
 // Hash fingerprints the fields, so an unchanged record is recognised
-// without comparing field by field.
+// without comparing field by field; imports compare it with the hash
+// stored with each person. It is built by hand (each value length-prefixed,
+// groups sorted, custom attributes by sorted name with empty ones left
+// out) rather than by encoding the struct, which cost more than the rest
+// of comparing a row.
 func (f *PersonFields) Hash() string {
-	groups := append([]string(nil), f.Groups...)
-	sort.Strings(groups)
-	c := *f
-	c.Groups = groups
-	if len(c.Custom) == 0 {
-		c.Custom = nil // nil and empty are the same record
+	var stack [512]byte
+	buf := stack[:0]
+	for _, v := range [...]string{f.ExternalID, f.FirstName, f.LastName, f.PreferredName, f.WorkEmail, f.PersonalEmail,
+		f.Phone, f.Title, f.Department, f.Team, f.Division, f.CostCenter, f.ManagerID, f.Location, f.Country,
+		f.Timezone, f.EmploymentType, string(f.Status), f.StartDate, f.TerminationDate} {
+		buf = appendHashField(buf, v)
 	}
-	if len(c.Groups) == 0 {
-		c.Groups = nil
+	groups := f.Groups
+	if !sort.StringsAreSorted(groups) {
+		groups = append([]string(nil), groups...)
+		sort.Strings(groups)
 	}
-	b, _ := json.Marshal(c) // map keys are sorted by encoding/json
-	sum := sha256.Sum256(b)
+	buf = binary.AppendUvarint(buf, uint64(len(groups)))
+	for _, g := range groups {
+		buf = appendHashField(buf, g)
+	}
+	keys := make([]string, 0, len(f.Custom))
+	for k, v := range f.Custom {
+		if v != "" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	buf = binary.AppendUvarint(buf, uint64(len(keys)))
+	for _, k := range keys {
+		buf = appendHashField(buf, k)
+		buf = appendHashField(buf, f.Custom[k])
+	}
+	sum := sha256.Sum256(buf)
 	return hex.EncodeToString(sum[:16])
+}
+
+// appendHashField adds one value to a fingerprint's input, prefixed by
+// its length so that no two sequences of values read the same.
+func appendHashField(buf []byte, v string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(v)))
+	return append(buf, v...)
 }
 
 // DisplayName is the name people use for this person.

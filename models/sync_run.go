@@ -214,7 +214,7 @@ type PersonChange struct {
 func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, from SyncStatus, counts SyncCounts, changes []PersonChange) ([]int64, error) {
 	var touched []int64
 	err := s.WithTx(ctx, func(tx *Store) error {
-		if err := tx.lockSource(ctx, run.SourceID); err != nil {
+		if err := tx.LockSource(ctx, run.SourceID); err != nil {
 			return err
 		}
 		if from != SyncRunning {
@@ -223,7 +223,7 @@ func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, fro
 			}
 		}
 		var err error
-		if touched, err = tx.writePeople(ctx, run.SourceID, run.ID, changes); err != nil {
+		if touched, err = tx.WritePeople(ctx, run.SourceID, run.ID, changes); err != nil {
 			return err
 		}
 		now := time.Now().UTC()
@@ -253,10 +253,10 @@ func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, fro
 	return touched, nil
 }
 
-// lockSource serialises applying runs of one source on PostgreSQL, so two
+// LockSource serialises applying runs of one source on PostgreSQL, so two
 // runs cannot interleave their writes. SQLite's write transactions are
 // serialised already.
-func (s *Store) lockSource(ctx context.Context, sourceID int64) error {
+func (s *Store) LockSource(ctx context.Context, sourceID int64) error {
 	if s.dialect != Postgres {
 		return nil
 	}
@@ -266,82 +266,6 @@ func (s *Store) lockSource(ctx context.Context, sourceID int64) error {
 		return fmt.Errorf("store: lock source %d: %w", sourceID, translate(err))
 	}
 	return nil
-}
-
-// insertBatch is how many rows one INSERT carries. SQLite's driver binds
-// parameters in time that grows with the square of their number, so it
-// gets small batches.
-func (s *Store) insertBatch() int {
-	if s.dialect == SQLite {
-		return 50
-	}
-	return 500
-}
-
-// writePeople stores people and their events, in batches.
-func (s *Store) writePeople(ctx context.Context, sourceID, runID int64, changes []PersonChange) ([]int64, error) {
-	db := s.db.WithContext(ctx)
-	now := time.Now().UTC()
-	var joiners []*Person
-	var joinerChanges []int
-	events := make([]PersonEvent, 0, len(changes))
-	touched := make([]int64, 0, len(changes))
-	for i := range changes {
-		ch := &changes[i]
-		if ch.Diff == nil {
-			ch.Diff = []FieldChange{}
-		}
-		if ch.PersonID == 0 {
-			p := &Person{SourceID: sourceID, PersonFields: ch.Fields, Hash: ch.Fields.Hash(), DuplicateOfID: ch.DuplicateOfID, CreatedAt: now, UpdatedAt: now}
-			p.Groups, p.Custom = nonNil(p.Groups), nonNilMap(p.Custom)
-			joiners = append(joiners, p)
-			joinerChanges = append(joinerChanges, i)
-			continue
-		}
-		updates := personColumns(&ch.Fields)
-		updates["hash"], updates["updated_at"] = ch.Fields.Hash(), now
-		if ch.DuplicateOfID != nil {
-			updates["duplicate_of_id"] = *ch.DuplicateOfID
-		}
-		if err := db.Model(&Person{}).Where("id = ?", ch.PersonID).Updates(updates).Error; err != nil {
-			return nil, fmt.Errorf("store: update person %d: %w", ch.PersonID, translate(err))
-		}
-		touched = append(touched, ch.PersonID)
-		events = append(events, PersonEvent{PersonID: ch.PersonID, SyncRunID: &runID, Kind: ch.Kind, Diff: ch.Diff, CreatedAt: now})
-	}
-	if len(joiners) > 0 {
-		if err := db.CreateInBatches(joiners, s.insertBatch()).Error; err != nil {
-			return nil, fmt.Errorf("store: insert people: %w", translate(err))
-		}
-		for j, p := range joiners {
-			ch := &changes[joinerChanges[j]]
-			ch.PersonID = p.ID
-			touched = append(touched, p.ID)
-			events = append(events, PersonEvent{PersonID: p.ID, SyncRunID: &runID, Kind: ch.Kind, Diff: ch.Diff, CreatedAt: now})
-		}
-	}
-	if len(events) > 0 {
-		if err := db.CreateInBatches(events, s.insertBatch()).Error; err != nil {
-			return nil, fmt.Errorf("store: insert person events: %w", translate(err))
-		}
-	}
-	return touched, nil
-}
-
-// personColumns maps fields to their columns for an update (gorm's
-// Updates with a struct would skip zero values, which are real here:
-// a cleared title is a change).
-func personColumns(f *PersonFields) map[string]any {
-	groups, _ := json.Marshal(nonNil(f.Groups))
-	custom, _ := json.Marshal(nonNilMap(f.Custom))
-	return map[string]any{
-		"external_id": f.ExternalID, "first_name": f.FirstName, "last_name": f.LastName, "preferred_name": f.PreferredName,
-		"work_email": f.WorkEmail, "personal_email": f.PersonalEmail, "phone": f.Phone, "title": f.Title,
-		"department": f.Department, "team": f.Team, "division": f.Division, "cost_center": f.CostCenter,
-		"manager_external_id": f.ManagerID, "location": f.Location, "country": f.Country, "timezone": f.Timezone,
-		"employment_type": f.EmploymentType, "status": f.Status, "start_date": f.StartDate,
-		"termination_date": f.TerminationDate, "groups": string(groups), "custom": string(custom),
-	}
 }
 
 func nonNil(s []string) []string {

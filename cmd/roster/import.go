@@ -56,7 +56,7 @@ func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 		return err
 	}
 	defer closeJobs()
-	_, imports := services(store)
+	_, imports := services(store, logger)
 	run, out, err := imports.ImportCSV(ctx, models.CLIActor, src, filepath.Base(path), f)
 	if err != nil {
 		return err

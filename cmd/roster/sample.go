@@ -36,7 +36,7 @@ func sampleData(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 		return err
 	}
 	defer closeJobs()
-	plan, imports := services(store)
+	plan, imports := services(store, logger)
 	sum, err := sample.Load(ctx, sample.Deps{Store: store, Sealer: sealer, Importer: imports, PlanEveryone: plan.PlanEveryone},
 		cfg.baseURL.String(), models.CLIActor)
 	if errors.Is(err, sample.ErrNotEmpty) {

@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		jobs.NewMetricsCollector(db, logger))
 
-	plan, imports := services(store)
+	plan, imports := services(store, logger)
 	deps := web.Deps{
 		DB: db, Store: store, Logger: logger, RoleMap: cfg.roleMap, Registry: registry,
 		Ready:          func(ctx context.Context) error { return migrations.Check(ctx, db.SQL, string(db.Dialect)) },
@@ -138,10 +138,10 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 // run queues the re-planning of the people it touched in the transaction
 // that applies it (the planning jobs, jobs/planning.go), and changes
 // rules auto-approve are approved as they are planned.
-func services(store *models.Store) (*planner.Planner, *jobs.Imports) {
+func services(store *models.Store, logger *slog.Logger) (*planner.Planner, *jobs.Imports) {
 	plan := planner.New(store)
 	plan.Approve = (&jobs.Decisions{Store: store}).AutoApprove
-	syncer := &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun}
+	syncer := &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun, Logger: logger}
 	return plan, &jobs.Imports{Syncer: syncer}
 }
 

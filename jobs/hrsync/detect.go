@@ -168,11 +168,25 @@ func lastByExternalID(incoming []models.PersonFields) map[string]models.PersonFi
 // order of groups carries no meaning, and an empty custom attribute is the
 // same as a missing one (Hash would otherwise tell nil from empty).
 func canonical(f models.PersonFields) models.PersonFields {
-	if len(f.Groups) == 0 {
+	switch {
+	case len(f.Groups) == 0:
 		f.Groups = nil
-	} else {
+	case !sort.StringsAreSorted(f.Groups):
 		f.Groups = slices.Clone(f.Groups)
 		sort.Strings(f.Groups)
+	}
+	if len(f.Custom) == 0 {
+		f.Custom = nil
+		return f
+	}
+	empty := 0
+	for _, v := range f.Custom {
+		if v == "" {
+			empty++
+		}
+	}
+	if empty == 0 {
+		return f // already canonical; records are never modified in place
 	}
 	var custom map[string]string
 	for k, v := range f.Custom {
@@ -180,7 +194,7 @@ func canonical(f models.PersonFields) models.PersonFields {
 			continue
 		}
 		if custom == nil {
-			custom = make(map[string]string, len(f.Custom))
+			custom = make(map[string]string, len(f.Custom)-empty)
 		}
 		custom[k] = v
 	}

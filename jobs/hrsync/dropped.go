@@ -40,43 +40,102 @@ func (d DroppedField) String() string {
 // more than half of the latter is dropped. Custom attributes count like
 // standard fields.
 func droppedFields(existing []models.Person, snapshot map[string]models.PersonFields) []DroppedField {
-	setBefore, activeBefore := map[string]int{}, 0
+	c, activeBefore := newFieldCounts(), 0
 	for i := range existing {
 		if existing[i].Status == models.StatusTerminated {
 			continue
 		}
 		activeBefore++
-		for k, v := range existing[i].Attributes() {
-			if v != "" && !unwatchedFields[k] {
-				setBefore[k]++
-			}
-		}
+		c.addBefore(&existing[i].PersonFields)
 	}
-	watched := map[string]int{}
-	for k, n := range setBefore {
-		if n >= minDroppedPeople && n*2 > activeBefore {
-			watched[k] = 0 // set now, counted below
-		}
-	}
-	if len(watched) == 0 {
-		return nil
-	}
-	activeNow := 0
 	for _, f := range snapshot {
-		if f.Status == models.StatusTerminated {
+		if f.Status != models.StatusTerminated {
+			c.addNow(&f)
+		}
+	}
+	return c.dropped(activeBefore)
+}
+
+// standardAttribute tells a standard attribute's name from a custom one.
+var standardAttribute = func() map[string]bool {
+	m := make(map[string]bool, len(models.StandardAttributes))
+	for _, name := range models.StandardAttributes {
+		m[name] = true
+	}
+	return m
+}()
+
+// fieldCounts counts, per attribute, the active people who had it set
+// before and the active records that have it now, one record at a time,
+// so a streamed snapshot can be checked for dropped columns without
+// holding either side.
+type fieldCounts struct {
+	before, now map[string]int
+	activeNow   int
+}
+
+func newFieldCounts() fieldCounts {
+	return fieldCounts{before: map[string]int{}, now: map[string]int{}}
+}
+
+// addBefore counts an active person's stored record.
+func (c *fieldCounts) addBefore(f *models.PersonFields) { countSet(c.before, f) }
+
+// addNow counts an active record of the snapshot.
+func (c *fieldCounts) addNow(f *models.PersonFields) {
+	c.activeNow++
+	countSet(c.now, f)
+}
+
+// addBoth counts an unchanged active person: their stored record and the
+// snapshot's are the same.
+func (c *fieldCounts) addBoth(f *models.PersonFields) {
+	c.activeNow++
+	for _, name := range models.StandardAttributes {
+		if unwatchedFields[name] {
 			continue
 		}
-		activeNow++
-		for k, v := range f.Attributes() {
-			if _, ok := watched[k]; ok && v != "" {
-				watched[k]++
-			}
+		if v, _ := f.Attribute(name); v != "" {
+			c.before[name]++
+			c.now[name]++
 		}
 	}
+	for k, v := range f.Custom {
+		if v != "" && !standardAttribute[k] && !unwatchedFields[k] {
+			c.before[k]++
+			c.now[k]++
+		}
+	}
+}
+
+// countSet adds one to every watchable attribute f has set, as
+// f.Attributes() would list them, without building that map.
+func countSet(m map[string]int, f *models.PersonFields) {
+	for _, name := range models.StandardAttributes {
+		if unwatchedFields[name] {
+			continue
+		}
+		if v, _ := f.Attribute(name); v != "" {
+			m[name]++
+		}
+	}
+	for k, v := range f.Custom {
+		if v != "" && !standardAttribute[k] && !unwatchedFields[k] {
+			m[k]++
+		}
+	}
+}
+
+// dropped lists the dropped fields, given how many people were active
+// before.
+func (c *fieldCounts) dropped(activeBefore int) []DroppedField {
 	var out []DroppedField
-	for k, set := range watched {
-		if blank := activeNow - set; blank*2 > activeNow {
-			out = append(out, DroppedField{Field: k, SetBefore: setBefore[k] * 100 / activeBefore, BlankNow: blank * 100 / activeNow})
+	for k, n := range c.before {
+		if n < minDroppedPeople || n*2 <= activeBefore {
+			continue
+		}
+		if blank := c.activeNow - c.now[k]; blank*2 > c.activeNow {
+			out = append(out, DroppedField{Field: k, SetBefore: n * 100 / activeBefore, BlankNow: blank * 100 / c.activeNow})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })

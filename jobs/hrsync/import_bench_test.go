@@ -1,90 +1,212 @@
 package hrsync_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/jobs/hrsync"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
 )
 
-// benchPeople is a 20 000-person snapshot; version changes the title of
-// every hundredth person, so two versions differ in 200 people.
-func benchPeople(version int) []models.PersonFields {
-	out := make([]models.PersonFields, 20000)
-	for i := range out {
-		ext := fmt.Sprintf("E%05d", i)
-		f := models.PersonFields{ExternalID: ext, FirstName: "First" + ext, LastName: "Last", WorkEmail: "p" + ext + "@example.com",
-			Phone: fmt.Sprintf("+1555%07d", i), Title: "Engineer", Department: fmt.Sprintf("Dept %d", i%40),
-			Team: fmt.Sprintf("Team %d", i%200), Location: "Berlin", Country: "DE", EmploymentType: "full_time",
-			Status: models.StatusActive, StartDate: "2024-01-15", ManagerID: fmt.Sprintf("E%05d", i/10),
-			Groups: []string{"staff", fmt.Sprintf("dept-%d", i%40)}, Custom: map[string]string{"shirt": "M", "desk": ext}}
-		if i%100 == 0 && version > 0 {
-			f.Title = fmt.Sprintf("Engineer v%d", version)
-		}
-		out[i] = f
+// benchCSV writes a 100,000-person CSV export: a few managers each with
+// many reports, four countries with local phone numbers, groups and a
+// custom column. version changes the title of every hundredth person, so
+// two versions differ in 1,000 people.
+func benchCSV(b *testing.B, n, version int) string {
+	b.Helper()
+	places := []struct{ country, zone, phone string }{
+		{"GB", "Europe/London", "020 7946 %04d"},
+		{"US", "America/New_York", "(212) 555-%04d"},
+		{"JP", "Asia/Tokyo", "03-1234-%04d"},
+		{"DE", "Europe/Berlin", "+49 30 9018%04d"},
 	}
-	return out
+	var buf bytes.Buffer
+	buf.WriteString("employee_id,first_name,last_name,work_email,status,start_date,phone,title,department," +
+		"manager_id,country,timezone,employment_type,groups,laptop\n")
+	for i := range n {
+		p := places[i%len(places)]
+		manager := ""
+		if i >= 10 {
+			manager = fmt.Sprintf("E%06d", i%10)
+		}
+		title := "Engineer"
+		if i%100 == 0 && version > 0 {
+			title = fmt.Sprintf("Engineer v%d", version)
+		}
+		fmt.Fprintf(&buf, "E%06d,First%d,Last%d,Person.%d@Example.com,active,2020-%02d-%02d,"+p.phone+",%s,Dept %d,%s,%s,%s,Full-Time,\"eng;team-%d\",Model %d\n",
+			i, i, i, i, i%12+1, i%28+1, i%10000, title, i%20, manager, p.country, p.zone, i%7, i%3)
+	}
+	path := filepath.Join(b.TempDir(), fmt.Sprintf("people-%d.csv", version))
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
 
-// BenchmarkImport20000 imports a 20 000-person CSV source on SQLite
-// through the command-line path (detect, brake, write, audit).
-func BenchmarkImport20000(b *testing.B) {
-	ctx := context.Background()
-	setup := func(b *testing.B) (*hrsync.Syncer, *models.Store) {
-		store := models.NewStore(modelstest.Open(b, models.SQLite))
-		return &hrsync.Syncer{Store: store}, store
+// csvFloor is the least any import of the file costs: encoding/csv
+// reading every record, nothing checked or stored.
+func csvFloor(b *testing.B, path string) time.Duration {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
 	}
-	source := func(b *testing.B, store *models.Store, name string) *models.Source {
-		src, err := store.EnsureCSVSource(ctx, models.CLIActor, name)
-		if err != nil {
+	defer f.Close()
+	start := time.Now()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	for {
+		if _, err := r.Read(); err == io.EOF {
+			break
+		} else if err != nil {
 			b.Fatal(err)
 		}
-		return src
 	}
-	run := func(b *testing.B, s *hrsync.Syncer, src *models.Source, records []models.PersonFields, want func(hrsync.Outcome) bool) {
-		_, out, err := s.Import(ctx, models.CLIActor, src, "cli", "people.csv", records, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !want(out) {
-			b.Fatalf("unexpected outcome: %s", out.Summary())
-		}
-	}
+	return time.Since(start)
+}
 
-	b.Run("first", func(b *testing.B) {
-		s, store := setup(b)
-		records := benchPeople(0)
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			b.StopTimer()
-			src := source(b, store, fmt.Sprintf("HR %d", i)) // an empty source each time
-			b.StartTimer()
-			run(b, s, src, records, func(o hrsync.Outcome) bool { return o.Counts.Joiners == 20000 })
+// peakHeap samples the heap in use while fn runs and returns the most it
+// grew above what was in use before (after a collection), in MB.
+func peakHeap(fn func()) float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapInuse, ms.HeapInuse
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				var s runtime.MemStats
+				runtime.ReadMemStats(&s)
+				peak = max(peak, s.HeapInuse)
+			}
 		}
-	})
-	b.Run("unchanged", func(b *testing.B) {
-		s, store := setup(b)
-		src := source(b, store, "HR")
-		records := benchPeople(0)
-		run(b, s, src, records, func(o hrsync.Outcome) bool { return o.Applied })
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			run(b, s, src, records, func(o hrsync.Outcome) bool { return o.Counts.Unchanged == 20000 })
-		}
-	})
-	b.Run("one_percent_changed", func(b *testing.B) {
-		s, store := setup(b)
-		src := source(b, store, "HR")
-		run(b, s, src, benchPeople(0), func(o hrsync.Outcome) bool { return o.Applied })
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			b.StopTimer()
-			records := benchPeople(i + 1)
-			b.StartTimer()
-			run(b, s, src, records, func(o hrsync.Outcome) bool { return o.Counts.Movers == 200 && o.Counts.Unchanged == 19800 })
-		}
-	})
+	}()
+	fn()
+	close(done)
+	wg.Wait()
+	return float64(peak-base) / (1 << 20)
+}
+
+// BenchmarkImport100000 imports a 100,000-person CSV file through the
+// command line's path (jobs.CSVRows: streamed, validated, compared with
+// stored hashes, written, audited; planning is BenchmarkPlanEveryone100000's
+// business), on both databases: a first import into an empty source, the
+// same file again, and a file with 1% of people changed. Beside each it
+// reports the floor (encoding/csv reading the same file, in the same
+// run), the ratio to it, the peak growth of the heap, and the rows the
+// run wrote to people and person_events.
+func BenchmarkImport100000(b *testing.B) {
+	const n = 100000
+	ctx := context.Background()
+	for _, dialect := range modelstest.Dialects {
+		b.Run(string(dialect), func(b *testing.B) {
+			setup := func(b *testing.B) (*hrsync.Syncer, *models.Store, *models.DB, *models.Source) {
+				db := modelstest.Open(b, dialect)
+				store := models.NewStore(db)
+				src, err := store.EnsureCSVSource(ctx, models.CLIActor, "HR")
+				if err != nil {
+					b.Fatal(err)
+				}
+				return &hrsync.Syncer{Store: store}, store, db, src
+			}
+			run := func(b *testing.B, s *hrsync.Syncer, src *models.Source, path string, want func(hrsync.Outcome) bool) {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				_, out, err := s.ImportRows(ctx, models.CLIActor, src, "cli", filepath.Base(path), jobs.CSVRows(ctx, s.Store, f))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !out.Applied || !want(out) {
+					b.Fatalf("unexpected outcome: %s %v", out.Summary(), out.RowErrors)
+				}
+			}
+			measure := func(b *testing.B, db *models.DB, path string, fn func()) {
+				before := eventCount(b, db)
+				floor := csvFloor(b, path)
+				b.ResetTimer()
+				start := time.Now()
+				peak := peakHeap(fn)
+				elapsed := time.Since(start) / time.Duration(b.N)
+				b.StopTimer()
+				b.ReportMetric(floor.Seconds(), "floor-s")
+				b.ReportMetric(elapsed.Seconds()/floor.Seconds(), "x-floor")
+				b.ReportMetric(peak, "peak-MB")
+				b.ReportMetric(float64(eventCount(b, db)-before)/float64(b.N), "events/op")
+			}
+			b.Run("first", func(b *testing.B) {
+				s, store, db, _ := setup(b)
+				path := benchCSV(b, n, 0)
+				sources := make([]*models.Source, b.N) // an empty source each time
+				for i := range sources {
+					src, err := store.EnsureCSVSource(ctx, models.CLIActor, fmt.Sprintf("HR %d", i))
+					if err != nil {
+						b.Fatal(err)
+					}
+					sources[i] = src
+				}
+				measure(b, db, path, func() {
+					for _, src := range sources {
+						run(b, s, src, path, func(o hrsync.Outcome) bool { return o.Counts.Joiners == n })
+					}
+				})
+			})
+			b.Run("unchanged", func(b *testing.B) {
+				s, _, db, src := setup(b)
+				path := benchCSV(b, n, 0)
+				run(b, s, src, path, func(o hrsync.Outcome) bool { return o.Counts.Joiners == n })
+				measure(b, db, path, func() {
+					for range b.N {
+						run(b, s, src, path, func(o hrsync.Outcome) bool { return o.Counts.Unchanged == n })
+					}
+				})
+			})
+			b.Run("one_percent_changed", func(b *testing.B) {
+				s, _, db, src := setup(b)
+				run(b, s, src, benchCSV(b, n, 0), func(o hrsync.Outcome) bool { return o.Counts.Joiners == n })
+				paths := make([]string, b.N)
+				for i := range paths {
+					paths[i] = benchCSV(b, n, i+1)
+				}
+				measure(b, db, paths[0], func() {
+					for _, p := range paths {
+						run(b, s, src, p, func(o hrsync.Outcome) bool { return o.Counts.Movers == n/100 && o.Counts.Unchanged == n-n/100 })
+					}
+				})
+			})
+		})
+	}
+}
+
+// eventCount counts the people's events: one per person an import
+// wrote.
+func eventCount(b *testing.B, db *models.DB) int64 {
+	b.Helper()
+	var n int64
+	if err := db.SQL.QueryRow("SELECT count(*) FROM person_events").Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
 }

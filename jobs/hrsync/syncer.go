@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/rosterhq/roster/jobs/planner"
@@ -26,6 +27,9 @@ type Syncer struct {
 	// the run is applied leaves its people queued for planning, never
 	// unplanned.
 	PlanLater func(ctx context.Context, tx *models.Store, syncRunID int64, personIDs []int64) error
+	// Logger reports what is worth knowing but does not fail a run; the
+	// default is slog.Default().
+	Logger *slog.Logger
 }
 
 var errNoSource = errors.New("hrsync: no source given")
@@ -84,6 +88,7 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 	today, now := s.today(ctx), s.now()
 	var run *models.SyncRun
 	var out Outcome
+	touched := 0
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
 		waiting, err := tx.SyncRunByID(ctx, runID)
 		if err != nil {
@@ -111,15 +116,17 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 		}
 		out.Held, out.HeldReason, out.Applied = false, "", true
 		run = waiting
-		touched, err := tx.ApplySyncRun(ctx, actor, run, waiting.Status, res.Counts, res.Changes)
+		ids, err := tx.ApplySyncRun(ctx, actor, run, waiting.Status, res.Counts, res.Changes)
 		if err != nil {
 			return err
 		}
-		return s.planLater(ctx, tx, run.ID, touched)
+		touched = len(ids)
+		return s.planLater(ctx, tx, run.ID, ids)
 	})
 	if err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: confirm run %d: %w", runID, err)
 	}
+	s.refreshStats(ctx, touched)
 	return s.finish(ctx, run, out)
 }
 
@@ -145,34 +152,106 @@ func (s *Syncer) Import(ctx context.Context, actor models.Actor, src *models.Sou
 	if len(rowErrors) > 0 {
 		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
 	}
+	return s.ImportRows(ctx, actor, src, trigger, fileName, SliceRows(records))
+}
+
+// errUndo rolls back a streamed import that must change nothing: the
+// snapshot had invalid rows, or the brake holds it.
+var errUndo = errors.New("hrsync: undo the streamed import")
+
+// ImportRows is Import for a streamed snapshot (see scan): people are
+// compared through their stored hashes and written in batches as the
+// rows come, and an unchanged snapshot writes nothing but its run. When
+// the snapshot turns out invalid or held, everything is rolled back;
+// a held run then reads the snapshot again to keep its records.
+func (s *Syncer) ImportRows(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
+	rows Rows) (*models.SyncRun, Outcome, error) {
+	if src == nil {
+		return nil, Outcome{}, errNoSource
+	}
 	today, now := s.today(ctx), s.now()
 	var run *models.SyncRun
 	var out Outcome
+	var touched []int64
+	var rowErrors []models.RowError
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
-		res, o, err := detect(ctx, tx, src, records, today, now)
-		if err != nil {
-			return err
-		}
-		out = o
-		run = &models.SyncRun{SourceID: src.ID, Trigger: trigger, FileName: fileName, SyncCounts: res.Counts, CreatedBy: actor.Email}
-		if out.Held {
-			run.Status, run.HeldReason = models.SyncHeld, out.HeldReason
-			return createHeld(ctx, tx, actor, run, records)
-		}
-		run.Status, out.Applied = models.SyncRunning, true
+		run = &models.SyncRun{SourceID: src.ID, Status: models.SyncRunning, Trigger: trigger, FileName: fileName, CreatedBy: actor.Email}
 		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
 			return err
 		}
-		touched, err := tx.ApplySyncRun(ctx, actor, run, models.SyncRunning, res.Counts, res.Changes)
+		sc, err := newScan(ctx, tx, src, run.ID, today, now)
 		if err != nil {
+			return err
+		}
+		if rowErrors, err = rows(func(f models.PersonFields) error { return sc.add(ctx, f) }); err != nil {
+			return err
+		}
+		if len(rowErrors) > 0 {
+			return errUndo
+		}
+		if out, err = sc.finish(ctx); err != nil {
+			return err
+		}
+		if out.Held {
+			return errUndo
+		}
+		if err := sc.applyLeavers(ctx); err != nil {
+			return err
+		}
+		out.Applied, touched = true, sc.touched
+		if _, err := tx.ApplySyncRun(ctx, actor, run, models.SyncRunning, out.Counts, nil); err != nil {
 			return err
 		}
 		return s.planLater(ctx, tx, run.ID, touched)
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, errUndo) && len(rowErrors) > 0:
+		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
+	case errors.Is(err, errUndo):
+		return s.hold(ctx, actor, src, trigger, fileName, rows, out)
+	case err != nil:
+		return nil, Outcome{}, fmt.Errorf("hrsync: import: %w", err)
+	}
+	s.refreshStats(ctx, len(touched))
+	return s.finish(ctx, run, out)
+}
+
+// hold stores a streamed snapshot the brake stops as a held run, with its
+// records read again.
+func (s *Syncer) hold(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
+	rows Rows, out Outcome) (*models.SyncRun, Outcome, error) {
+	records := []models.PersonFields{}
+	if _, err := rows(func(f models.PersonFields) error {
+		records = append(records, canonical(f))
+		return nil
+	}); err != nil {
+		return nil, Outcome{}, fmt.Errorf("hrsync: import: read the held snapshot again: %w", err)
+	}
+	run := &models.SyncRun{SourceID: src.ID, Status: models.SyncHeld, Trigger: trigger, FileName: fileName,
+		SyncCounts: out.Counts, HeldReason: out.HeldReason, CreatedBy: actor.Email}
+	if err := s.Store.WithTx(ctx, func(tx *models.Store) error { return createHeld(ctx, tx, actor, run, records) }); err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: import: %w", err)
 	}
 	return s.finish(ctx, run, out)
+}
+
+// refreshStats brings the query planner's statistics up to date after a
+// run that touched many people, so the planning that follows reads them
+// by index; the run is committed already, so a failure is only logged.
+func (s *Syncer) refreshStats(ctx context.Context, touched int) {
+	if touched < models.BulkRows {
+		return
+	}
+	if err := s.Store.RefreshStats(ctx); err != nil {
+		s.logger().Warn("hrsync: refresh statistics after a sync run", "people", touched, "err", err)
+	}
+}
+
+func (s *Syncer) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 // detect compares records with the source's people as tx sees them, and

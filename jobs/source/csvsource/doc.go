@@ -2,6 +2,10 @@
 // downloadable template, and a parser that validates every row and
 // reports each problem by line number.
 //
+// Stream checks a file row by row and hands each valid record over as it
+// goes (Parse collects them); `roster import` streams, so a file is never
+// held whole.
+//
 // The parser is all-or-nothing: a file with any invalid row yields no
 // records, so an upload or `roster import` either applies every row or
 // changes nothing. Line numbers are the physical lines a spreadsheet user

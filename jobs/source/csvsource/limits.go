@@ -11,8 +11,8 @@ import (
 // custom attributes, and every mail about a person carries their fields, so
 // what one file may hold is what those pages and mails must carry.
 const (
-	// MaxRows bounds a file: the whole file is held in memory while it is
-	// checked, and a bigger export is almost certainly the wrong file.
+	// MaxRows bounds a file: a bigger export is almost certainly the wrong
+	// file, and Parse (the upload preview) still holds its records whole.
 	MaxRows = 100000
 	// MaxCustomColumns bounds the custom attributes a file defines. HR
 	// exports carry a few dozen; thousands is a pivot table exported by

@@ -16,6 +16,8 @@ type rowParser struct {
 	h     *header
 	ids   map[string]int  // employee id → line it first appears on
 	zones map[string]bool // time zone name → valid; loading one reads the tz database
+	// knownPhones are phone inputs normalised before (Options.KnownPhones).
+	knownPhones map[string]string
 }
 
 func newRowParser(h *header, ids map[string]int) *rowParser {
@@ -168,7 +170,15 @@ func (p *rowParser) checkContact(c *rowCheck, f *models.PersonFields) {
 	if c.get("country") != "" && region == "" && !hasPlus(c.get("phone")) {
 		return // the country is wrong, so a local number cannot be read; the country error says what to fix
 	}
-	f.Phone = c.check("phone", func(v string) (string, error) { return normalisePhone(v, region) })
+	f.Phone = c.check("phone", func(v string) (string, error) {
+		if e164, ok := p.knownPhones[models.PhoneKey(v, region)]; ok {
+			return e164, nil
+		}
+		return normalisePhone(v, region)
+	})
+	if f.Phone != "" {
+		f.PhoneInput = c.get("phone")
+	}
 }
 
 // validZone reports whether name is an IANA time zone. "Local" is refused:
