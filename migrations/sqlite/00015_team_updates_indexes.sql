@@ -1,0 +1,28 @@
+-- +goose Up
+-- Team Updates at 50,000 pending changes (issue 10). A queue tab reads one
+-- page by keyset (status, kind, then effective_at and id from a cursor),
+-- and its counts are one grouped query over the same index, so neither
+-- sorts nor scans the table. changes_queue_idx replaces
+-- changes_status_kind_idx, which it extends with id.
+DROP INDEX changes_status_kind_idx;
+CREATE INDEX changes_queue_idx ON changes (status, kind, effective_at, id);
+-- To Invite holds two kinds (join, rehire): in (status, kind, ...) they are
+-- two ranges, which only a sort can merge; this index keeps them in one.
+-- SQLite uses a partial index only for a query whose WHERE repeats these
+-- terms as written (models.queueWhere writes them so).
+CREATE INDEX changes_invite_idx ON changes (effective_at, id)
+    WHERE status = 'pending' AND kind IN ('join', 'rehire');
+-- The decided tabs sort by date too: Scheduled soonest first, History most
+-- recent first.
+CREATE INDEX changes_scheduled_idx ON changes (effective_at, id)
+    WHERE status IN ('approved', 'scheduled', 'running');
+CREATE INDEX changes_history_idx ON changes (updated_at, id)
+    WHERE status IN ('done', 'rejected', 'superseded');
+-- SQLite has no trigram index: search scans people once per statement.
+
+-- +goose Down
+DROP INDEX changes_history_idx;
+DROP INDEX changes_scheduled_idx;
+DROP INDEX changes_invite_idx;
+DROP INDEX changes_queue_idx;
+CREATE INDEX changes_status_kind_idx ON changes (status, kind, effective_at);
