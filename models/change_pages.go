@@ -1,0 +1,295 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Team Updates at 50,000 pending changes (issue 10): a queue tab is read
+// with ReadQueue, one grouped count (ChangeCounts) and one page by keyset
+// (PendingPage), instead of a count, an OFFSET page, the queue counts and
+// the selection, each joining people.
+
+// queueWhere is a queue's pending changes, with the status and kinds
+// written out: a partial index (changes_invite_idx) serves a query only
+// when its WHERE repeats the index's terms, which bound parameters do not
+// (SQLite decides when it prepares, PostgreSQL's cached plans are generic).
+// The values are constants of this package, never input.
+func queueWhere(q Queue) string {
+	kinds := q.kinds()
+	if len(kinds) == 0 {
+		return "1 = 0"
+	}
+	quoted := make([]string, len(kinds))
+	for i, k := range kinds {
+		quoted[i] = "'" + string(k) + "'"
+	}
+	if len(kinds) == 1 {
+		return "changes.status = 'pending' AND changes.kind = " + quoted[0]
+	}
+	return "changes.status = 'pending' AND changes.kind IN (" + strings.Join(quoted, ", ") + ")"
+}
+
+// PageCursor is a row's place in a queue's order: its effective time and
+// id. The zero cursor is no cursor.
+type PageCursor struct {
+	At time.Time
+	ID int64
+}
+
+// IsZero reports whether the cursor is unset.
+func (c PageCursor) IsZero() bool { return c.ID == 0 }
+
+// String is the cursor as a query parameter: "2030-04-01T07:00:00Z~123".
+// The time keeps its zone and every digit, so that it compares equal to
+// the stored value on SQLite, where times are text.
+func (c PageCursor) String() string {
+	if c.IsZero() {
+		return ""
+	}
+	return c.At.Format(time.RFC3339Nano) + "~" + strconv.FormatInt(c.ID, 10)
+}
+
+// ParsePageCursor reads String's form; anything else is no cursor.
+func ParsePageCursor(s string) (PageCursor, bool) {
+	at, id, ok := strings.Cut(s, "~")
+	if !ok {
+		return PageCursor{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return PageCursor{}, false
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return PageCursor{}, false
+	}
+	return PageCursor{At: t, ID: n}, true
+}
+
+// PageRequest says which page of a queue to read: the one after a cursor,
+// the one before a cursor, the last, or (without either, for old links)
+// the one at an offset. Offset is also where an After or Before page is
+// believed to start, for "Showing 51–100".
+type PageRequest struct {
+	After  PageCursor
+	Before PageCursor
+	Last   bool
+	Offset int
+	Limit  int
+}
+
+// PendingPage is one page of a queue, soonest first, with its people.
+type PendingPage struct {
+	Rows []ChangeRow
+	// Offset is how many rows come before the first, as far as is known:
+	// exact from the start and the end, carried by the links in between.
+	Offset  int
+	HasPrev bool
+	HasNext bool
+}
+
+// FirstCursor is the first row's cursor, for the previous page.
+func (p PendingPage) FirstCursor() PageCursor {
+	if len(p.Rows) == 0 {
+		return PageCursor{}
+	}
+	return PageCursor{At: p.Rows[0].EffectiveAt, ID: p.Rows[0].ID}
+}
+
+// LastCursor is the last row's cursor, for the next page.
+func (p PendingPage) LastCursor() PageCursor {
+	if len(p.Rows) == 0 {
+		return PageCursor{}
+	}
+	r := p.Rows[len(p.Rows)-1]
+	return PageCursor{At: r.EffectiveAt, ID: r.ID}
+}
+
+// statusKind is a group of ChangeCounts.
+type statusKind struct {
+	status ChangeStatus
+	kind   ChangeKind
+}
+
+// ChangeCounts are the changes under a filter's people filters by status
+// and kind: every Team Updates tab's count and each queue's selection,
+// from one grouped query over changes_queue_idx.
+type ChangeCounts struct {
+	groups  map[statusKind]Selection
+	failing int64 // superseded changes with a failed action (supersededFailing)
+}
+
+// Queue is how many pending changes a queue holds.
+func (c ChangeCounts) Queue(q Queue) int64 { return c.PendingSummary(q).Count }
+
+// PendingSummary sums up a queue's pending changes as PendingSelection
+// does.
+func (c ChangeCounts) PendingSummary(q Queue) Selection {
+	var sel Selection
+	for _, k := range q.kinds() {
+		g := c.groups[statusKind{ChangePending, k}]
+		sel.Count += g.Count
+		sel.MaxID = max(sel.MaxID, g.MaxID)
+		sel.IDSum += g.IDSum
+	}
+	return sel
+}
+
+// Decided is how many changes are in each status other than pending, as
+// DecidedCounts returns them.
+func (c ChangeCounts) Decided() map[ChangeStatus]int64 {
+	out := map[ChangeStatus]int64{}
+	for g, sel := range c.groups {
+		if g.status != ChangePending {
+			out[g.status] += sel.Count
+		}
+	}
+	out[ChangeFailed] += c.failing
+	return out
+}
+
+// ChangeCounts counts the changes under f's people filters (its Queue,
+// Offset and Limit are ignored) in two queries: one grouped by status and
+// kind, read from changes_queue_idx alone, and the few superseded changes
+// with a failed action.
+func (s *Store) ChangeCounts(ctx context.Context, f ChangeFilter) (ChangeCounts, error) {
+	var rows []struct {
+		Status ChangeStatus
+		Kind   ChangeKind
+		N      int64
+		MaxID  int64
+		IDSum  int64
+	}
+	q := whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), f.SourceID, f.Department, f.Search)
+	err := q.Select("changes.status AS status, changes.kind AS kind, count(*) AS n, " +
+		"max(changes.id) AS max_id, CAST(sum(changes.id) AS BIGINT) AS id_sum").
+		Group("changes.status, changes.kind").Scan(&rows).Error
+	if err != nil {
+		return ChangeCounts{}, fmt.Errorf("store: change counts: %w", translate(err))
+	}
+	out := ChangeCounts{groups: make(map[statusKind]Selection, len(rows))}
+	for _, r := range rows {
+		out.groups[statusKind{r.Status, r.Kind}] = Selection{Count: r.N, MaxID: r.MaxID, IDSum: r.IDSum}
+	}
+	q = whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), f.SourceID, f.Department, f.Search)
+	if err := q.Where(supersededFailing, ChangeSuperseded, ActionFailed).Count(&out.failing).Error; err != nil {
+		return ChangeCounts{}, fmt.Errorf("store: change counts: %w", translate(err))
+	}
+	return out, nil
+}
+
+// QueueRead is what a queue tab shows: every tab's count and one page.
+type QueueRead struct {
+	Counts ChangeCounts
+	Page   PendingPage
+}
+
+// Total is how many pending changes the read queue holds.
+func (r QueueRead) Total(q Queue) int64 { return r.Counts.Queue(q) }
+
+// ReadQueue reads a queue tab under f's filters: the counts of every tab
+// (and so the queue's selection, for deciding all that match) and the page
+// p asks for, in three queries and one for the page's people.
+func (s *Store) ReadQueue(ctx context.Context, f ChangeFilter, p PageRequest) (QueueRead, error) {
+	counts, err := s.ChangeCounts(ctx, f)
+	if err != nil {
+		return QueueRead{}, err
+	}
+	page, err := s.PendingPage(ctx, f, p, counts.Queue(f.Queue))
+	if err != nil {
+		return QueueRead{}, err
+	}
+	return QueueRead{Counts: counts, Page: page}, nil
+}
+
+// PendingPage reads one page of f's queue under its people filters by
+// keyset: the rows after p.After, before p.Before, or the last ones (the
+// order reversed, as many as the last page of offset paging holds), each
+// from changes_queue_idx or changes_invite_idx without a sort. total is
+// the queue's count under the filters, which places the last page.
+func (s *Store) PendingPage(ctx context.Context, f ChangeFilter, p PageRequest, total int64) (PendingPage, error) {
+	limit := p.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	q := whereChangePeople(s.db.WithContext(ctx).Model(&Change{}).Where(queueWhere(f.Queue)), f.SourceID, f.Department, f.Search)
+	const asc, desc = "changes.effective_at, changes.id", "changes.effective_at DESC, changes.id DESC"
+	var changes []Change
+	var err error
+	page := PendingPage{Offset: max(p.Offset, 0)}
+	switch {
+	case !p.After.IsZero():
+		err = q.Where("(changes.effective_at, changes.id) > (?, ?)", p.After.At, p.After.ID).
+			Order(asc).Limit(limit + 1).Find(&changes).Error
+		page.HasPrev = true
+		page.HasNext = len(changes) > limit
+		changes = changes[:min(len(changes), limit)]
+	case !p.Before.IsZero():
+		err = q.Where("(changes.effective_at, changes.id) < (?, ?)", p.Before.At, p.Before.ID).
+			Order(desc).Limit(limit + 1).Find(&changes).Error
+		page.HasNext = true
+		page.HasPrev = len(changes) > limit
+		changes = changes[:min(len(changes), limit)]
+		slices.Reverse(changes)
+		if !page.HasPrev {
+			page.Offset = 0
+		}
+	case p.Last:
+		n := int(total % int64(limit))
+		if n == 0 {
+			n = limit
+		}
+		err = q.Order(desc).Limit(n).Find(&changes).Error
+		slices.Reverse(changes)
+		page.Offset = int(max(total-int64(len(changes)), 0))
+		page.HasPrev = page.Offset > 0
+	default:
+		err = q.Order(asc).Offset(page.Offset).Limit(limit + 1).Find(&changes).Error
+		page.HasPrev = page.Offset > 0
+		page.HasNext = len(changes) > limit
+		changes = changes[:min(len(changes), limit)]
+	}
+	if err != nil {
+		return PendingPage{}, fmt.Errorf("store: pending page: %w", translate(err))
+	}
+	if page.HasPrev && page.Offset == 0 {
+		page.Offset = 1 // rows before it exist; how many is not known
+	}
+	page.Offset = int(min(int64(page.Offset), max(total-int64(len(changes)), 0)))
+	if page.Rows, err = s.withPeople(ctx, changes); err != nil {
+		return PendingPage{}, err
+	}
+	return page, nil
+}
+
+// DepartmentsIndexed returns what Departments does, reading
+// people_department_idx once per department (a loose index scan written
+// as a recursive query) instead of every person.
+func (s *Store) DepartmentsIndexed(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE d(department) AS (
+    SELECT (SELECT min(department) FROM people WHERE department > '')
+    UNION ALL
+    SELECT (SELECT min(p.department) FROM people p WHERE p.department > d.department) FROM d WHERE d.department IS NOT NULL
+)
+SELECT department FROM d WHERE department IS NOT NULL ORDER BY department`).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: departments: %w", translate(err))
+	}
+	return out, nil
+}
+
+// CountPeople is how many people there are, duplicates included, as
+// ListPeople counts them without filters, without reading a page.
+func (s *Store) CountPeople(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Person{}).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: count people: %w", translate(err))
+	}
+	return n, nil
+}
