@@ -16,6 +16,9 @@ CREATE INDEX changes_scheduled_idx ON changes (effective_at, id)
     WHERE status IN ('approved', 'scheduled', 'running');
 CREATE INDEX changes_history_idx ON changes (updated_at, id)
     WHERE status IN ('done', 'rejected', 'superseded');
+-- The dashboard's starts and leaves of the week read a range of dates.
+CREATE INDEX people_start_date_idx ON people (start_date);
+CREATE INDEX people_termination_date_idx ON people (termination_date);
 
 -- Searching names, emails and employee IDs for a substring (LIKE '%x%')
 -- uses trigrams. pg_trgm ships with PostgreSQL but creating it needs a
@@ -57,6 +60,8 @@ $$;
 -- +goose Down
 -- The extension stays: something else may use it.
 DROP INDEX IF EXISTS people_search_idx;
+DROP INDEX people_termination_date_idx;
+DROP INDEX people_start_date_idx;
 DROP INDEX changes_history_idx;
 DROP INDEX changes_scheduled_idx;
 DROP INDEX changes_invite_idx;

@@ -18,9 +18,14 @@ CREATE INDEX changes_scheduled_idx ON changes (effective_at, id)
     WHERE status IN ('approved', 'scheduled', 'running');
 CREATE INDEX changes_history_idx ON changes (updated_at, id)
     WHERE status IN ('done', 'rejected', 'superseded');
+-- The dashboard's starts and leaves of the week read a range of dates.
+CREATE INDEX people_start_date_idx ON people (start_date);
+CREATE INDEX people_termination_date_idx ON people (termination_date);
 -- SQLite has no trigram index: search scans people once per statement.
 
 -- +goose Down
+DROP INDEX people_termination_date_idx;
+DROP INDEX people_start_date_idx;
 DROP INDEX changes_history_idx;
 DROP INDEX changes_scheduled_idx;
 DROP INDEX changes_invite_idx;
