@@ -154,20 +154,26 @@ func (c ChangeCounts) Decided() map[ChangeStatus]int64 {
 }
 
 // ChangeCounts counts the changes under f's people filters (its Queue,
-// Offset and Limit are ignored) in two queries: one grouped by status and
-// kind, read from changes_queue_idx alone, and the few superseded changes
-// with a failed action.
+// Offset and Limit are ignored) in one query grouped by status and kind,
+// read from changes_queue_idx alone; the superseded changes with a failed
+// action (few) are counted beside.
 func (s *Store) ChangeCounts(ctx context.Context, f ChangeFilter) (ChangeCounts, error) {
+	return s.changeCounts(ctx, peopleOf(f))
+}
+
+func (s *Store) changeCounts(ctx context.Context, people changePeople) (ChangeCounts, error) {
 	var rows []struct {
-		Status ChangeStatus
-		Kind   ChangeKind
-		N      int64
-		MaxID  int64
-		IDSum  int64
+		Status  ChangeStatus
+		Kind    ChangeKind
+		N       int64
+		MaxID   int64
+		IDSum   int64
+		Failing int64
 	}
-	q := whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), f.SourceID, f.Department, f.Search)
-	err := q.Select("changes.status AS status, changes.kind AS kind, count(*) AS n, " +
-		"max(changes.id) AS max_id, CAST(sum(changes.id) AS BIGINT) AS id_sum").
+	q := s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), people)
+	err := q.Select("changes.status AS status, changes.kind AS kind, count(*) AS n, "+
+		"max(changes.id) AS max_id, CAST(sum(changes.id) AS BIGINT) AS id_sum, "+
+		"CAST(sum(CASE WHEN "+supersededFailing+" THEN 1 ELSE 0 END) AS BIGINT) AS failing", ChangeSuperseded, ActionFailed).
 		Group("changes.status, changes.kind").Scan(&rows).Error
 	if err != nil {
 		return ChangeCounts{}, fmt.Errorf("store: change counts: %w", translate(err))
@@ -175,10 +181,7 @@ func (s *Store) ChangeCounts(ctx context.Context, f ChangeFilter) (ChangeCounts,
 	out := ChangeCounts{groups: make(map[statusKind]Selection, len(rows))}
 	for _, r := range rows {
 		out.groups[statusKind{r.Status, r.Kind}] = Selection{Count: r.N, MaxID: r.MaxID, IDSum: r.IDSum}
-	}
-	q = whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), f.SourceID, f.Department, f.Search)
-	if err := q.Where(supersededFailing, ChangeSuperseded, ActionFailed).Count(&out.failing).Error; err != nil {
-		return ChangeCounts{}, fmt.Errorf("store: change counts: %w", translate(err))
+		out.failing += r.Failing
 	}
 	return out, nil
 }
@@ -194,13 +197,18 @@ func (r QueueRead) Total(q Queue) int64 { return r.Counts.Queue(q) }
 
 // ReadQueue reads a queue tab under f's filters: the counts of every tab
 // (and so the queue's selection, for deciding all that match) and the page
-// p asks for, in three queries and one for the page's people.
+// p asks for, in two queries and one for the page's people (and on
+// SQLite, one more that reads a search's people once for both).
 func (s *Store) ReadQueue(ctx context.Context, f ChangeFilter, p PageRequest) (QueueRead, error) {
-	counts, err := s.ChangeCounts(ctx, f)
+	people, err := s.resolvedPeople(ctx, peopleOf(f))
 	if err != nil {
 		return QueueRead{}, err
 	}
-	page, err := s.PendingPage(ctx, f, p, counts.Queue(f.Queue))
+	counts, err := s.changeCounts(ctx, people)
+	if err != nil {
+		return QueueRead{}, err
+	}
+	page, err := s.pendingPage(ctx, f.Queue, people, p, counts.Queue(f.Queue))
 	if err != nil {
 		return QueueRead{}, err
 	}
@@ -213,11 +221,15 @@ func (s *Store) ReadQueue(ctx context.Context, f ChangeFilter, p PageRequest) (Q
 // from changes_queue_idx or changes_invite_idx without a sort. total is
 // the queue's count under the filters, which places the last page.
 func (s *Store) PendingPage(ctx context.Context, f ChangeFilter, p PageRequest, total int64) (PendingPage, error) {
+	return s.pendingPage(ctx, f.Queue, peopleOf(f), p, total)
+}
+
+func (s *Store) pendingPage(ctx context.Context, queue Queue, people changePeople, p PageRequest, total int64) (PendingPage, error) {
 	limit := p.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	q := whereChangePeople(s.db.WithContext(ctx).Model(&Change{}).Where(queueWhere(f.Queue)), f.SourceID, f.Department, f.Search)
+	q := s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}).Where(queueWhere(queue)), people)
 	const asc, desc = "changes.effective_at, changes.id", "changes.effective_at DESC, changes.id DESC"
 	var changes []Change
 	var err error

@@ -96,7 +96,7 @@ func inStatuses(q *gorm.DB, statuses []ChangeStatus) *gorm.DB {
 
 // decidedChanges applies the people filters, as the queues do.
 func (s *Store) decidedChanges(ctx context.Context, f DecidedFilter) *gorm.DB {
-	return whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), f.SourceID, f.Department, f.Search)
+	return s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), changePeople{sourceID: f.SourceID, department: f.Department, search: f.Search})
 }
 
 // ScheduledChangeOf returns a person's latest approved change still to

@@ -3,14 +3,16 @@
 -- page by keyset (status, kind, then effective_at and id from a cursor),
 -- and its counts are one grouped query over the same index, so neither
 -- sorts nor scans the table. changes_queue_idx replaces
--- changes_status_kind_idx, which it extends with id.
+-- changes_status_kind_idx, which it extends with id, and with person_id
+-- so that a page or count under people filters tests each change's person
+-- from the index alone.
 DROP INDEX changes_status_kind_idx;
-CREATE INDEX changes_queue_idx ON changes (status, kind, effective_at, id);
+CREATE INDEX changes_queue_idx ON changes (status, kind, effective_at, id, person_id);
 -- To Invite holds two kinds (join, rehire): in (status, kind, ...) they are
 -- two ranges, which only a sort can merge; this index keeps them in one.
 -- SQLite uses a partial index only for a query whose WHERE repeats these
 -- terms as written (models.queueWhere writes them so).
-CREATE INDEX changes_invite_idx ON changes (effective_at, id)
+CREATE INDEX changes_invite_idx ON changes (effective_at, id, person_id)
     WHERE status = 'pending' AND kind IN ('join', 'rehire');
 -- The decided tabs sort by date too: Scheduled soonest first, History most
 -- recent first.
