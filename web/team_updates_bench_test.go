@@ -244,6 +244,7 @@ func benchTeamUpdates50k(b *testing.B, dialect models.Dialect) {
 		{"to update", "/team-updates?tab=update"},
 		{"to terminate", "/team-updates?tab=terminate"},
 		{"scheduled", "/team-updates?tab=scheduled"},
+		{"history", "/team-updates?tab=history"},
 		{"next page", strings.ReplaceAll(next[1], "&amp;", "&")},
 		{"last page", "/team-updates?last=1&tab=invite"},
 		{"search", "/team-updates?q=person-04"},
@@ -304,7 +305,8 @@ func benchServer(b *testing.B, db *models.DB, store *models.Store) (*web.Server,
 
 // seedTeamUpdates50k inserts 50,000 people and a pending change for each
 // in two set-based statements (60% joiners, 25% movers, 15% leavers, one
-// a minute from 1 April 2030, five departments), then refreshes the
+// a minute from 1 April 2030, five departments), and 10,000 decided ones
+// in a third, then refreshes the
 // planner's statistics as autovacuum or Roster's ANALYZE would have.
 func seedTeamUpdates50k(b *testing.B, db *models.DB, store *models.Store) {
 	b.Helper()
@@ -350,6 +352,14 @@ func seedTeamUpdates50k(b *testing.B, db *models.DB, store *models.Store) {
 		SELECT id, CASE WHEN i % 20 >= 17 THEN 'leave' WHEN i % 20 >= 12 THEN 'move' ELSE 'join' END, 'pending',
 			CASE WHEN i % 20 >= 17 THEN ? WHEN i % 20 >= 12 THEN ? ELSE ? END, ?, 'Joined: matched Engineering', 'Engineering', `+at+`
 		FROM (SELECT id, CAST(last_name AS INTEGER) AS i FROM people WHERE source_id = ?) p`, leave, move, join, why, src.ID).Error; err != nil {
+		b.Fatal(err)
+	}
+	// A record behind them: 8,000 done changes (History) and 2,000
+	// approved ones waiting for their time (Scheduled).
+	if err := g.Exec(`INSERT INTO changes (person_id, kind, status, plan, why, summary, rule_names, effective_at, decided_by, updated_at)
+		SELECT id, 'join', CASE WHEN i % 25 = 0 THEN 'scheduled' ELSE 'done' END, ?, ?, 'Joined: matched Engineering', 'Engineering',
+			`+at+`, 'bench@example.com', `+at+`
+		FROM (SELECT id, CAST(last_name AS INTEGER) AS i FROM people WHERE source_id = ?) p WHERE i % 5 = 0`, join, why, src.ID).Error; err != nil {
 		b.Fatal(err)
 	}
 	analyze := "ANALYZE"
