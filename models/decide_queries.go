@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -89,10 +90,34 @@ const supersededFailing = "changes.status = ? AND changes.id IN (SELECT actions.
 // superseded changes with a failed action (supersededFailing).
 func inStatuses(q *gorm.DB, statuses []ChangeStatus) *gorm.DB {
 	if !slices.Contains(statuses, ChangeFailed) {
-		return q.Where("changes.status IN ?", statuses)
+		return q.Where(statusesWhere(statuses))
 	}
-	return q.Where("(changes.status IN ? OR ("+supersededFailing+"))", statuses, ChangeSuperseded, ActionFailed)
+	return q.Where("("+statusesWhere(statuses)+" OR ("+supersededFailing+"))", ChangeSuperseded, ActionFailed)
 }
+
+// statusesWhere is "changes.status IN ('done', 'rejected', 'superseded')"
+// with the statuses written out, in the order given, as queueWhere writes
+// the queues' and for the same reason: the decided tabs' partial indexes
+// (changes_scheduled_idx, changes_history_idx) serve only a query that
+// repeats their terms. A status this package does not define matches
+// nothing rather than reaching the SQL.
+func statusesWhere(statuses []ChangeStatus) string {
+	quoted := make([]string, 0, len(statuses))
+	for _, st := range statuses {
+		if !slices.Contains(allChangeStatuses, st) {
+			continue
+		}
+		quoted = append(quoted, "'"+string(st)+"'")
+	}
+	if len(quoted) == 0 {
+		return "1 = 0"
+	}
+	return "changes.status IN (" + strings.Join(quoted, ", ") + ")"
+}
+
+// allChangeStatuses are the statuses a change can be in.
+var allChangeStatuses = []ChangeStatus{ChangePending, ChangeApproved, ChangeRejected, ChangeScheduled, ChangeRunning,
+	ChangeDone, ChangeFailed, ChangeSuperseded}
 
 // decidedChanges applies the people filters, as the queues do.
 func (s *Store) decidedChanges(ctx context.Context, f DecidedFilter) *gorm.DB {
