@@ -33,6 +33,9 @@ func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, 
 		f.Limit = 50
 	}
 	q := inStatuses(s.decidedChanges(ctx, f), f.Statuses)
+	if idx := s.decidedIndex(f); idx != "" {
+		q = q.Table("changes INDEXED BY " + idx)
+	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("store: count decided changes: %w", translate(err))
@@ -50,6 +53,25 @@ func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, 
 		return nil, 0, err
 	}
 	return rows, total, nil
+}
+
+// decidedIndex names, on SQLite, the partial index that holds a decided
+// tab's rows in its order (migration 00015), or "". SQLite's planner
+// prefers changes_queue_idx's status range and a sort, 100 times slower
+// here (26 ms against 0.2 ms for History's first page at 10,000 decided
+// changes), so the page names the index; INDEXED BY fails loudly, not
+// slowly, if the query stops matching it.
+func (s *Store) decidedIndex(f DecidedFilter) string {
+	if s.dialect != SQLite {
+		return ""
+	}
+	switch {
+	case !f.Latest && slices.Equal(f.Statuses, []ChangeStatus{ChangeApproved, ChangeScheduled, ChangeRunning}):
+		return "changes_scheduled_idx"
+	case f.Latest && slices.Equal(f.Statuses, []ChangeStatus{ChangeDone, ChangeRejected, ChangeSuperseded}):
+		return "changes_history_idx"
+	}
+	return ""
 }
 
 // DecidedCounts returns how many changes are in each status other than
