@@ -10,9 +10,10 @@ import (
 )
 
 // Team Updates at 50,000 pending changes (issue 10): a queue tab is read
-// with ReadQueue, one grouped count (ChangeCounts) and one page by keyset
-// (PendingPage), instead of a count, an OFFSET page, the queue counts and
-// the selection, each joining people.
+// with ReadQueue, one grouped count (ChangeCounts), one page by keyset
+// (PendingPage) and the queue's selection (PendingSummary), instead of a
+// count, an OFFSET page, the queue counts and the selection, each joining
+// people.
 
 // queueWhere is a queue's pending changes, with the status and kinds
 // written out: a partial index (changes_invite_idx) serves a query only
@@ -117,36 +118,29 @@ type statusKind struct {
 }
 
 // ChangeCounts are the changes under a filter's people filters by status
-// and kind: every Team Updates tab's count and each queue's selection,
-// from one grouped query over changes_queue_idx.
+// and kind: every Team Updates tab's count, from one grouped count over
+// changes_queue_idx.
 type ChangeCounts struct {
-	groups  map[statusKind]Selection
+	groups  map[statusKind]int64
 	failing int64 // superseded changes with a failed action (supersededFailing)
 }
 
 // Queue is how many pending changes a queue holds.
-func (c ChangeCounts) Queue(q Queue) int64 { return c.PendingSummary(q).Count }
-
-// PendingSummary sums up a queue's pending changes as PendingSelection
-// does.
-func (c ChangeCounts) PendingSummary(q Queue) Selection {
-	var sel Selection
+func (c ChangeCounts) Queue(q Queue) int64 {
+	var n int64
 	for _, k := range q.kinds() {
-		g := c.groups[statusKind{ChangePending, k}]
-		sel.Count += g.Count
-		sel.MaxID = max(sel.MaxID, g.MaxID)
-		sel.IDSum += g.IDSum
+		n += c.groups[statusKind{ChangePending, k}]
 	}
-	return sel
+	return n
 }
 
 // Decided is how many changes are in each status other than pending, as
 // DecidedCounts returns them.
 func (c ChangeCounts) Decided() map[ChangeStatus]int64 {
 	out := map[ChangeStatus]int64{}
-	for g, sel := range c.groups {
+	for g, n := range c.groups {
 		if g.status != ChangePending {
-			out[g.status] += sel.Count
+			out[g.status] += n
 		}
 	}
 	out[ChangeFailed] += c.failing
@@ -154,51 +148,71 @@ func (c ChangeCounts) Decided() map[ChangeStatus]int64 {
 }
 
 // ChangeCounts counts the changes under f's people filters (its Queue,
-// Offset and Limit are ignored) in one query grouped by status and kind,
-// read from changes_queue_idx alone; the superseded changes with a failed
-// action (few) are counted beside.
+// Offset and Limit are ignored): one count grouped by status and kind,
+// read from changes_queue_idx alone, and one of the few superseded
+// changes with a failed action.
 func (s *Store) ChangeCounts(ctx context.Context, f ChangeFilter) (ChangeCounts, error) {
 	return s.changeCounts(ctx, peopleOf(f))
 }
 
 func (s *Store) changeCounts(ctx context.Context, people changePeople) (ChangeCounts, error) {
 	var rows []struct {
-		Status  ChangeStatus
-		Kind    ChangeKind
-		N       int64
-		MaxID   int64
-		IDSum   int64
-		Failing int64
+		Status ChangeStatus
+		Kind   ChangeKind
+		N      int64
 	}
 	q := s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), people)
-	err := q.Select("changes.status AS status, changes.kind AS kind, count(*) AS n, "+
-		"max(changes.id) AS max_id, CAST(sum(changes.id) AS BIGINT) AS id_sum, "+
-		"CAST(sum(CASE WHEN "+supersededFailing+" THEN 1 ELSE 0 END) AS BIGINT) AS failing", ChangeSuperseded, ActionFailed).
+	err := q.Select("changes.status AS status, changes.kind AS kind, count(*) AS n").
 		Group("changes.status, changes.kind").Scan(&rows).Error
 	if err != nil {
 		return ChangeCounts{}, fmt.Errorf("store: change counts: %w", translate(err))
 	}
-	out := ChangeCounts{groups: make(map[statusKind]Selection, len(rows))}
+	out := ChangeCounts{groups: make(map[statusKind]int64, len(rows))}
 	for _, r := range rows {
-		out.groups[statusKind{r.Status, r.Kind}] = Selection{Count: r.N, MaxID: r.MaxID, IDSum: r.IDSum}
-		out.failing += r.Failing
+		out.groups[statusKind{r.Status, r.Kind}] = r.N
+	}
+	q = s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), people)
+	if err := q.Where(supersededFailing, ChangeSuperseded, ActionFailed).Count(&out.failing).Error; err != nil {
+		return ChangeCounts{}, fmt.Errorf("store: change counts: %w", translate(err))
 	}
 	return out, nil
 }
 
-// QueueRead is what a queue tab shows: every tab's count and one page.
+// PendingSummary sums up f's queue under its people filters as
+// PendingSelection does, over the queue's index range alone (count,
+// newest id, sum of ids need nothing else).
+func (s *Store) PendingSummary(ctx context.Context, f ChangeFilter) (Selection, error) {
+	return s.pendingSummary(ctx, f.Queue, peopleOf(f))
+}
+
+func (s *Store) pendingSummary(ctx context.Context, queue Queue, people changePeople) (Selection, error) {
+	var sel Selection
+	q := s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}).Where(queueWhere(queue)), people)
+	err := q.Select("count(*) AS count, COALESCE(max(changes.id), 0) AS max_id, CAST(COALESCE(sum(changes.id), 0) AS BIGINT) AS id_sum").
+		Scan(&sel).Error
+	if err != nil {
+		return Selection{}, fmt.Errorf("store: pending summary: %w", translate(err))
+	}
+	return sel, nil
+}
+
+// QueueRead is what a queue tab shows: every tab's count, one page, and
+// when the queue holds more than the page, its selection.
 type QueueRead struct {
 	Counts ChangeCounts
 	Page   PendingPage
+	// Selection sums up the whole queue under the filters (PendingSummary)
+	// for deciding all that match; zero when the page holds it all.
+	Selection Selection
 }
 
 // Total is how many pending changes the read queue holds.
 func (r QueueRead) Total(q Queue) int64 { return r.Counts.Queue(q) }
 
-// ReadQueue reads a queue tab under f's filters: the counts of every tab
-// (and so the queue's selection, for deciding all that match) and the page
-// p asks for, in two queries and one for the page's people (and on
-// SQLite, one more that reads a search's people once for both).
+// ReadQueue reads a queue tab under f's filters: the counts of every tab,
+// the page p asks for and, when the queue holds more than the page, its
+// selection; four short queries and one for the page's people (and on
+// SQLite, one more that reads a search's people once for all of them).
 func (s *Store) ReadQueue(ctx context.Context, f ChangeFilter, p PageRequest) (QueueRead, error) {
 	people, err := s.resolvedPeople(ctx, peopleOf(f))
 	if err != nil {
@@ -208,11 +222,18 @@ func (s *Store) ReadQueue(ctx context.Context, f ChangeFilter, p PageRequest) (Q
 	if err != nil {
 		return QueueRead{}, err
 	}
-	page, err := s.pendingPage(ctx, f.Queue, people, p, counts.Queue(f.Queue))
+	total := counts.Queue(f.Queue)
+	page, err := s.pendingPage(ctx, f.Queue, people, p, total)
 	if err != nil {
 		return QueueRead{}, err
 	}
-	return QueueRead{Counts: counts, Page: page}, nil
+	read := QueueRead{Counts: counts, Page: page}
+	if total > int64(len(page.Rows)) {
+		if read.Selection, err = s.pendingSummary(ctx, f.Queue, people); err != nil {
+			return QueueRead{}, err
+		}
+	}
+	return read, nil
 }
 
 // PendingPage reads one page of f's queue under its people filters by

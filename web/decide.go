@@ -187,7 +187,7 @@ func nowMatch(n int64) string {
 
 // matchingOffer is the "Select all N" line of a queue tab whose changes
 // fill more than the page: what it offers, and what it saw (sel, the
-// queue's PendingSummary), which the form posts back for matchingIDs to
+// queue's Store.PendingSummary), which the form posts back for matchingIDs to
 // compare.
 func matchingOffer(q teamUpdatesQuery, sel models.Selection, onPage int) teamupdates.Matching {
 	if sel.Count <= int64(onPage) {

@@ -259,7 +259,7 @@ func (s *Server) listQueue(c echo.Context, q teamUpdatesQuery, v *teamupdates.Vi
 		back := "?" + q.here().Encode()
 		v.Decide = teamupdates.Decide{Allowed: true, ApproveURL: "/team-updates/approve" + back, RejectURL: "/team-updates/reject" + back}
 		if l.total > int64(len(rows)) {
-			v.Decide.Matching = matchingOffer(q, read.Counts.PendingSummary(q.queue), len(rows))
+			v.Decide.Matching = matchingOffer(q, read.Selection, len(rows))
 		}
 	}
 	return l, nil
