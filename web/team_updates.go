@@ -129,33 +129,6 @@ func (q teamUpdatesQuery) url(tab string, page int) string {
 	return "/team-updates?" + q.values(tab, page).Encode()
 }
 
-// here is the list as it is, cursor included: deciding and retrying carry
-// it so they come back to the same rows.
-func (q teamUpdatesQuery) here() url.Values {
-	v := q.values(q.tab, q.page)
-	switch {
-	case q.last:
-		v.Set("last", "1")
-	case !q.after.IsZero():
-		v.Set("after", q.after.String())
-	case !q.before.IsZero():
-		v.Set("before", q.before.String())
-	}
-	return v
-}
-
-// hereURL is the list as it is (here).
-func (q teamUpdatesQuery) hereURL() string { return "/team-updates?" + q.here().Encode() }
-
-// keyset reports whether the page is read by cursor rather than number.
-func (q teamUpdatesQuery) keyset() bool { return q.last || !q.after.IsZero() || !q.before.IsZero() }
-
-// pageRequest is the page the store reads for a queue tab.
-func (q teamUpdatesQuery) pageRequest() models.PageRequest {
-	return models.PageRequest{After: q.after, Before: q.before, Last: q.last,
-		Offset: (q.page - 1) * teamUpdatesPageSize, Limit: teamUpdatesPageSize}
-}
-
 // values are the list's query parameters on a tab and page, without a
 // cursor.
 func (q teamUpdatesQuery) values(tab string, page int) url.Values {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net/url"
 
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/teamupdates"
@@ -33,6 +34,33 @@ func teamUpdatesQueuePager(q teamUpdatesQuery, page models.PendingPage, total in
 		pg.LastURL = q.lastURL()
 	}
 	return pg
+}
+
+// here is the list as it is, cursor included: deciding and retrying carry
+// it so they come back to the same rows.
+func (q teamUpdatesQuery) here() url.Values {
+	v := q.values(q.tab, q.page)
+	switch {
+	case q.last:
+		v.Set("last", "1")
+	case !q.after.IsZero():
+		v.Set("after", q.after.String())
+	case !q.before.IsZero():
+		v.Set("before", q.before.String())
+	}
+	return v
+}
+
+// hereURL is the list as it is (here).
+func (q teamUpdatesQuery) hereURL() string { return "/team-updates?" + q.here().Encode() }
+
+// keyset reports whether the page is read by cursor rather than number.
+func (q teamUpdatesQuery) keyset() bool { return q.last || !q.after.IsZero() || !q.before.IsZero() }
+
+// pageRequest is the page the store reads for a queue tab.
+func (q teamUpdatesQuery) pageRequest() models.PageRequest {
+	return models.PageRequest{After: q.after, Before: q.before, Last: q.last,
+		Offset: (q.page - 1) * teamUpdatesPageSize, Limit: teamUpdatesPageSize}
 }
 
 // lastURL is a queue tab's last page under the filters.
