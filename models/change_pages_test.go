@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,5 +244,55 @@ func TestDepartmentsIndexedEqualsDepartments(t *testing.T) {
 		_, total, err := store.ListPeople(ctx, models.PeopleFilter{Limit: 1})
 		require.NoError(t, err)
 		require.Equal(t, total, n)
+	})
+}
+
+// TestSearchMatchesAsTheJoinDid: the people filters written as a subquery
+// (and on SQLite without lower(), which changes nothing there) select
+// exactly the pending changes the old join with lower() selected, for
+// searches in any case, with non-ASCII letters and LIKE's wildcards.
+func TestSearchMatchesAsTheJoinDid(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		ctx := context.Background()
+		src, err := store.EnsureCSVSource(ctx, tester, "HR")
+		require.NoError(t, err)
+		names := [][3]string{{"Ärzte", "Ölund", "aerzte@example.com"}, {"ärzte", "ölund", "AERZTE2@example.com"},
+			{"Zoë", "O'Brien", "zoe@example.com"}, {"Ada", "Love_lace", "ada%1@example.com"}, {"ADA", "LOVELACE", "ada.l@EXAMPLE.com"},
+			{"Straße", "Weiß", "strasse@example.com"}, {"İlkay", "Iğdır", "ilkay@example.com"}}
+		var people []*models.Person
+		for i, n := range names {
+			people = append(people, &models.Person{SourceID: src.ID, PersonFields: models.PersonFields{ExternalID: fmt.Sprintf("S%02d", i),
+				FirstName: n[0], LastName: n[1], WorkEmail: n[2], Department: "D", Status: models.StatusActive,
+				Groups: []string{}, Custom: map[string]string{}}})
+		}
+		require.NoError(t, db.Gorm.CreateInBatches(people, 100).Error)
+		now := time.Now().UTC()
+		for _, p := range people {
+			require.NoError(t, db.Gorm.Create(&models.Change{PersonID: p.ID, Kind: models.ChangeJoin, Status: models.ChangePending,
+				Why: "{}", Plan: []models.PlanStep{}, EffectiveAt: now, CreatedAt: now, UpdatedAt: now}).Error)
+		}
+		escaper := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+		for _, search := range []string{"ärzte", "ÄRZTE", "Ärzte", "ölund", "zoë", "ZOË", "o'b", "love_", "LOVE", "ada%", "%", "_", "straße",
+			"weiss", "ilkay", "İlkay", "EXAMPLE", "s0", "S05"} {
+			like := "%" + escaper.Replace(strings.ToLower(search)) + "%"
+			var want []int64
+			require.NoError(t, db.Gorm.Raw(`SELECT changes.id FROM changes JOIN people ON people.id = changes.person_id
+				WHERE changes.status = 'pending' AND (lower(people.first_name || ' ' || people.last_name) LIKE ? ESCAPE '\'
+				OR lower(people.work_email) LIKE ? ESCAPE '\' OR lower(people.external_id) LIKE ? ESCAPE '\') ORDER BY changes.id`,
+				like, like, like).Scan(&want).Error)
+			got, err := store.PendingChangeIDs(ctx, models.ChangeFilter{Queue: models.QueueInvite, Search: search}, 100)
+			require.NoError(t, err)
+			if len(want) == 0 {
+				want = nil
+			}
+			if len(got) == 0 {
+				got = nil
+			}
+			require.Equal(t, want, got, search)
+			read, err := store.ReadQueue(ctx, models.ChangeFilter{Queue: models.QueueInvite, Search: search}, models.PageRequest{Limit: 2})
+			require.NoError(t, err)
+			require.EqualValues(t, len(want), read.Total(models.QueueInvite), search)
+		}
 	})
 }
