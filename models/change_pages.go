@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Team Updates at 50,000 pending changes (issue 10): a queue tab is read
@@ -84,7 +86,8 @@ type PageRequest struct {
 	Limit  int
 }
 
-// PendingPage is one page of a queue, soonest first, with its people.
+// PendingPage is one page of a Team Updates tab, in the tab's order, with
+// its people.
 type PendingPage struct {
 	Rows []ChangeRow
 	// Offset is how many rows come before the first, as far as is known:
@@ -92,23 +95,56 @@ type PendingPage struct {
 	Offset  int
 	HasPrev bool
 	HasNext bool
+	first   PageCursor
+	last    PageCursor
 }
 
 // FirstCursor is the first row's cursor, for the previous page.
-func (p PendingPage) FirstCursor() PageCursor {
-	if len(p.Rows) == 0 {
-		return PageCursor{}
-	}
-	return PageCursor{At: p.Rows[0].EffectiveAt, ID: p.Rows[0].ID}
-}
+func (p PendingPage) FirstCursor() PageCursor { return p.first }
 
 // LastCursor is the last row's cursor, for the next page.
-func (p PendingPage) LastCursor() PageCursor {
-	if len(p.Rows) == 0 {
-		return PageCursor{}
+func (p PendingPage) LastCursor() PageCursor { return p.last }
+
+// keysetOrder is a tab's order: a time column and id, ascending or not.
+type keysetOrder struct {
+	column string // "changes.effective_at" or "changes.updated_at"
+	desc   bool
+}
+
+// soonestFirst is the queues' and Scheduled's order; latestFirst is
+// History's and Failed's.
+var (
+	soonestFirst = keysetOrder{column: "changes.effective_at"}
+	latestFirst  = keysetOrder{column: "changes.updated_at", desc: true}
+)
+
+// cursor is c's place in the order.
+func (o keysetOrder) cursor(c *Change) PageCursor {
+	if o.column == latestFirst.column {
+		return PageCursor{At: c.UpdatedAt, ID: c.ID}
 	}
-	r := p.Rows[len(p.Rows)-1]
-	return PageCursor{At: r.EffectiveAt, ID: r.ID}
+	return PageCursor{At: c.EffectiveAt, ID: c.ID}
+}
+
+// forward and backward are the ORDER BY clauses along the order and
+// against it; after and before compare a row with a cursor.
+func (o keysetOrder) forward() string  { return o.orderBy(o.desc) }
+func (o keysetOrder) backward() string { return o.orderBy(!o.desc) }
+func (o keysetOrder) after() string    { return o.compare(o.desc) }
+func (o keysetOrder) before() string   { return o.compare(!o.desc) }
+
+func (o keysetOrder) orderBy(desc bool) string {
+	if desc {
+		return o.column + " DESC, changes.id DESC"
+	}
+	return o.column + ", changes.id"
+}
+
+func (o keysetOrder) compare(less bool) string {
+	if less {
+		return "(" + o.column + ", changes.id) < (?, ?)"
+	}
+	return "(" + o.column + ", changes.id) > (?, ?)"
 }
 
 // statusKind is a group of ChangeCounts.
@@ -246,25 +282,29 @@ func (s *Store) PendingPage(ctx context.Context, f ChangeFilter, p PageRequest, 
 }
 
 func (s *Store) pendingPage(ctx context.Context, queue Queue, people changePeople, p PageRequest, total int64) (PendingPage, error) {
+	q := s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}).Where(queueWhere(queue)), people)
+	return s.keysetPage(ctx, q, soonestFirst, p, total)
+}
+
+// keysetPage reads the page p asks for of the changes q selects, in order
+// o, of total rows: after p.After, before p.Before, the last ones, or (for
+// old links) at p.Offset.
+func (s *Store) keysetPage(ctx context.Context, q *gorm.DB, o keysetOrder, p PageRequest, total int64) (PendingPage, error) {
 	limit := p.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	q := s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}).Where(queueWhere(queue)), people)
-	const asc, desc = "changes.effective_at, changes.id", "changes.effective_at DESC, changes.id DESC"
 	var changes []Change
 	var err error
 	page := PendingPage{Offset: max(p.Offset, 0)}
 	switch {
 	case !p.After.IsZero():
-		err = q.Where("(changes.effective_at, changes.id) > (?, ?)", p.After.At, p.After.ID).
-			Order(asc).Limit(limit + 1).Find(&changes).Error
+		err = q.Where(o.after(), p.After.At, p.After.ID).Order(o.forward()).Limit(limit + 1).Find(&changes).Error
 		page.HasPrev = true
 		page.HasNext = len(changes) > limit
 		changes = changes[:min(len(changes), limit)]
 	case !p.Before.IsZero():
-		err = q.Where("(changes.effective_at, changes.id) < (?, ?)", p.Before.At, p.Before.ID).
-			Order(desc).Limit(limit + 1).Find(&changes).Error
+		err = q.Where(o.before(), p.Before.At, p.Before.ID).Order(o.backward()).Limit(limit + 1).Find(&changes).Error
 		page.HasNext = true
 		page.HasPrev = len(changes) > limit
 		changes = changes[:min(len(changes), limit)]
@@ -277,23 +317,26 @@ func (s *Store) pendingPage(ctx context.Context, queue Queue, people changePeopl
 		if n == 0 {
 			n = limit
 		}
-		err = q.Order(desc).Limit(n).Find(&changes).Error
+		err = q.Order(o.backward()).Limit(n).Find(&changes).Error
 		slices.Reverse(changes)
 		page.Offset = int(max(total-int64(len(changes)), 0))
 		page.HasPrev = page.Offset > 0
 	default:
-		err = q.Order(asc).Offset(page.Offset).Limit(limit + 1).Find(&changes).Error
+		err = q.Order(o.forward()).Offset(page.Offset).Limit(limit + 1).Find(&changes).Error
 		page.HasPrev = page.Offset > 0
 		page.HasNext = len(changes) > limit
 		changes = changes[:min(len(changes), limit)]
 	}
 	if err != nil {
-		return PendingPage{}, fmt.Errorf("store: pending page: %w", translate(err))
+		return PendingPage{}, fmt.Errorf("store: page of changes: %w", translate(err))
 	}
 	if page.HasPrev && page.Offset == 0 {
 		page.Offset = 1 // rows before it exist; how many is not known
 	}
 	page.Offset = int(min(int64(page.Offset), max(total-int64(len(changes)), 0)))
+	if len(changes) > 0 {
+		page.first, page.last = o.cursor(&changes[0]), o.cursor(&changes[len(changes)-1])
+	}
 	if page.Rows, err = s.withPeople(ctx, changes); err != nil {
 		return PendingPage{}, err
 	}

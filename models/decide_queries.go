@@ -32,10 +32,7 @@ func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, 
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
-	q := inStatuses(s.decidedChanges(ctx, f), f.Statuses)
-	if idx := s.decidedIndex(f); idx != "" {
-		q = q.Table("changes INDEXED BY " + idx)
-	}
+	q := s.decidedQuery(ctx, f)
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("store: count decided changes: %w", translate(err))
@@ -53,6 +50,37 @@ func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, 
 		return nil, 0, err
 	}
 	return rows, total, nil
+}
+
+// DecidedPage returns the page p asks for of the changes in the filter's
+// statuses (its Offset and Limit are ignored), by keyset in the tab's
+// order as PendingPage reads a queue, and the total: two queries and one
+// for the page's people.
+func (s *Store) DecidedPage(ctx context.Context, f DecidedFilter, p PageRequest) (PendingPage, int64, error) {
+	q := s.decidedQuery(ctx, f)
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return PendingPage{}, 0, fmt.Errorf("store: count decided changes: %w", translate(err))
+	}
+	order := soonestFirst
+	if f.Latest {
+		order = latestFirst
+	}
+	page, err := s.keysetPage(ctx, s.decidedQuery(ctx, f), order, p, total)
+	if err != nil {
+		return PendingPage{}, 0, err
+	}
+	return page, total, nil
+}
+
+// decidedQuery selects the filter's decided changes, naming the index
+// that serves them on SQLite (decidedIndex).
+func (s *Store) decidedQuery(ctx context.Context, f DecidedFilter) *gorm.DB {
+	q := inStatuses(s.decidedChanges(ctx, f), f.Statuses)
+	if idx := s.decidedIndex(f); idx != "" {
+		q = q.Table("changes INDEXED BY " + idx)
+	}
+	return q
 }
 
 // decidedIndex names, on SQLite, the partial index that holds a decided
