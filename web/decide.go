@@ -239,7 +239,7 @@ func (s *Server) actionRetry(c echo.Context) error {
 	if c.QueryParam("tab") == "" {
 		q.tab = "failed"
 	}
-	back := q.url(q.tab, q.page)
+	back := q.hereURL()
 	if s.decider == nil {
 		return errors.New("web: no decider configured")
 	}
@@ -257,21 +257,21 @@ func (s *Server) actionRetry(c echo.Context) error {
 	return s.redirectWithFlash(c, back, "success", "The action runs again now and leaves the Failed tab.")
 }
 
-// listDecided fills a tab of decided changes, with each change's actions
-// loaded in one query for the page.
+// listDecided fills a tab of decided changes, a page by keyset as the
+// queues are, with each change's actions loaded in one query for the page.
 func (s *Server) listDecided(c echo.Context, q teamUpdatesQuery, tab decidedTab, v *teamupdates.View) (teamUpdatesList, error) {
 	ctx := c.Request().Context()
-	rows, total, err := s.store.ListDecided(ctx, models.DecidedFilter{Statuses: tab.statuses, SourceID: q.source,
-		Department: q.department, Search: q.search, Latest: tab.latest,
-		Offset: (q.page - 1) * teamUpdatesPageSize, Limit: teamUpdatesPageSize})
+	page, total, err := s.store.DecidedPage(ctx, models.DecidedFilter{Statuses: tab.statuses, SourceID: q.source,
+		Department: q.department, Search: q.search, Latest: tab.latest}, q.pageRequest())
 	if err != nil {
 		return teamUpdatesList{}, err
 	}
+	rows := page.Rows
 	counts, err := s.store.ChangeCounts(ctx, q.changeFilter())
 	if err != nil {
 		return teamUpdatesList{}, err
 	}
-	l := teamUpdatesList{total: total, counts: counts, pager: teamUpdatesPager(q, len(rows), total)}
+	l := teamUpdatesList{total: total, counts: counts, pager: teamUpdatesKeysetPager(q, page, total)}
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
@@ -290,7 +290,7 @@ func (s *Server) listDecided(c echo.Context, q teamUpdatesQuery, tab decidedTab,
 	// else sees the status and Roster's own words, since an app's answer
 	// can carry what Roster should not show widely even after redaction.
 	isAdmin := currentAdmin(c).Role.AtLeast(models.RoleAdmin)
-	retryQuery := "?" + q.values(q.tab, q.page).Encode()
+	retryQuery := "?" + q.here().Encode()
 	now := time.Now()
 	for _, r := range rows {
 		d := cat.decidedRow(&r.Change, &r.Person, actions[r.ID], now)

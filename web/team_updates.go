@@ -79,9 +79,9 @@ type teamUpdatesQuery struct {
 	department string
 	search     string
 	page       int
-	// A queue tab's page by keyset (see teamUpdatesQueuePager): the rows
-	// after or before a cursor, or the last ones. page then only says
-	// where they are believed to start.
+	// The page by keyset (see teamUpdatesKeysetPager): the rows after or
+	// before a cursor, or the last ones. page then only says where they
+	// are believed to start.
 	after  models.PageCursor
 	before models.PageCursor
 	last   bool
@@ -103,12 +103,10 @@ func parseTeamUpdatesQuery(c echo.Context) teamUpdatesQuery {
 	}
 	q.page, _ = strconv.Atoi(c.QueryParam("page"))
 	q.page = max(q.page, 1)
-	if q.queue != "" {
-		q.last = c.QueryParam("last") == "1"
-		q.after, _ = models.ParsePageCursor(c.QueryParam("after"))
-		if q.after.IsZero() {
-			q.before, _ = models.ParsePageCursor(c.QueryParam("before"))
-		}
+	q.last = c.QueryParam("last") == "1"
+	q.after, _ = models.ParsePageCursor(c.QueryParam("after"))
+	if q.after.IsZero() {
+		q.before, _ = models.ParsePageCursor(c.QueryParam("before"))
 	}
 	return q
 }
@@ -227,7 +225,7 @@ func (s *Server) listQueue(c echo.Context, q teamUpdatesQuery, v *teamupdates.Vi
 		v.Rows = append(v.Rows, cat.row(&r.Change, &r.Person, now))
 	}
 	v.Empty = teamUpdatesEmpty(q)
-	l.pager = teamUpdatesQueuePager(q, read.Page, l.total)
+	l.pager = teamUpdatesKeysetPager(q, read.Page, l.total)
 	if currentAdmin(c).Role.AtLeast(models.RoleApprover) {
 		back := "?" + q.here().Encode()
 		v.Decide = teamupdates.Decide{Allowed: true, ApproveURL: "/team-updates/approve" + back, RejectURL: "/team-updates/reject" + back}

@@ -8,12 +8,12 @@ import (
 	"github.com/rosterhq/roster/views/teamupdates"
 )
 
-// teamUpdatesQueuePager links a queue tab's pages by keyset: Next is the
+// teamUpdatesKeysetPager links a tab's pages by keyset: Next is the
 // rows after this page's last, Previous those before its first, Last the
 // final rows read in reverse, so no page costs more than the first. The
 // page number in the links only places "Showing 51–100"; Previous to the
 // first page links the first page itself.
-func teamUpdatesQueuePager(q teamUpdatesQuery, page models.PendingPage, total int64) teamupdates.Pager {
+func teamUpdatesKeysetPager(q teamUpdatesQuery, page models.PendingPage, total int64) teamupdates.Pager {
 	from := int64(page.Offset) + 1
 	to := int64(page.Offset + len(page.Rows))
 	pg := teamupdates.Pager{Info: fmt.Sprintf("Showing %s–%s of %s", thousands(min(from, to)), thousands(to), thousands(total))}
@@ -57,31 +57,15 @@ func (q teamUpdatesQuery) hereURL() string { return "/team-updates?" + q.here().
 // keyset reports whether the page is read by cursor rather than number.
 func (q teamUpdatesQuery) keyset() bool { return q.last || !q.after.IsZero() || !q.before.IsZero() }
 
-// pageRequest is the page the store reads for a queue tab.
+// pageRequest is the page the store reads.
 func (q teamUpdatesQuery) pageRequest() models.PageRequest {
 	return models.PageRequest{After: q.after, Before: q.before, Last: q.last,
 		Offset: (q.page - 1) * teamUpdatesPageSize, Limit: teamUpdatesPageSize}
 }
 
-// lastURL is a queue tab's last page under the filters.
+// lastURL is the tab's last page under the filters.
 func (q teamUpdatesQuery) lastURL() string {
 	v := q.values(q.tab, 1)
 	v.Set("last", "1")
 	return "/team-updates?" + v.Encode()
-}
-
-// teamUpdatesPager links a decided tab's pages by number.
-func teamUpdatesPager(q teamUpdatesQuery, shown int, total int64) teamupdates.Pager {
-	from := int64((q.page-1)*teamUpdatesPageSize + 1)
-	to := from + int64(shown) - 1
-	pg := teamupdates.Pager{Info: fmt.Sprintf("Showing %s–%s of %s", thousands(from), thousands(to), thousands(total))}
-	if q.page > 1 {
-		pg.FirstURL = q.url(q.tab, 1)
-		pg.PrevURL = q.url(q.tab, q.page-1)
-	}
-	if to < total {
-		pg.NextURL = q.url(q.tab, q.page+1)
-		pg.LastURL = q.url(q.tab, int((total-1)/teamUpdatesPageSize)+1)
-	}
-	return pg
 }

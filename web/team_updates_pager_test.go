@@ -206,3 +206,47 @@ func mustSelection(t *testing.T, form url.Values) models.Selection {
 	require.NoError(t, err)
 	return sel
 }
+
+// TestTeamUpdatesPagerDecidedTabs: History pages by keyset too, latest
+// decision first, and a whole decision (one time) splits across pages by
+// id without losing or repeating a row.
+func TestTeamUpdatesPagerDecidedTabs(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		f := newQueueFixture(t, srv)
+		b := srv.browser(t)
+		b.signInAs(models.RoleViewer)
+		var ids []int64
+		for i := range 60 {
+			_, c := f.joiner(personSpec{first: "Hist", last: fmt.Sprintf("Ory%02d", i), department: "Engineering"})
+			ids = append(ids, c.ID)
+		}
+		_, _, err := srv.Store.RejectChanges(context.Background(), models.CLIActor, models.Decision{ChangeIDs: ids}, time.Now())
+		require.NoError(t, err)
+		all, _, err := srv.Store.ListDecided(context.Background(), models.DecidedFilter{
+			Statuses: []models.ChangeStatus{models.ChangeDone, models.ChangeRejected, models.ChangeSuperseded}, Latest: true, Limit: 500})
+		require.NoError(t, err)
+		var want []string
+		for _, r := range all {
+			want = append(want, r.Person.WorkEmail)
+		}
+		require.Len(t, want, 60)
+
+		p := b.get("/team-updates?tab=history")
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, "Showing 1–50 of 60", p.Text("page-info"))
+		first := decidedEmails(p)
+		next := p.TestID("page-next").AttrOr("href", "")
+		require.Contains(t, next, "after=")
+		p = b.get(next)
+		p.requireStatus(http.StatusOK)
+		require.Equal(t, "Showing 51–60 of 60", p.Text("page-info"))
+		require.Equal(t, want, append(first, decidedEmails(p)...))
+		require.Equal(t, "/team-updates?tab=history", p.TestID("page-prev").AttrOr("href", ""))
+
+		p = b.get("/team-updates?last=1&tab=history")
+		require.Equal(t, "Showing 51–60 of 60", p.Text("page-info"))
+		require.Equal(t, want[50:], decidedEmails(p))
+	})
+}

@@ -122,8 +122,8 @@ func (r Row) WhyURL() string { return "/team-updates/" + strconv.FormatInt(r.ID,
 func (r Row) WhyTarget() string { return "why-" + strconv.FormatInt(r.ID, 10) }
 
 // Pager moves through a tab: "Showing 51–100 of 5,000", with First,
-// Previous, Next and Last. Queue tabs link by keyset (a cursor on the
-// effective time and id), decided tabs by page number.
+// Previous, Next and Last, linked by keyset (a cursor on the tab's sort
+// time and id).
 type Pager struct {
 	Info     string
 	FirstURL string // "" on the first page
