@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -31,7 +32,7 @@ func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, 
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
-	q := inStatuses(s.decidedChanges(ctx, f), f.Statuses)
+	q := s.decidedQuery(ctx, f)
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("store: count decided changes: %w", translate(err))
@@ -49,6 +50,56 @@ func (s *Store) ListDecided(ctx context.Context, f DecidedFilter) ([]ChangeRow, 
 		return nil, 0, err
 	}
 	return rows, total, nil
+}
+
+// DecidedPage returns the page p asks for of the changes in the filter's
+// statuses (its Offset and Limit are ignored), by keyset in the tab's
+// order as PendingPage reads a queue, and the total: two queries and one
+// for the page's people.
+func (s *Store) DecidedPage(ctx context.Context, f DecidedFilter, p PageRequest) (PendingPage, int64, error) {
+	q := s.decidedQuery(ctx, f)
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return PendingPage{}, 0, fmt.Errorf("store: count decided changes: %w", translate(err))
+	}
+	order := soonestFirst
+	if f.Latest {
+		order = latestFirst
+	}
+	page, err := s.keysetPage(ctx, s.decidedQuery(ctx, f), order, p, total)
+	if err != nil {
+		return PendingPage{}, 0, err
+	}
+	return page, total, nil
+}
+
+// decidedQuery selects the filter's decided changes, naming the index
+// that serves them on SQLite (decidedIndex).
+func (s *Store) decidedQuery(ctx context.Context, f DecidedFilter) *gorm.DB {
+	q := inStatuses(s.decidedChanges(ctx, f), f.Statuses)
+	if idx := s.decidedIndex(f); idx != "" {
+		q = q.Table("changes INDEXED BY " + idx)
+	}
+	return q
+}
+
+// decidedIndex names, on SQLite, the partial index that holds a decided
+// tab's rows in its order (migration 00015), or "". SQLite's planner
+// prefers changes_queue_idx's status range and a sort, 100 times slower
+// here (26 ms against 0.2 ms for History's first page at 10,000 decided
+// changes), so the page names the index; INDEXED BY fails loudly, not
+// slowly, if the query stops matching it.
+func (s *Store) decidedIndex(f DecidedFilter) string {
+	if s.dialect != SQLite {
+		return ""
+	}
+	switch {
+	case !f.Latest && slices.Equal(f.Statuses, []ChangeStatus{ChangeApproved, ChangeScheduled, ChangeRunning}):
+		return "changes_scheduled_idx"
+	case f.Latest && slices.Equal(f.Statuses, []ChangeStatus{ChangeDone, ChangeRejected, ChangeSuperseded}):
+		return "changes_history_idx"
+	}
+	return ""
 }
 
 // DecidedCounts returns how many changes are in each status other than
@@ -89,14 +140,38 @@ const supersededFailing = "changes.status = ? AND changes.id IN (SELECT actions.
 // superseded changes with a failed action (supersededFailing).
 func inStatuses(q *gorm.DB, statuses []ChangeStatus) *gorm.DB {
 	if !slices.Contains(statuses, ChangeFailed) {
-		return q.Where("changes.status IN ?", statuses)
+		return q.Where(statusesWhere(statuses))
 	}
-	return q.Where("(changes.status IN ? OR ("+supersededFailing+"))", statuses, ChangeSuperseded, ActionFailed)
+	return q.Where("("+statusesWhere(statuses)+" OR ("+supersededFailing+"))", ChangeSuperseded, ActionFailed)
 }
+
+// statusesWhere is "changes.status IN ('done', 'rejected', 'superseded')"
+// with the statuses written out, in the order given, as queueWhere writes
+// the queues' and for the same reason: the decided tabs' partial indexes
+// (changes_scheduled_idx, changes_history_idx) serve only a query that
+// repeats their terms. A status this package does not define matches
+// nothing rather than reaching the SQL.
+func statusesWhere(statuses []ChangeStatus) string {
+	quoted := make([]string, 0, len(statuses))
+	for _, st := range statuses {
+		if !slices.Contains(allChangeStatuses, st) {
+			continue
+		}
+		quoted = append(quoted, "'"+string(st)+"'")
+	}
+	if len(quoted) == 0 {
+		return "1 = 0"
+	}
+	return "changes.status IN (" + strings.Join(quoted, ", ") + ")"
+}
+
+// allChangeStatuses are the statuses a change can be in.
+var allChangeStatuses = []ChangeStatus{ChangePending, ChangeApproved, ChangeRejected, ChangeScheduled, ChangeRunning,
+	ChangeDone, ChangeFailed, ChangeSuperseded}
 
 // decidedChanges applies the people filters, as the queues do.
 func (s *Store) decidedChanges(ctx context.Context, f DecidedFilter) *gorm.DB {
-	return whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), f.SourceID, f.Department, f.Search)
+	return s.whereChangePeople(s.db.WithContext(ctx).Model(&Change{}), changePeople{sourceID: f.SourceID, department: f.Department, search: f.Search})
 }
 
 // ScheduledChangeOf returns a person's latest approved change still to

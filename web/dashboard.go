@@ -32,7 +32,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, people, err := s.store.ListPeople(ctx, models.PeopleFilter{Limit: 1})
+	people, err := s.store.CountPeople(ctx)
 	if err != nil {
 		return err
 	}

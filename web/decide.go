@@ -125,7 +125,7 @@ func (s *Server) teamUpdatesReject(c echo.Context) error {
 // matching changes are no longer the ones the page offered.
 func (s *Server) decide(c echo.Context, d decision) error {
 	q := parseTeamUpdatesQuery(c)
-	back := q.url(q.tab, q.page)
+	back := q.hereURL()
 	f, problem := parseDecisionForm(c)
 	if problem != "" {
 		return s.redirectWithFlash(c, back, "error", problem)
@@ -186,15 +186,12 @@ func nowMatch(n int64) string {
 }
 
 // matchingOffer is the "Select all N" line of a queue tab whose changes
-// fill more than the page: what it offers, and what it saw, which the form
-// posts back for matchingIDs to compare.
-func (s *Server) matchingOffer(c echo.Context, q teamUpdatesQuery, onPage int) (teamupdates.Matching, error) {
-	sel, err := s.store.PendingSelection(c.Request().Context(), q.changeFilter())
-	if err != nil {
-		return teamupdates.Matching{}, err
-	}
+// fill more than the page: what it offers, and what it saw (sel, the
+// queue's Store.PendingSummary), which the form posts back for matchingIDs to
+// compare.
+func matchingOffer(q teamUpdatesQuery, sel models.Selection, onPage int) teamupdates.Matching {
 	if sel.Count <= int64(onPage) {
-		return teamupdates.Matching{}, nil
+		return teamupdates.Matching{}
 	}
 	scope := "in " + queueLabels[q.queue]
 	if q.filtered() {
@@ -205,7 +202,7 @@ func (s *Server) matchingOffer(c echo.Context, q teamUpdatesQuery, onPage int) (
 		TooMany: sel.Count > maxDecideMatching, Limit: thousands(maxDecideMatching),
 		ExpectCount: strconv.FormatInt(sel.Count, 10), ExpectMaxID: strconv.FormatInt(sel.MaxID, 10),
 		ExpectIDSum: strconv.FormatInt(sel.IDSum, 10),
-	}, nil
+	}
 }
 
 // decisionFlash reports a decision: "Approved 12 changes. 3 were already
@@ -242,7 +239,7 @@ func (s *Server) actionRetry(c echo.Context) error {
 	if c.QueryParam("tab") == "" {
 		q.tab = "failed"
 	}
-	back := q.url(q.tab, q.page)
+	back := q.hereURL()
 	if s.decider == nil {
 		return errors.New("web: no decider configured")
 	}
@@ -260,27 +257,32 @@ func (s *Server) actionRetry(c echo.Context) error {
 	return s.redirectWithFlash(c, back, "success", "The action runs again now and leaves the Failed tab.")
 }
 
-// listDecided fills a tab of decided changes, with each change's actions
-// loaded in one query for the page.
-func (s *Server) listDecided(c echo.Context, q teamUpdatesQuery, tab decidedTab, v *teamupdates.View) (int64, error) {
+// listDecided fills a tab of decided changes, a page by keyset as the
+// queues are, with each change's actions loaded in one query for the page.
+func (s *Server) listDecided(c echo.Context, q teamUpdatesQuery, tab decidedTab, v *teamupdates.View) (teamUpdatesList, error) {
 	ctx := c.Request().Context()
-	rows, total, err := s.store.ListDecided(ctx, models.DecidedFilter{Statuses: tab.statuses, SourceID: q.source,
-		Department: q.department, Search: q.search, Latest: tab.latest,
-		Offset: (q.page - 1) * teamUpdatesPageSize, Limit: teamUpdatesPageSize})
+	page, total, err := s.store.DecidedPage(ctx, models.DecidedFilter{Statuses: tab.statuses, SourceID: q.source,
+		Department: q.department, Search: q.search, Latest: tab.latest}, q.pageRequest())
 	if err != nil {
-		return 0, err
+		return teamUpdatesList{}, err
 	}
+	rows := page.Rows
+	counts, err := s.store.ChangeCounts(ctx, q.changeFilter())
+	if err != nil {
+		return teamUpdatesList{}, err
+	}
+	l := teamUpdatesList{total: total, counts: counts, pager: teamUpdatesKeysetPager(q, page, total)}
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
 	actions, err := s.store.ActionsOfChanges(ctx, ids)
 	if err != nil {
-		return 0, err
+		return teamUpdatesList{}, err
 	}
 	cat, err := s.catalogue(ctx, rows)
 	if err != nil {
-		return 0, err
+		return teamUpdatesList{}, err
 	}
 	v.DecidedTab = true
 	v.Decided = []teamupdates.DecidedRow{}
@@ -288,7 +290,7 @@ func (s *Server) listDecided(c echo.Context, q teamUpdatesQuery, tab decidedTab,
 	// else sees the status and Roster's own words, since an app's answer
 	// can carry what Roster should not show widely even after redaction.
 	isAdmin := currentAdmin(c).Role.AtLeast(models.RoleAdmin)
-	retryQuery := "?" + q.values(q.tab, q.page).Encode()
+	retryQuery := "?" + q.here().Encode()
 	now := time.Now()
 	for _, r := range rows {
 		d := cat.decidedRow(&r.Change, &r.Person, actions[r.ID], now)
@@ -302,7 +304,7 @@ func (s *Server) listDecided(c echo.Context, q teamUpdatesQuery, tab decidedTab,
 		v.Decided = append(v.Decided, d)
 	}
 	v.Empty = teamUpdatesEmpty(q)
-	return total, nil
+	return l, nil
 }
 
 // changeStatusLabels name a decided change's status.

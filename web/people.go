@@ -91,7 +91,7 @@ func (s *Server) peoplePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	departments, err := s.store.Departments(ctx)
+	departments, err := s.store.DepartmentsIndexed(ctx)
 	if err != nil {
 		return err
 	}

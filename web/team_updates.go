@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -80,6 +79,12 @@ type teamUpdatesQuery struct {
 	department string
 	search     string
 	page       int
+	// The page by keyset (see teamUpdatesKeysetPager): the rows after or
+	// before a cursor, or the last ones. page then only says where they
+	// are believed to start.
+	after  models.PageCursor
+	before models.PageCursor
+	last   bool
 }
 
 func parseTeamUpdatesQuery(c echo.Context) teamUpdatesQuery {
@@ -98,6 +103,11 @@ func parseTeamUpdatesQuery(c echo.Context) teamUpdatesQuery {
 	}
 	q.page, _ = strconv.Atoi(c.QueryParam("page"))
 	q.page = max(q.page, 1)
+	q.last = c.QueryParam("last") == "1"
+	q.after, _ = models.ParsePageCursor(c.QueryParam("after"))
+	if q.after.IsZero() {
+		q.before, _ = models.ParsePageCursor(c.QueryParam("before"))
+	}
 	return q
 }
 
@@ -117,8 +127,8 @@ func (q teamUpdatesQuery) url(tab string, page int) string {
 	return "/team-updates?" + q.values(tab, page).Encode()
 }
 
-// values are the list's query parameters, which deciding and retrying
-// carry so they come back to the same list.
+// values are the list's query parameters on a tab and page, without a
+// cursor.
 func (q teamUpdatesQuery) values(tab string, page int) url.Values {
 	v := url.Values{"tab": {tab}}
 	if q.source != 0 {
@@ -157,29 +167,30 @@ func (s *Server) renderTeamUpdates(c echo.Context, q teamUpdatesQuery, status in
 	if q.source != 0 {
 		v.Filter.Source = strconv.FormatInt(q.source, 10)
 	}
-	var total int64
+	var l teamUpdatesList
 	var err error
 	if tab, ok := decidedTabOf(q.tab); ok {
-		total, err = s.listDecided(c, q, tab, &v)
+		l, err = s.listDecided(c, q, tab, &v)
 	} else {
-		total, err = s.listQueue(c, q, &v)
+		l, err = s.listQueue(c, q, &v)
 	}
 	if err != nil {
 		return err
 	}
-	if v.Rows == nil && v.Decided == nil && total > 0 { // past the last page
+	if v.Rows == nil && v.Decided == nil && l.total > 0 { // past the last page
 		if again.problem != "" {
 			s.flash(c, "error", again.problem)
 		}
-		return c.Redirect(http.StatusSeeOther, q.url(q.tab, int((total-1)/teamUpdatesPageSize)+1))
+		if q.keyset() {
+			return c.Redirect(http.StatusSeeOther, q.lastURL())
+		}
+		return c.Redirect(http.StatusSeeOther, q.url(q.tab, int((l.total-1)/teamUpdatesPageSize)+1))
 	}
-	if v.Tabs, err = s.teamUpdatesTabs(c, q); err != nil {
-		return err
-	}
+	v.Tabs = teamUpdatesTabs(q, l.counts)
 	if v.Sources, v.Departments, err = s.teamUpdatesOptions(c, q.department); err != nil {
 		return err
 	}
-	v.Pager = teamUpdatesPager(q, len(v.Rows)+len(v.Decided), total)
+	v.Pager = l.pager
 	v.Decide.Comment = again.comment
 	p := s.page(c, "Team Updates", "team-updates")
 	if again.problem != "" {
@@ -188,51 +199,49 @@ func (s *Server) renderTeamUpdates(c echo.Context, q teamUpdatesQuery, status in
 	return render(c, status, teamupdates.Page(p, v))
 }
 
+// teamUpdatesList is what listing a tab found besides its rows.
+type teamUpdatesList struct {
+	total  int64               // the tab's rows under the filters
+	counts models.ChangeCounts // every tab's, for the tab bar
+	pager  teamupdates.Pager
+}
+
 // listQueue fills a queue tab's rows and, for approvers, its decision
-// controls.
-func (s *Server) listQueue(c echo.Context, q teamUpdatesQuery, v *teamupdates.View) (int64, error) {
+// controls, from one ReadQueue.
+func (s *Server) listQueue(c echo.Context, q teamUpdatesQuery, v *teamupdates.View) (teamUpdatesList, error) {
 	ctx := c.Request().Context()
-	f := q.changeFilter()
-	f.Offset, f.Limit = (q.page-1)*teamUpdatesPageSize, teamUpdatesPageSize
-	rows, total, err := s.store.ListChanges(ctx, f)
+	read, err := s.store.ReadQueue(ctx, q.changeFilter(), q.pageRequest())
 	if err != nil {
-		return 0, err
+		return teamUpdatesList{}, err
 	}
+	l := teamUpdatesList{total: read.Total(q.queue), counts: read.Counts}
+	rows := read.Page.Rows
 	cat, err := s.catalogue(ctx, rows)
 	if err != nil {
-		return 0, err
+		return teamUpdatesList{}, err
 	}
 	now := time.Now()
 	for _, r := range rows {
 		v.Rows = append(v.Rows, cat.row(&r.Change, &r.Person, now))
 	}
 	v.Empty = teamUpdatesEmpty(q)
+	l.pager = teamUpdatesKeysetPager(q, read.Page, l.total)
 	if currentAdmin(c).Role.AtLeast(models.RoleApprover) {
-		back := "?" + q.values(q.tab, q.page).Encode()
+		back := "?" + q.here().Encode()
 		v.Decide = teamupdates.Decide{Allowed: true, ApproveURL: "/team-updates/approve" + back, RejectURL: "/team-updates/reject" + back}
-		if total > int64(len(rows)) {
-			if v.Decide.Matching, err = s.matchingOffer(c, q, len(rows)); err != nil {
-				return 0, err
-			}
+		if l.total > int64(len(rows)) {
+			v.Decide.Matching = matchingOffer(q, read.Selection, len(rows))
 		}
 	}
-	return total, nil
+	return l, nil
 }
 
 // teamUpdatesTabs are every tab with its count under the filters.
-func (s *Server) teamUpdatesTabs(c echo.Context, q teamUpdatesQuery) ([]teamupdates.Tab, error) {
-	ctx := c.Request().Context()
-	queues, err := s.store.QueueCounts(ctx, models.ChangeFilter{SourceID: q.source, Department: q.department, Search: q.search})
-	if err != nil {
-		return nil, err
-	}
-	decided, err := s.store.DecidedCounts(ctx, models.DecidedFilter{SourceID: q.source, Department: q.department, Search: q.search})
-	if err != nil {
-		return nil, err
-	}
+func teamUpdatesTabs(q teamUpdatesQuery, counts models.ChangeCounts) []teamupdates.Tab {
+	decided := counts.Decided()
 	var tabs []teamupdates.Tab
 	for _, queue := range models.Queues {
-		tabs = append(tabs, teamupdates.Tab{Key: string(queue), Label: queueLabels[queue], Count: thousands(queues[queue]),
+		tabs = append(tabs, teamupdates.Tab{Key: string(queue), Label: queueLabels[queue], Count: thousands(counts.Queue(queue)),
 			URL: q.url(string(queue), 1), Active: string(queue) == q.tab})
 	}
 	for _, t := range decidedTabs {
@@ -242,7 +251,7 @@ func (s *Server) teamUpdatesTabs(c echo.Context, q teamUpdatesQuery) ([]teamupda
 		}
 		tabs = append(tabs, teamupdates.Tab{Key: t.key, Label: t.label, Count: thousands(n), URL: q.url(t.key, 1), Active: t.key == q.tab})
 	}
-	return tabs, nil
+	return tabs
 }
 
 // teamUpdatesOptions are the filter form's choices.
@@ -255,7 +264,7 @@ func (s *Server) teamUpdatesOptions(c echo.Context, department string) (sources,
 	for _, src := range list {
 		sources = append(sources, teamupdates.Option{Value: strconv.FormatInt(src.ID, 10), Label: src.Name})
 	}
-	names, err := s.store.Departments(ctx)
+	names, err := s.store.DepartmentsIndexed(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -266,19 +275,6 @@ func (s *Server) teamUpdatesOptions(c echo.Context, department string) (sources,
 		departments = append(departments, teamupdates.Option{Value: d, Label: d})
 	}
 	return sources, departments, nil
-}
-
-func teamUpdatesPager(q teamUpdatesQuery, shown int, total int64) teamupdates.Pager {
-	from := int64((q.page-1)*teamUpdatesPageSize + 1)
-	to := from + int64(shown) - 1
-	pg := teamupdates.Pager{Info: fmt.Sprintf("Showing %s–%s of %s", thousands(from), thousands(to), thousands(total))}
-	if q.page > 1 {
-		pg.PrevURL = q.url(q.tab, q.page-1)
-	}
-	if to < total {
-		pg.NextURL = q.url(q.tab, q.page+1)
-	}
-	return pg
 }
 
 // teamUpdatesEmpty says what fills an empty tab, or that filters hide it.
