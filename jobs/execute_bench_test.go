@@ -9,11 +9,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
+	glogger "gorm.io/gorm/logger"
 
 	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/jobs/app/outbound"
@@ -36,6 +38,9 @@ const benchExecuteActions = 2000
 // nothing ("floor-jobs/s"); "x-floor" is how many times slower Roster is.
 //
 //	go test ./jobs/ -run '^$' -bench ExecuteWebhookActions -benchtime 1x -count 3
+//
+// ROSTER_BENCH_TRACE=1 prints, at the end, each statement site's count
+// and summed time (gorm's statements; River's own are not traced).
 func BenchmarkExecuteWebhookActions(b *testing.B) {
 	for _, d := range modelstest.Dialects {
 		b.Run(string(d), func(b *testing.B) {
@@ -120,6 +125,11 @@ func benchExecute(b *testing.B, dialect models.Dialect, limit int) float64 {
 	ctx := context.Background()
 	db := modelstest.Open(b, dialect)
 	store := models.NewStore(db)
+	if os.Getenv("ROSTER_BENCH_TRACE") != "" {
+		tr := &traceWriter{}
+		b.Cleanup(tr.report)
+		db.Gorm.Logger = glogger.New(tr, glogger.Config{LogLevel: glogger.Info})
+	}
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		_, _ = io.WriteString(w, `{"ok":true}`)
@@ -216,4 +226,32 @@ func seedExecute(b *testing.B, db *models.DB, sourceID, appID int64, round int) 
 		ids[i] = c.ID
 	}
 	return ids
+}
+
+// traceWriter counts gorm's traced statements by call site.
+type traceWriter struct {
+	mu  sync.Mutex
+	n   map[string]int
+	dur map[string]float64
+}
+
+func (t *traceWriter) Printf(format string, args ...any) {
+	if len(args) < 2 {
+		return
+	}
+	where, _ := args[0].(string)
+	ms, _ := args[1].(float64)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n, t.dur = map[string]int{}, map[string]float64{}
+	}
+	t.n[where]++
+	t.dur[where] += ms
+}
+
+func (t *traceWriter) report() {
+	for k, v := range t.n {
+		fmt.Fprintf(os.Stderr, "%6d %9.1fms %s\n", v, t.dur[k], k)
+	}
 }
