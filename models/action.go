@@ -323,17 +323,22 @@ func (s *Store) StartAttempt(ctx context.Context, id int64, now time.Time) (*Act
 	// meanwhile (PostgreSQL reads committed) is never overwritten, and on
 	// SQLite the writer is taken for one statement rather than a
 	// read-then-write transaction.
-	var started []int
-	err := s.db.WithContext(ctx).Raw("UPDATE actions SET status = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND status IN ? RETURNING attempts",
+	// The started row comes back with the UPDATE; only an action that
+	// was not started (gone, or not runnable) is read again.
+	var started []Action
+	err := s.db.WithContext(ctx).Raw("UPDATE actions SET status = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND status IN ? RETURNING *",
 		ActionRunning, now.UTC(), id, []ActionStatus{ActionScheduled, ActionRunning}).Scan(&started).Error
 	if err != nil {
 		return nil, false, fmt.Errorf("store: start action %d: %w", id, translate(err))
+	}
+	if len(started) == 1 {
+		return &started[0], true, nil
 	}
 	a, err := s.ActionByID(ctx, id)
 	if err != nil {
 		return nil, false, err
 	}
-	return a, len(started) == 1, nil
+	return a, false, nil
 }
 
 // AttemptResult is what one attempt at an action found out.

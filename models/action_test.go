@@ -121,9 +121,14 @@ func TestActionsRecordAccessAndSettleTheChange(t *testing.T) {
 		require.NoError(t, err)
 
 		for _, a := range actions[:2] {
-			_, run, err := store.StartAttempt(f.ctx, a.ID, f.now)
+			started, run, err := store.StartAttempt(f.ctx, a.ID, f.now)
 			require.NoError(t, err)
 			require.True(t, run)
+			stored, err := store.ActionByID(f.ctx, a.ID)
+			require.NoError(t, err)
+			require.Equal(t, stored, started, "the started action comes back as stored, every field")
+			require.Equal(t, models.ActionRunning, started.Status)
+			require.Equal(t, 1, started.Attempts)
 			require.NoError(t, store.CompleteAction(f.ctx, tester, a.ID, models.AttemptResult{ResponseStatus: 200}, f.now))
 			require.NoError(t, store.CompleteAction(f.ctx, tester, a.ID, models.AttemptResult{ResponseStatus: 200}, f.now), "twice is once")
 		}
