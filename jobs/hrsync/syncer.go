@@ -1,6 +1,7 @@
 package hrsync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -144,6 +145,11 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 		sc, err := newScan(ctx, tx, src, waiting.ID, today, now)
 		if err != nil {
 			return err
+		}
+		// Read again under the source's lock: a confirmation that waited
+		// for another must not replay records it already deleted.
+		if again, err := tx.SyncRunByID(ctx, runID); err != nil || again.Status != waiting.Status {
+			return cmp.Or(err, models.ErrRunDecided)
 		}
 		if err := tx.EachSyncRunRecord(ctx, runID, func(f models.PersonFields) error { return sc.add(ctx, f) }); err != nil {
 			return err
