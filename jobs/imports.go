@@ -17,8 +17,13 @@ type Imports struct {
 }
 
 // PreviewCSV parses an uploaded CSV file and records a run awaiting
-// confirmation, or a failed run listing every bad row.
+// confirmation, or a failed run listing every bad row. A file that can be
+// read again (an upload's multipart file) is streamed, as ImportCSV does.
 func (i *Imports) PreviewCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader) (*models.SyncRun, error) {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		run, _, err := i.Syncer.PreviewRows(ctx, actor, src, "upload", fileName, CSVRows(ctx, i.Syncer.Store, rs))
+		return run, err
+	}
 	res, err := csvsource.Parse(r)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -62,8 +61,10 @@ type SyncRun struct {
 	RowErrors  []RowError `gorm:"serializer:json"`
 	Error      string
 	HeldReason string
-	// Payload holds the normalised records of a preview or held run until
-	// it is applied or discarded.
+	// Payload is no longer written: a waiting run's records are rows of
+	// sync_run_records (AddSyncRunRecords), and migration 00017 moved the
+	// payloads of runs that were waiting then. The column stays for its
+	// Down migration.
 	Payload    string
 	CreatedBy  string
 	DecidedBy  string
@@ -75,31 +76,23 @@ type SyncRun struct {
 // TableName implements gorm's Tabler.
 func (SyncRun) TableName() string { return "sync_runs" }
 
-// Records decodes the run's payload.
-func (r *SyncRun) Records() ([]PersonFields, error) {
-	var recs []PersonFields
-	if r.Payload == "" {
-		return nil, nil
-	}
-	if err := json.Unmarshal([]byte(r.Payload), &recs); err != nil {
-		return nil, fmt.Errorf("sync run %d: payload: %w", r.ID, err)
-	}
-	return recs, nil
-}
-
 // Waiting reports whether the run awaits a decision.
 func (r *SyncRun) Waiting() bool { return r.Status == SyncPreview || r.Status == SyncHeld }
 
 // CreateSyncRun records a run. For preview and held runs, records are kept
-// as the payload until someone decides.
+// in sync_run_records until someone decides (more can be added in
+// batches with AddSyncRunRecords).
 func (s *Store) CreateSyncRun(ctx context.Context, run *SyncRun, records []PersonFields) error {
-	if records != nil {
-		b, err := json.Marshal(records)
-		if err != nil {
-			return fmt.Errorf("store: sync run payload: %w", err)
+	return s.WithTx(ctx, func(tx *Store) error {
+		if err := tx.createSyncRun(ctx, run); err != nil {
+			return err
 		}
-		run.Payload = string(b)
-	}
+		return tx.AddSyncRunRecords(ctx, run.ID, 0, records)
+	})
+}
+
+func (s *Store) createSyncRun(ctx context.Context, run *SyncRun) error {
+	run.Payload = ""
 	if run.RowErrors == nil {
 		run.RowErrors = []RowError{}
 	}
@@ -172,6 +165,9 @@ func (s *Store) DiscardSyncRun(ctx context.Context, actor Actor, id int64) error
 		if res.RowsAffected != 1 {
 			return ErrRunDecided
 		}
+		if err := tx.deleteSyncRunRecords(ctx, id); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: ActionSyncDiscarded, SubjectType: "sync_run", SubjectID: id,
 			SubjectLabel: fmt.Sprintf("run %d", id), Before: map[string]any{"status": run.Status}})
 	})
@@ -234,6 +230,9 @@ func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, fro
 		}).Error
 		if err != nil {
 			return fmt.Errorf("store: finish sync run %d: %w", run.ID, translate(err))
+		}
+		if err := tx.deleteSyncRunRecords(ctx, run.ID); err != nil {
+			return err
 		}
 		action := ActionSyncApplied
 		if from == SyncHeld || from == SyncPreview {

@@ -180,14 +180,21 @@ func TestStreamedImportHeldKeepsRecords(t *testing.T) {
 		require.Equal(t, before.events, after.events)
 		require.Len(t, after.people, 20, "the joiner is not kept")
 		require.Empty(t, changedPeople(before, after))
-		records, err := run.Records()
+		require.Empty(t, run.Payload, "the records are rows of sync_run_records")
+		records, err := f.syncer.Store.SyncRunRecords(context.Background(), run.ID)
 		require.NoError(t, err)
 		require.Len(t, records, 11)
+		require.Equal(t, "E100", records[10].ExternalID, "in file order")
 
 		applied2, out, err := f.syncer.Confirm(context.Background(), admin, run.ID)
 		require.NoError(t, err)
 		require.True(t, out.Applied)
 		require.Equal(t, models.SyncSucceeded, applied2.Status)
+		require.Equal(t, models.SyncCounts{Joiners: 1, Movers: 1, Leavers: 10, Unchanged: 9}, applied2.SyncCounts,
+			"confirming applies exactly the held records")
 		require.Len(t, f.people(), 21)
+		records, err = f.syncer.Store.SyncRunRecords(context.Background(), run.ID)
+		require.NoError(t, err)
+		require.Empty(t, records, "an applied run keeps no records")
 	})
 }

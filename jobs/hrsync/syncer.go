@@ -1,13 +1,13 @@
 package hrsync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -54,10 +54,7 @@ func (o Outcome) Summary() string {
 
 // Preview records a run awaiting confirmation. With row errors it records
 // a failed run instead (nothing kept, audited as rejected) and returns it
-// with the errors in the outcome. Otherwise it compares records with the
-// source's people and stores a preview run holding the counts, the brake's
-// verdict (HeldReason is set when confirming would hold the run) and the
-// records.
+// with the errors in the outcome. Otherwise it is PreviewRows.
 func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
 	records []models.PersonFields, rowErrors []models.RowError) (*models.SyncRun, Outcome, error) {
 	if src == nil {
@@ -66,32 +63,76 @@ func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.So
 	if len(rowErrors) > 0 {
 		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
 	}
-	res, out, err := detect(ctx, s.Store, src, records, s.today(ctx), s.now())
-	if err != nil {
-		return nil, Outcome{}, err
+	return s.PreviewRows(ctx, actor, src, trigger, fileName, SliceRows(records))
+}
+
+// PreviewRows compares a streamed snapshot with the source's people as an
+// import would (the scan, rolled back) and stores a preview run holding
+// the counts, the brake's verdict (HeldReason is set when confirming would
+// hold the run) and the records, in sync_run_records. A snapshot with row
+// errors records a failed run, as in Preview.
+func (s *Syncer) PreviewRows(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
+	rows Rows) (*models.SyncRun, Outcome, error) {
+	if src == nil {
+		return nil, Outcome{}, errNoSource
+	}
+	today, now := s.today(ctx), s.now()
+	var out Outcome
+	var rowErrors []models.RowError
+	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
+		run := &models.SyncRun{SourceID: src.ID, Status: models.SyncRunning, Trigger: trigger, FileName: fileName, CreatedBy: actor.Email}
+		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
+			return err
+		}
+		sc, err := newScan(ctx, tx, src, run.ID, today, now)
+		if err != nil {
+			return err
+		}
+		if rowErrors, err = rows(func(f models.PersonFields) error { return sc.add(ctx, f) }); err != nil {
+			return err
+		}
+		if len(rowErrors) == 0 {
+			if out, err = sc.finish(ctx); err != nil {
+				return err
+			}
+		}
+		return errUndo // a preview changes nobody
+	})
+	if !errors.Is(err, errUndo) {
+		return nil, Outcome{}, fmt.Errorf("hrsync: preview: %w", err)
+	}
+	if len(rowErrors) > 0 {
+		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
 	}
 	run := &models.SyncRun{SourceID: src.ID, Status: models.SyncPreview, Trigger: trigger, FileName: fileName,
-		SyncCounts: res.Counts, HeldReason: out.HeldReason, CreatedBy: actor.Email}
-	if err := s.Store.CreateSyncRun(ctx, run, nonNil(records)); err != nil {
+		SyncCounts: out.Counts, HeldReason: out.HeldReason, CreatedBy: actor.Email}
+	err = s.Store.WithTx(ctx, func(tx *models.Store) error {
+		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
+			return err
+		}
+		return keepRecords(ctx, tx, run.ID, rows)
+	})
+	if err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: preview: %w", err)
 	}
 	return run, out, nil
 }
 
-// Confirm decides a preview or held run. It compares the run's records
-// with the people as they are now (they may have changed since the
-// preview), then: a preview the brake stops is held and nothing is
-// applied; a held run is applied, the confirmation overriding the brake;
-// any other preview is applied. Of two concurrent confirmations exactly
-// one succeeds, the other gets models.ErrRunDecided.
+// Confirm decides a preview or held run. It replays the run's records
+// (sync_run_records, in order) through the scan against the people as
+// they are now (they may have changed since the preview), then: a preview
+// the brake stops is held and nothing is applied; a held run is applied,
+// the confirmation overriding the brake; any other preview is applied. Of
+// two concurrent confirmations exactly one succeeds, the other gets
+// models.ErrRunDecided.
 func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (*models.SyncRun, Outcome, error) {
 	today, now := s.today(ctx), s.now()
-	var run *models.SyncRun
+	var waiting *models.SyncRun
 	var out Outcome
-	touched := 0
+	var touched []int64
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
-		waiting, err := tx.SyncRunByID(ctx, runID)
-		if err != nil {
+		var err error
+		if waiting, err = tx.SyncRunByID(ctx, runID); err != nil {
 			return err
 		}
 		if !waiting.Waiting() {
@@ -101,32 +142,47 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 		if err != nil {
 			return err
 		}
-		records, err := waiting.Records()
+		sc, err := newScan(ctx, tx, src, waiting.ID, today, now)
 		if err != nil {
 			return err
 		}
-		res, o, err := detect(ctx, tx, src, records, today, now)
-		if err != nil {
+		// Read again under the source's lock: a confirmation that waited
+		// for another must not replay records it already deleted.
+		if again, err := tx.SyncRunByID(ctx, runID); err != nil || again.Status != waiting.Status {
+			return cmp.Or(err, models.ErrRunDecided)
+		}
+		if err := tx.EachSyncRunRecord(ctx, runID, func(f models.PersonFields) error { return sc.add(ctx, f) }); err != nil {
 			return err
 		}
-		out = o
+		if out, err = sc.finish(ctx); err != nil {
+			return err
+		}
 		if waiting.Status == models.SyncPreview && out.Held {
-			run, err = holdPreview(ctx, tx, actor, waiting, res.Counts, out.HeldReason)
+			return errUndo // the scan's writes go; the preview is held below
+		}
+		if err := sc.applyLeavers(ctx); err != nil {
 			return err
 		}
-		out.Held, out.HeldReason, out.Applied = false, "", true
-		run = waiting
-		ids, err := tx.ApplySyncRun(ctx, actor, run, waiting.Status, res.Counts, res.Changes)
-		if err != nil {
+		out.Held, out.HeldReason, out.Applied, touched = false, "", true, sc.touched
+		// The guarded claim in ApplySyncRun fails a concurrent second
+		// confirmation, rolling its writes back.
+		if _, err := tx.ApplySyncRun(ctx, actor, waiting, waiting.Status, out.Counts, nil); err != nil {
 			return err
 		}
-		touched = len(ids)
-		return s.planLater(ctx, tx, run.ID, ids)
+		return s.planLater(ctx, tx, waiting.ID, touched)
 	})
+	run := waiting
+	if errors.Is(err, errUndo) {
+		err = s.Store.WithTx(ctx, func(tx *models.Store) error {
+			var err error
+			run, err = holdPreview(ctx, tx, actor, waiting, out.Counts, out.HeldReason)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: confirm run %d: %w", runID, err)
 	}
-	s.refreshStats(ctx, touched)
+	s.refreshStats(ctx, len(touched))
 	return s.finish(ctx, run, out)
 }
 
@@ -217,22 +273,36 @@ func (s *Syncer) ImportRows(ctx context.Context, actor models.Actor, src *models
 }
 
 // hold stores a streamed snapshot the brake stops as a held run, with its
-// records read again.
+// records read again into sync_run_records.
 func (s *Syncer) hold(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
 	rows Rows, out Outcome) (*models.SyncRun, Outcome, error) {
-	records := []models.PersonFields{}
-	if _, err := rows(func(f models.PersonFields) error {
-		records = append(records, canonical(f))
-		return nil
-	}); err != nil {
-		return nil, Outcome{}, fmt.Errorf("hrsync: import: read the held snapshot again: %w", err)
-	}
 	run := &models.SyncRun{SourceID: src.ID, Status: models.SyncHeld, Trigger: trigger, FileName: fileName,
 		SyncCounts: out.Counts, HeldReason: out.HeldReason, CreatedBy: actor.Email}
-	if err := s.Store.WithTx(ctx, func(tx *models.Store) error { return createHeld(ctx, tx, actor, run, records) }); err != nil {
+	if err := s.Store.WithTx(ctx, func(tx *models.Store) error { return createHeld(ctx, tx, actor, run, rows) }); err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: import: %w", err)
 	}
 	return s.finish(ctx, run, out)
+}
+
+// keepRecords reads a snapshot again into a waiting run's records, a
+// batch at a time, in canonical form.
+func keepRecords(ctx context.Context, tx *models.Store, runID int64, rows Rows) error {
+	batch := make([]models.PersonFields, 0, scanBatch)
+	written := 0
+	flush := func() error {
+		err := tx.AddSyncRunRecords(ctx, runID, written, batch)
+		written, batch = written+len(batch), batch[:0]
+		return err
+	}
+	if _, err := rows(func(f models.PersonFields) error {
+		if batch = append(batch, canonical(f)); len(batch) == scanBatch {
+			return flush()
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("read the snapshot again: %w", err)
+	}
+	return flush()
 }
 
 // refreshStats brings the query planner's statistics up to date after a
@@ -254,55 +324,6 @@ func (s *Syncer) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// detect compares records with the source's people as tx sees them, and
-// runs the brake.
-func detect(ctx context.Context, tx *models.Store, src *models.Source, records []models.PersonFields, today string, now time.Time) (Result, Outcome, error) {
-	existing, err := tx.PeopleOfSource(ctx, src.ID)
-	if err != nil {
-		return Result{}, Outcome{}, err
-	}
-	identities, err := tx.PersonIdentities(ctx)
-	if err != nil {
-		return Result{}, Outcome{}, err
-	}
-	res := Detect(existing, records, identities, today)
-	if err := addAccessTaken(ctx, tx, &res, existing, now); err != nil {
-		return Result{}, Outcome{}, err
-	}
-	held, reason := Brake(src, len(records), res)
-	return res, Outcome{Counts: res.Counts, Duplicates: res.Duplicates, Held: held, HeldReason: reason}, nil
-}
-
-// addAccessTaken weighs what the changed people would lose under the
-// current rules (planner.AccessTaken, the planner's own evaluation): it
-// counts the movers who would lose a grant and the revocations of
-// leavers, leaves and movers (joiners and rehires take nothing away).
-func addAccessTaken(ctx context.Context, tx *models.Store, res *Result, existing []models.Person, now time.Time) error {
-	current := make(map[int64]*models.PersonFields, len(existing))
-	for i := range existing {
-		current[existing[i].ID] = &existing[i].PersonFields
-	}
-	var proposed []planner.Proposed
-	for i := range res.Changes {
-		ch := &res.Changes[i]
-		if old, ok := current[ch.PersonID]; ok && ch.Kind != models.EventRehired {
-			proposed = append(proposed, planner.Proposed{PersonID: ch.PersonID, Old: old, New: &ch.Fields})
-		}
-	}
-	taken, err := planner.AccessTaken(ctx, tx, now, proposed)
-	if err != nil {
-		return fmt.Errorf("hrsync: weigh access taken: %w", err)
-	}
-	for _, ch := range res.Changes {
-		n := taken[ch.PersonID]
-		if n > 0 && ch.Kind == models.EventChanged {
-			res.Losses.Movers++
-		}
-		res.Losses.Revocations += n
-	}
-	return nil
-}
-
 // holdPreview moves a preview the brake stops to held; the guarded
 // update is the atomic claim, so a concurrent decision on the same preview
 // gets models.ErrRunDecided.
@@ -317,8 +338,11 @@ func holdPreview(ctx context.Context, tx *models.Store, actor models.Actor, prev
 }
 
 // createHeld stores a held run with its records and audits it.
-func createHeld(ctx context.Context, tx *models.Store, actor models.Actor, run *models.SyncRun, records []models.PersonFields) error {
-	if err := tx.CreateSyncRun(ctx, run, nonNil(records)); err != nil {
+func createHeld(ctx context.Context, tx *models.Store, actor models.Actor, run *models.SyncRun, rows Rows) error {
+	if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
+		return err
+	}
+	if err := keepRecords(ctx, tx, run.ID, rows); err != nil {
 		return err
 	}
 	return tx.Audit(ctx, actor, models.AuditEntry{Action: models.ActionSyncHeld, SubjectType: "sync_run", SubjectID: run.ID,
@@ -383,12 +407,4 @@ func (s *Syncer) today(ctx context.Context) string {
 		}
 	}
 	return s.now().In(loc).Format(time.DateOnly)
-}
-
-// nonNil keeps an empty snapshot as an empty payload ("[]"), not none.
-func nonNil(records []models.PersonFields) []models.PersonFields {
-	if records == nil {
-		return []models.PersonFields{}
-	}
-	return records
 }

@@ -368,9 +368,10 @@ func TestDiscard(t *testing.T) {
 
 		tests := []struct {
 			name string
+			kept int // records the run keeps until decided
 			run  func() *models.SyncRun
 		}{
-			{name: "preview", run: func() *models.SyncRun {
+			{name: "preview", kept: 2, run: func() *models.SyncRun {
 				run, _ := f.preview(rec("E1", title("Changed")), rec("E3"))
 				return run
 			}},
@@ -385,14 +386,20 @@ func TestDiscard(t *testing.T) {
 		for _, tt := range tests {
 			run := tt.run()
 			before := f.people()
+			kept, err := f.syncer.Store.SyncRunRecords(ctx, run.ID)
+			require.NoError(t, err)
+			require.Len(t, kept, tt.kept, tt.name)
 			require.NoError(t, f.syncer.Discard(ctx, admin, run.ID), tt.name)
+			kept, err = f.syncer.Store.SyncRunRecords(ctx, run.ID)
+			require.NoError(t, err)
+			require.Empty(t, kept, "discarding deletes the records: %s", tt.name)
 			require.Equal(t, before, f.people(), tt.name)
 			got := f.run(run.ID)
 			require.Equal(t, models.SyncDiscarded, got.Status, tt.name)
 			require.Empty(t, got.Payload, tt.name)
 			require.Equal(t, admin.Email, got.DecidedBy, tt.name)
 			require.ErrorIs(t, f.syncer.Discard(ctx, admin, run.ID), models.ErrRunDecided, tt.name)
-			_, _, err := f.syncer.Confirm(ctx, admin, run.ID)
+			_, _, err = f.syncer.Confirm(ctx, admin, run.ID)
 			require.ErrorIs(t, err, models.ErrRunDecided, tt.name)
 		}
 		require.Len(t, f.touched, 1, "only the first import re-planned anyone")
@@ -549,5 +556,40 @@ func TestDefaultTodayUsesOrgTimezone(t *testing.T) {
 
 		f.importAll(rec("E1"))
 		require.Equal(t, "2026-03-02", f.people()["E2"].TerminationDate)
+	})
+}
+
+// A preview of a large file keeps its records as rows of sync_run_records,
+// never as one payload string, and confirming it replays exactly those.
+func TestLargePreviewKeepsRecordsAsRows(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		f := newFixture(t, store)
+		const n = 20000
+		records := make([]models.PersonFields, n)
+		for i := range records {
+			records[i] = rec(fmt.Sprintf("E%05d", i))
+		}
+		run, out := f.preview(records...)
+		require.Equal(t, models.SyncCounts{Joiners: n}, out.Counts)
+		require.Equal(t, models.SyncPreview, run.Status)
+		require.Empty(t, f.people(), "a preview changes nobody")
+		var payload, kept int
+		require.NoError(t, db.SQL.QueryRowContext(ctx, "SELECT length(payload) FROM sync_runs WHERE id = $1", run.ID).Scan(&payload))
+		require.Zero(t, payload, "no payload string is written")
+		require.NoError(t, db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM sync_run_records WHERE sync_run_id = $1", run.ID).Scan(&kept))
+		require.Equal(t, n, kept)
+
+		got, out, err := f.syncer.Confirm(ctx, admin, run.ID)
+		require.NoError(t, err)
+		require.True(t, out.Applied)
+		require.Equal(t, models.SyncCounts{Joiners: n}, got.SyncCounts)
+		people := f.people()
+		require.Len(t, people, n)
+		require.Contains(t, people, "E19999")
+		require.NoError(t, db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM sync_run_records WHERE sync_run_id = $1", run.ID).Scan(&kept))
+		require.Zero(t, kept, "an applied run keeps no records")
 	})
 }
