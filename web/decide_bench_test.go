@@ -61,18 +61,7 @@ func benchApprove(b *testing.B, dialect models.Dialect) {
 		b.Fatal(err)
 	}
 	b.Cleanup(closeJobs)
-	src, err := store.CreateSource(ctx, models.CLIActor, models.SourceInput{Name: "Workday", Kind: models.SourceCSV})
-	if err != nil {
-		b.Fatal(err)
-	}
-	github, err := store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng, err := store.CreateEntitlement(ctx, models.CLIActor, github.ID, models.EntitlementInput{Kind: models.EntitlementRole, Key: "eng"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	src, github, eng := benchGitHub(b, store)
 
 	hs := httptest.NewUnstartedServer(nil)
 	base, err := url.Parse("http://" + hs.Listener.Addr().String())

@@ -93,19 +93,7 @@ func benchTeamUpdates(b *testing.B, dialect models.Dialect) {
 // seedTeamUpdates inserts the people and their pending changes in bulk.
 func seedTeamUpdates(b *testing.B, db *models.DB, store *models.Store) {
 	b.Helper()
-	ctx := context.Background()
-	src, err := store.CreateSource(ctx, models.CLIActor, models.SourceInput{Name: "Workday", Kind: models.SourceCSV})
-	if err != nil {
-		b.Fatal(err)
-	}
-	github, err := store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng, err := store.CreateEntitlement(ctx, models.CLIActor, github.ID, models.EntitlementInput{Kind: models.EntitlementRole, Key: "eng"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	src, github, eng := benchGitHub(b, store)
 	departments := []string{"Engineering", "Sales", "Finance", "Support", "People"}
 	people := make([]*models.Person, benchPendingChanges)
 	for i := range people {
@@ -311,18 +299,7 @@ func benchServer(b *testing.B, db *models.DB, store *models.Store) (*web.Server,
 func seedTeamUpdates50k(b *testing.B, db *models.DB, store *models.Store) {
 	b.Helper()
 	ctx := context.Background()
-	src, err := store.CreateSource(ctx, models.CLIActor, models.SourceInput{Name: "Workday", Kind: models.SourceCSV})
-	if err != nil {
-		b.Fatal(err)
-	}
-	github, err := store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
-	if err != nil {
-		b.Fatal(err)
-	}
-	eng, err := store.CreateEntitlement(ctx, models.CLIActor, github.ID, models.EntitlementInput{Kind: models.EntitlementRole, Key: "eng"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	src, github, eng := benchGitHub(b, store)
 	join := models.PlanJSON([]models.PlanStep{{Op: "create_account", AppID: github.ID, Rules: []int64{1}},
 		{Op: "grant", AppID: github.ID, EntitlementID: eng.ID, Params: map[string]string{"seat": "full"}, Rules: []int64{1}}})
 	move := models.PlanJSON([]models.PlanStep{{Op: "grant", AppID: github.ID, EntitlementID: eng.ID, Params: map[string]string{"seat": "full"}, Rules: []int64{1}}})
@@ -369,4 +346,24 @@ func seedTeamUpdates50k(b *testing.B, db *models.DB, store *models.Store) {
 	if err := g.Exec(analyze).Error; err != nil {
 		b.Fatal(err)
 	}
+}
+
+// benchGitHub creates what every seeded benchmark's changes refer to: a
+// CSV source, a GitHub webhook app and its "eng" role.
+func benchGitHub(b *testing.B, store *models.Store) (*models.Source, *models.App, *models.Entitlement) {
+	b.Helper()
+	ctx := context.Background()
+	src, err := store.CreateSource(ctx, models.CLIActor, models.SourceInput{Name: "Workday", Kind: models.SourceCSV})
+	if err != nil {
+		b.Fatal(err)
+	}
+	github, err := store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := store.CreateEntitlement(ctx, models.CLIActor, github.ID, models.EntitlementInput{Kind: models.EntitlementRole, Key: "eng"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return src, github, eng
 }
