@@ -80,6 +80,9 @@ func (c *Client) Send(ctx context.Context, cfg Config, p Payload, now time.Time)
 	}
 	target := displayURL(cfg.URL)
 
+	// The attempt's time runs from before its deadline is set, so an
+	// attempt that timed out never reports less than the timeout.
+	start := time.Now()
 	attemptCtx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(attemptCtx, http.MethodPost, cfg.URL, bytes.NewReader(body))
@@ -97,7 +100,6 @@ func (c *Client) Send(ctx context.Context, cfg Config, p Payload, now time.Time)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, signature)
 
-	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		r := failedAttempt(ctx, attemptCtx, err, target, cfg.timeout())
