@@ -161,7 +161,7 @@ func NewClient(ctx context.Context, db *models.DB, store *models.Store, opts Opt
 	}
 	store.UseJobs(client)
 	mailer := &Mailer{Store: store, Configured: opts.Mail != nil}
-	store.OnChangeDone(mailer.ChangeDone)
+	store.OnChangesDone(mailer.ChangesDone)
 	store.OnTaskAssigned((&TaskMail{Mailer: mailer, BaseURL: opts.BaseURL}).Assigned)
 	return client, closeAll, nil
 }

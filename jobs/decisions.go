@@ -77,7 +77,16 @@ func (d *Decisions) now() time.Time {
 // one transaction.
 func (d *Decisions) Approve(ctx context.Context, actor models.Actor, dec models.Decision) (approved, skipped []int64, err error) {
 	now := d.now()
-	return d.Store.ApproveChanges(ctx, actor, dec, now, scheduleAction(ctx, now))
+	approved, skipped, err = d.Store.ApproveChanges(ctx, actor, dec, now, scheduleAction(ctx, now))
+	if err == nil && len(approved) >= models.BulkRows {
+		// Each approved change wrote its actions, which the runner reads
+		// by person and app for every job (WaitingOn): with the
+		// statistics of a smaller table, PostgreSQL plans that look-up
+		// as a scan of every action. Best-effort, as RefreshStats says:
+		// the decision is stored.
+		_ = d.Store.RefreshStats(ctx, "actions", "changes")
+	}
+	return approved, skipped, err
 }
 
 // autoApprover is the actor the audit trail shows for changes rules

@@ -40,6 +40,8 @@ type ExecuteActionWorker struct {
 	orderWait func(look int) time.Duration
 	// calls records every webhook call for the app's health and alert.
 	calls *callRecorder
+	// completer records successful calls in batches across workers.
+	completer *completer
 	// nextRetry holds, by job ID, when a failed call is tried again:
 	// callWebhook decides it (and shows it on the action), NextRetry
 	// hands it to River.
@@ -105,16 +107,14 @@ func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteAc
 
 func (w *ExecuteActionWorker) work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
 	now := time.Now()
-	pending, err := w.store.ActionByID(ctx, job.Args.ActionID)
+	pending, waiting, err := w.store.ActionWaiting(ctx, job.Args.ActionID)
 	if errors.Is(err, models.ErrNotFound) {
 		return river.JobCancel(err) // the change was deleted with its person
 	}
 	if err != nil {
 		return err
 	}
-	if n, err := w.store.WaitingOn(ctx, pending); err != nil {
-		return err
-	} else if n > 0 {
+	if waiting > 0 {
 		look := countsOf(job).OrderLooks + 1
 		setMeta(ctx, metaOrderLooks, look)
 		return river.JobSnooze(w.orderWait(look)) // snoozing does not use up attempts
@@ -243,17 +243,24 @@ const (
 )
 
 // complete records a successful call and completes its action in one
-// transaction. The app has acted by now, so a failure to record it (the
-// database busy or briefly unreachable) is retried here, with backoff,
-// rather than returned: River would run the job again and the app would be
-// called a second time for an effect it already had (the receiver
-// deduplicates on the idempotency key, but it should not have to).
+// transaction: the completer's batch, shared with the other workers, or
+// when that fails (for any of its calls) a transaction of its own. The
+// app has acted by now, so a failure to record it (the database busy or
+// briefly unreachable) is retried here, with backoff, rather than
+// returned: River would run the job again and the app would be called a
+// second time for an effect it already had (the receiver deduplicates on
+// the idempotency key, but it should not have to).
 func (w *ExecuteActionWorker) complete(ctx context.Context, app *models.App, a *models.Action, res webhook.Result,
 	sentAt time.Time, r models.AttemptResult) error {
 	call := newCall(app, &a.ID, false, res, sentAt)
+	err := w.completer.record(ctx, call, a.ID, r)
+	if err == nil {
+		return nil
+	}
+	w.logger.Warn("recording a successful call in a batch failed; recording it alone", "action_id", a.ID, "error", err)
 	wait := recordWait
-	var err error
-	for try := 1; ; try++ {
+	for try := 2; ; try++ {
+		call.ID = 0 // the batch's insert rolled back
 		err = w.store.WithTx(ctx, func(tx *models.Store) error {
 			if err := w.calls.recordTx(ctx, tx, app, call); err != nil {
 				return err
@@ -306,11 +313,7 @@ type actionInput struct {
 }
 
 func (w *ExecuteActionWorker) describe(ctx context.Context, a *models.Action, app *models.App) (*actionInput, error) {
-	c, err := w.store.ChangeByID(ctx, a.ChangeID)
-	if err != nil {
-		return nil, err
-	}
-	p, err := w.store.PersonByID(ctx, c.PersonID)
+	p, err := w.store.PersonOfChange(ctx, a.ChangeID)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,27 @@ func (m *Mailer) QueueTx(ctx context.Context, tx *models.Store, e *models.Email)
 	return tx.QueueEmail(ctx, e, send)
 }
 
+// QueueManyTx is QueueTx for many mails, each with a dedupe key, in a
+// fixed number of statements (models.Store.QueueEmails); their send jobs
+// are inserted together.
+func (m *Mailer) QueueManyTx(ctx context.Context, tx *models.Store, es []*models.Email) error {
+	if len(es) == 0 {
+		return nil
+	}
+	var send func(tx *models.Store, queued []*models.Email) error
+	if m.Configured {
+		send = func(tx *models.Store, queued []*models.Email) error {
+			params := make([]river.InsertManyParams, len(queued))
+			for i, e := range queued {
+				params[i] = river.InsertManyParams{Args: SendEmailArgs{EmailID: e.ID}}
+			}
+			return tx.EnqueueMany(ctx, params)
+		}
+	}
+	_, err := tx.QueueEmails(ctx, es, send)
+	return err
+}
+
 // SendEmailWorker sends an outbox email over SMTP. It is idempotent: an
 // email already sent is not sent again.
 type SendEmailWorker struct {

@@ -20,34 +20,70 @@ const (
 	KindITAlert = "it_alert"
 )
 
-// ChangeDone is the store's OnChangeDone function (jobs.NewClient sets
-// it): in the transaction that completes a change's last action it queues
-// the new hire's welcome mail (join and rehire changes) and one IT alert
-// for the change when alert addresses are set. Dedupe keys make a second
-// run for the same change a no-op.
-func (m *Mailer) ChangeDone(ctx context.Context, tx *models.Store, c *models.Change) error {
-	person, err := tx.PersonByID(ctx, c.PersonID)
+// ChangesDone is the store's OnChangesDone function (jobs.NewClient sets
+// it): in the transaction that completes changes' last actions it queues
+// each new hire's welcome mail (join and rehire changes) and one IT alert
+// per change when alert addresses are set. Dedupe keys make a second run
+// for the same change a no-op. The settings, people, actions and names
+// are read once for all the changes.
+func (m *Mailer) ChangesDone(ctx context.Context, tx *models.Store, cs []*models.Change) error {
+	set, err := tx.Settings(ctx, map[string]string{models.SettingWelcomeAddress: models.WelcomeWork,
+		models.SettingAlertAddresses: "", models.SettingOrgTimezone: "UTC"})
 	if err != nil {
 		return err
 	}
-	actions, err := tx.ActionsOf(ctx, c.ID)
+	alertTo := AlertAddresses(set[models.SettingAlertAddresses])
+	ids := make([]int64, len(cs))
+	personIDs := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i], personIDs[i] = c.ID, c.PersonID
+	}
+	people, err := tx.PeopleByIDs(ctx, personIDs)
 	if err != nil {
 		return err
 	}
-	names := &nameCache{tx: tx, apps: map[int64]string{}, ents: map[int64]string{}}
-	if c.Kind == models.ChangeJoin || c.Kind == models.ChangeRehire {
-		if err := m.queueWelcome(ctx, tx, c, person, names); err != nil {
+	byID := make(map[int64]*models.Person, len(people))
+	for i := range people {
+		byID[people[i].ID] = &people[i]
+	}
+	var actions map[int64][]models.Action
+	if len(alertTo) > 0 {
+		if actions, err = tx.ActionsOfChanges(ctx, ids); err != nil {
 			return err
 		}
 	}
-	return m.queueAlert(ctx, tx, c, person, actions, names)
+	names := &nameCache{tx: tx, apps: map[int64]string{}, ents: map[int64]string{}}
+	var mail []*models.Email
+	for _, c := range cs {
+		person := byID[c.PersonID]
+		if person == nil {
+			return fmt.Errorf("jobs: change %d: %w", c.ID, models.ErrNotFound)
+		}
+		if c.Kind == models.ChangeJoin || c.Kind == models.ChangeRehire {
+			e, err := welcomeMail(ctx, c, person, set[models.SettingWelcomeAddress], names)
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				mail = append(mail, e)
+			}
+		}
+		if len(alertTo) == 0 {
+			continue
+		}
+		times := rules.TimesIn(person.Timezone, set[models.SettingOrgTimezone], time.Now())
+		e, err := alertMail(ctx, c, person, actions[c.ID], alertTo, times, names)
+		if err != nil {
+			return err
+		}
+		mail = append(mail, e)
+	}
+	return m.QueueManyTx(ctx, tx, mail)
 }
 
-func (m *Mailer) queueWelcome(ctx context.Context, tx *models.Store, c *models.Change, p *models.Person, names *nameCache) error {
-	pref, err := tx.Setting(ctx, models.SettingWelcomeAddress, models.WelcomeWork)
-	if err != nil {
-		return err
-	}
+// welcomeMail is the new hire's welcome for a completed join or rehire,
+// or nil when there is nowhere to send it or nothing to tell.
+func welcomeMail(ctx context.Context, c *models.Change, p *models.Person, pref string, names *nameCache) (*models.Email, error) {
 	addrs := []string{p.WorkEmail, p.PersonalEmail}
 	if pref == models.WelcomePersonal {
 		addrs[0], addrs[1] = addrs[1], addrs[0]
@@ -57,7 +93,7 @@ func (m *Mailer) queueWelcome(ctx context.Context, tx *models.Store, c *models.C
 		to = strings.TrimSpace(addrs[1])
 	}
 	if to == "" {
-		return nil // nowhere to send it
+		return nil, nil // nowhere to send it
 	}
 	v := email.Welcome{FirstName: firstName(p)}
 	index := map[int64]int{}
@@ -69,7 +105,7 @@ func (m *Mailer) queueWelcome(ctx context.Context, tx *models.Store, c *models.C
 		if !ok {
 			app, err := names.app(ctx, step.AppID)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			i = len(v.Apps)
 			index[step.AppID] = i
@@ -78,46 +114,36 @@ func (m *Mailer) queueWelcome(ctx context.Context, tx *models.Store, c *models.C
 		if step.EntitlementID != 0 && step.Op == "grant" {
 			ent, err := names.entitlement(ctx, step.EntitlementID)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			v.Apps[i].Items = append(v.Apps[i].Items, ent)
 		}
 	}
 	if len(v.Apps) == 0 {
-		return nil
+		return nil, nil
 	}
 	html, err := email.Render(ctx, email.WelcomeHTML(v))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key := fmt.Sprintf("welcome:change:%d", c.ID)
-	_, err = m.QueueTx(ctx, tx, &models.Email{Kind: KindWelcome, To: []string{to}, Subject: email.WelcomeSubject(v),
-		TextBody: email.WelcomeText(v), HTMLBody: html, DedupeKey: &key})
-	return err
+	return &models.Email{Kind: KindWelcome, To: []string{to}, Subject: email.WelcomeSubject(v),
+		TextBody: email.WelcomeText(v), HTMLBody: html, DedupeKey: &key}, nil
 }
 
-func (m *Mailer) queueAlert(ctx context.Context, tx *models.Store, c *models.Change, p *models.Person, actions []models.Action, names *nameCache) error {
-	to, err := alertRecipients(ctx, tx)
-	if err != nil {
-		return err
-	}
-	if len(to) == 0 {
-		return nil
-	}
-	times, err := personTimes(ctx, tx, p)
-	if err != nil {
-		return err
-	}
+// alertMail is the IT/security alert for a completed change.
+func alertMail(ctx context.Context, c *models.Change, p *models.Person, actions []models.Action,
+	to []string, times rules.Times, names *nameCache) (*models.Email, error) {
 	steps, err := names.stepTimes(ctx, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v := email.Alert{ChangeID: c.ID, PersonName: fullName(p), PersonEmail: p.WorkEmail, Kind: string(c.Kind), DecidedBy: c.DecidedBy,
 		Timing: times.Summary(steps)}
 	for _, a := range actions {
 		app, err := names.app(ctx, a.AppID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		row := email.AlertAction{Op: a.Op, App: app, Params: formatParams(a.Params), Result: string(a.Status), When: times.Format(a.RunAt)}
 		if a.Seq >= 0 && a.Seq < len(c.Plan) {
@@ -125,7 +151,7 @@ func (m *Mailer) queueAlert(ctx context.Context, tx *models.Store, c *models.Cha
 		}
 		if a.EntitlementID != nil {
 			if row.Entitlement, err = names.entitlement(ctx, *a.EntitlementID); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if a.ResponseStatus != 0 {
@@ -135,12 +161,11 @@ func (m *Mailer) queueAlert(ctx context.Context, tx *models.Store, c *models.Cha
 	}
 	html, err := email.Render(ctx, email.AlertHTML(v))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key := fmt.Sprintf("alert:change:%d", c.ID)
-	_, err = m.QueueTx(ctx, tx, &models.Email{Kind: KindITAlert, To: to, Subject: email.AlertSubject(v),
-		TextBody: email.AlertText(v), HTMLBody: html, DedupeKey: &key})
-	return err
+	return &models.Email{Kind: KindITAlert, To: to, Subject: email.AlertSubject(v),
+		TextBody: email.AlertText(v), HTMLBody: html, DedupeKey: &key}, nil
 }
 
 // personTimes reads times in the person's zone, or else the

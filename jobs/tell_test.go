@@ -82,7 +82,7 @@ func TestDoneJoinQueuesWelcomeAndAlertOnce(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, store.CompleteAction(ctx, approver, actions[1].ID, models.AttemptResult{}, time.Now()))
 		require.NoError(t, store.WithTx(ctx, func(tx *models.Store) error {
-			return (&jobs.Mailer{Store: store}).ChangeDone(ctx, tx, c)
+			return (&jobs.Mailer{Store: store}).ChangesDone(ctx, tx, []*models.Change{c})
 		}))
 		mail = outbox(t, store)
 		require.Len(t, mail[jobs.KindWelcome], 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -275,29 +276,47 @@ func (s *Store) ActionsOf(ctx context.Context, changeID int64) ([]Action, error)
 // its re-planned change, whose earlier steps may be cancelled too and
 // never be done) waits for nothing: StartAttempt then finds nothing to do.
 func (s *Store) WaitingOn(ctx context.Context, a *Action) (int64, error) {
-	if a.Status != ActionScheduled && a.Status != ActionRunning {
-		return 0, nil
+	_, n, err := s.ActionWaiting(ctx, a.ID)
+	return n, err
+}
+
+// ActionWaiting returns an action as it is stored and how many actions it
+// waits for (WaitingOn), in one statement: the runner reads both for
+// every job.
+func (s *Store) ActionWaiting(ctx context.Context, id int64) (*Action, int64, error) {
+	// The earlier steps of its own change, then the person's earlier
+	// changes (changes_person_status_idx) and their actions
+	// (actions_change_idx), so what is in flight for everyone else is
+	// never read, however much that is.
+	var rows []struct {
+		Action  `gorm:"embedded"`
+		Own     int64
+		Carried int64
 	}
-	// One statement: the earlier steps of its own change, then the
-	// person's earlier changes (changes_person_status_idx) and their
-	// actions (actions_change_idx), so what is in flight for everyone else
-	// is never read, however much that is.
-	var n struct{ Own, Carried int64 }
-	err := s.db.WithContext(ctx).Raw(`SELECT
-		(SELECT COUNT(*) FROM actions WHERE change_id = ? AND app_id = ? AND seq < ? AND status <> ?) AS own,
-		(SELECT COUNT(*) FROM actions JOIN changes ON changes.id = actions.change_id
-			WHERE changes.person_id = (SELECT person_id FROM changes WHERE id = ?) AND changes.id < ?
-			AND actions.app_id = ? AND actions.status IN ? AND (actions.status = ? OR changes.status = ?)) AS carried`,
-		a.ChangeID, a.AppID, a.Seq, ActionDone,
-		a.ChangeID, a.ChangeID, a.AppID, []ActionStatus{ActionRunning, ActionScheduled, ActionFailed}, ActionRunning, ChangeSuperseded).
-		Scan(&n).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT a.*,
+		CASE WHEN a.status IN ? THEN
+			(SELECT COUNT(*) FROM actions o WHERE o.change_id = a.change_id AND o.app_id = a.app_id AND o.seq < a.seq AND o.status <> ?)
+		ELSE 0 END AS own,
+		CASE WHEN a.status IN ? THEN
+			(SELECT COUNT(*) FROM actions p JOIN changes ON changes.id = p.change_id
+				WHERE changes.person_id = (SELECT person_id FROM changes WHERE id = a.change_id) AND changes.id < a.change_id
+				AND p.app_id = a.app_id AND p.status IN ? AND (p.status = ? OR changes.status = ?))
+		ELSE 0 END AS carried
+		FROM actions a WHERE a.id = ?`,
+		[]ActionStatus{ActionScheduled, ActionRunning}, ActionDone,
+		[]ActionStatus{ActionScheduled, ActionRunning}, []ActionStatus{ActionRunning, ActionScheduled, ActionFailed}, ActionRunning, ChangeSuperseded,
+		id).Scan(&rows).Error
 	if err != nil {
-		return 0, fmt.Errorf("store: what action %d waits for: %w", a.ID, translate(err))
+		return nil, 0, fmt.Errorf("store: what action %d waits for: %w", id, translate(err))
 	}
-	if n.Own > 0 {
-		return n.Own, nil
+	if len(rows) == 0 {
+		return nil, 0, fmt.Errorf("store: action %d: %w", id, ErrNotFound)
 	}
-	return n.Carried, nil
+	r := &rows[0]
+	if r.Own > 0 {
+		return &r.Action, r.Own, nil
+	}
+	return &r.Action, r.Carried, nil
 }
 
 // UnfinishedActions returns which of ids are still scheduled or running,
@@ -376,39 +395,139 @@ func (s *Store) RecordRetry(ctx context.Context, id int64, r AttemptResult, now 
 
 // CompleteAction marks an action done, applies its effect to the person's
 // accounts and grants, and completes the change when it was the last one.
-// Completing an action twice has the effect of completing it once.
+// Completing an action twice has the effect of completing it once; an
+// action that does not exist is ErrNotFound.
 func (s *Store) CompleteAction(ctx context.Context, actor Actor, id int64, r AttemptResult, now time.Time) error {
 	return s.WithTx(ctx, func(tx *Store) error {
-		db := tx.db.WithContext(ctx)
+		done, err := tx.CompleteActions(ctx, actor, []Completion{{ActionID: id, Result: r}}, now)
+		if err != nil || len(done) == 1 {
+			return err
+		}
+		_, err = tx.ActionByID(ctx, id) // done before, or gone
+		return err
+	})
+}
+
+// Completion is one action's successful attempt, for CompleteActions.
+type Completion struct {
+	ActionID int64
+	Result   AttemptResult
+}
+
+// completionRow is a Completion as the bulk UPDATE's JSON carries it.
+type completionRow struct {
+	ActionID        int64  `json:"action_id"`
+	ResponseStatus  int    `json:"response_status"`
+	ResponseExcerpt string `json:"response_excerpt"`
+}
+
+// CompleteActions is CompleteAction for many actions in one transaction
+// and a fixed number of statements (the job runner's completions, batched
+// across its workers): each action is marked done, its effect applied and
+// audited, and every change whose last action this was is settled. It
+// returns the ids it completed; one already done, or gone, is left out.
+func (s *Store) CompleteActions(ctx context.Context, actor Actor, cs []Completion, now time.Time) ([]int64, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	var ids []int64
+	err := s.WithTx(ctx, func(tx *Store) error {
+		ids = nil
 		now := now.UTC()
-		// One status-guarded UPDATE: an action already done (a job run
-		// twice) is left as it is.
-		var done []Action
-		if err := db.Raw(`UPDATE actions SET status = ?, done_at = ?, last_error = '', next_attempt_at = NULL, response_status = ?,
-			response_excerpt = ?, updated_at = ? WHERE id = ? AND status <> ? RETURNING id, change_id, app_id, op, entitlement_id, params, seq`,
-			ActionDone, now, r.ResponseStatus, r.ResponseExcerpt, now, id, ActionDone).Scan(&done).Error; err != nil {
-			return fmt.Errorf("store: complete action %d: %w", id, translate(err))
+		done, err := tx.markDone(ctx, cs, now)
+		if err != nil || len(done) == 0 {
+			return err
 		}
-		if len(done) == 0 {
-			if _, err := tx.ActionByID(ctx, id); err != nil {
-				return err
-			}
-			return nil
+		changeIDs := make([]int64, 0, len(done))
+		for _, a := range done {
+			changeIDs = append(changeIDs, a.ChangeID)
 		}
-		a := &done[0]
-		c, err := tx.ChangeByID(ctx, a.ChangeID)
+		changes, err := tx.changesByID(ctx, changeIDs)
 		if err != nil {
 			return err
 		}
-		if err := tx.applyEffect(ctx, c, a, now); err != nil {
+		if err := tx.applyEffects(ctx, changes, done, now); err != nil {
 			return err
 		}
-		if err := tx.Audit(ctx, actor, AuditEntry{Action: ActionActionDone, SubjectType: "action", SubjectID: id,
-			SubjectLabel: fmt.Sprintf("%s (change %d)", a.Op, a.ChangeID), After: r}); err != nil {
+		results := make(map[int64]AttemptResult, len(cs))
+		for _, c := range cs {
+			results[c.ActionID] = c.Result
+		}
+		entries := make([]AuditEntry, len(done))
+		for i, a := range done {
+			ids = append(ids, a.ID)
+			entries[i] = AuditEntry{Action: ActionActionDone, SubjectType: "action", SubjectID: a.ID,
+				SubjectLabel: fmt.Sprintf("%s (change %d)", a.Op, a.ChangeID), After: results[a.ID]}
+		}
+		if err := tx.AuditMany(ctx, actor, entries); err != nil {
 			return err
 		}
-		return tx.settle(ctx, c, now)
+		return tx.settle(ctx, changes, now)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// markDone is CompleteActions' status-guarded UPDATE: an action already
+// done (a job run twice) is left as it is and not returned. The returned
+// actions are in the order of cs.
+func (s *Store) markDone(ctx context.Context, cs []Completion, now time.Time) ([]Action, error) {
+	rows := make([]completionRow, len(cs))
+	order := make(map[int64]int, len(cs))
+	for i, c := range cs {
+		rows[i] = completionRow{ActionID: c.ActionID, ResponseStatus: c.Result.ResponseStatus, ResponseExcerpt: c.Result.ResponseExcerpt}
+		if _, dup := order[c.ActionID]; !dup {
+			order[c.ActionID] = i
+		}
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: complete actions: %w", err)
+	}
+	from, col := s.jsonRows(map[string]string{"action_id": "bigint", "response_status": "bigint", "response_excerpt": "text"})
+	var done []Action
+	// The same action twice in cs is updated once: the second row finds
+	// it done.
+	err = s.db.WithContext(ctx).Raw(`UPDATE actions SET status = ?, done_at = ?, last_error = '', next_attempt_at = NULL,
+		response_status = `+col("response_status")+`, response_excerpt = `+col("response_excerpt")+`, updated_at = ?
+		FROM `+from+` WHERE actions.id = `+col("action_id")+` AND actions.status <> ?
+		RETURNING id, change_id, app_id, op, entitlement_id, params, seq`,
+		ActionDone, now, now, string(b), ActionDone).Scan(&done).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: complete actions: %w", translate(err))
+	}
+	slices.SortStableFunc(done, func(x, y Action) int { return order[x.ID] - order[y.ID] })
+	return done, nil
+}
+
+// changesByID reads changes by id, each once.
+func (s *Store) changesByID(ctx context.Context, ids []int64) (map[int64]*Change, error) {
+	out := make(map[int64]*Change, len(ids))
+	for _, chunk := range chunks(uniqueIDs(ids), 1000) {
+		var found []*Change
+		if err := s.db.WithContext(ctx).Where("id IN ?", chunk).Find(&found).Error; err != nil {
+			return nil, fmt.Errorf("store: changes: %w", translate(err))
+		}
+		for _, c := range found {
+			out[c.ID] = c
+		}
+	}
+	return out, nil
+}
+
+// uniqueIDs returns ids without repeats, in first-seen order.
+func uniqueIDs(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // FailAction marks an action failed for good (a permanent error or no
@@ -477,52 +596,85 @@ func (s *Store) RetryAction(ctx context.Context, actor Actor, id int64, now time
 	})
 }
 
-// settleChange marks a change done once every action of it is done, and
-// runs the OnChangeDone function when it did. A superseded change is never
-// settled (its cancelled actions are not done anyway): an action a re-plan
-// left running completes without it looking done or sending its mail.
-func (s *Store) settleChange(ctx context.Context, changeID int64, now time.Time) error {
-	c, err := s.ChangeByID(ctx, changeID)
-	if err != nil {
-		return err
+// settle marks each of changes done once every action of it is done, in
+// one statement, and runs the OnChangesDone function for those it
+// settled. A superseded change is never settled (its cancelled actions
+// are not done anyway): an action a re-plan left running completes
+// without it looking done or sending its mail.
+func (s *Store) settle(ctx context.Context, changes map[int64]*Change, now time.Time) error {
+	ids := make([]int64, 0, len(changes))
+	for id := range changes {
+		ids = append(ids, id)
 	}
-	return s.settle(ctx, c, now)
-}
-
-// settle is settleChange for a change already read in this transaction.
-func (s *Store) settle(ctx context.Context, c *Change, now time.Time) error {
-	var open int64
-	err := s.db.WithContext(ctx).Model(&Action{}).Where("change_id = ? AND status <> ?", c.ID, ActionDone).Count(&open).Error
-	if err != nil {
-		return fmt.Errorf("store: settle change %d: %w", c.ID, translate(err))
+	slices.Sort(ids)
+	var settled []*Change
+	for _, chunk := range chunks(ids, 1000) {
+		var done []int64
+		err := s.db.WithContext(ctx).Raw(`UPDATE changes SET status = ?, updated_at = ?
+			WHERE id IN ? AND status NOT IN ?
+			AND NOT EXISTS (SELECT 1 FROM actions WHERE actions.change_id = changes.id AND actions.status <> ?)
+			RETURNING id`, ChangeDone, now, chunk, []ChangeStatus{ChangeDone, ChangeSuperseded}, ActionDone).Scan(&done).Error
+		if err != nil {
+			return fmt.Errorf("store: settle changes: %w", translate(err))
+		}
+		slices.Sort(done)
+		for _, id := range done {
+			c := changes[id]
+			c.Status, c.UpdatedAt = ChangeDone, now
+			settled = append(settled, c)
+		}
 	}
-	if open > 0 {
+	if len(settled) == 0 || s.changesDone == nil {
 		return nil
 	}
-	res := s.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status NOT IN ?", c.ID, []ChangeStatus{ChangeDone, ChangeSuperseded}).
-		Updates(map[string]any{"status": ChangeDone, "updated_at": now})
-	if res.Error != nil {
-		return fmt.Errorf("store: settle change %d: %w", c.ID, translate(res.Error))
-	}
-	if res.RowsAffected == 0 || s.changeDone == nil {
-		return nil
-	}
-	c.Status, c.UpdatedAt = ChangeDone, now
-	return s.changeDone(ctx, s, c)
+	return s.changesDone(ctx, s, settled)
 }
 
-// ChangeDoneFunc runs when a change is done (its last action completed),
-// in that transaction: tx is the Store inside it, and whatever it writes
-// commits or rolls back with the completion. An error rolls back the
-// completion too, so it should fail only when the database does.
-type ChangeDoneFunc func(ctx context.Context, tx *Store, c *Change) error
+// ChangesDoneFunc runs when changes are done (their last actions
+// completed), in that transaction: tx is the Store inside it, and
+// whatever it writes commits or rolls back with the completion. An error
+// rolls back the completion too, so it should fail only when the database
+// does. The changes are in id order, each at most once.
+type ChangesDoneFunc func(ctx context.Context, tx *Store, cs []*Change) error
 
-// OnChangeDone sets the function that runs each time a change is done,
-// whichever path completed its last action (the execute worker or a
+// OnChangesDone sets the function that runs each time changes are done,
+// whichever path completed their last actions (the execute worker or a
 // manual task marked done). Like UseJobs it is set once at start-up
 // (jobs.NewClient sets it to queue the welcome and IT alert mail); nil
 // turns it off.
-func (s *Store) OnChangeDone(fn ChangeDoneFunc) { s.changeDone = fn }
+func (s *Store) OnChangesDone(fn ChangesDoneFunc) { s.changesDone = fn }
+
+// applyEffects applies completed actions' effects in their order. Account
+// creations are one statement for all of them when no other action of
+// the batch touches the same person's account in the same app, which the
+// runner's ordering (WaitingOn) makes the rule.
+func (s *Store) applyEffects(ctx context.Context, changes map[int64]*Change, done []Action, now time.Time) error {
+	type pair struct{ person, app int64 }
+	touches := make(map[pair]int, len(done))
+	for _, a := range done {
+		touches[pair{changes[a.ChangeID].PersonID, a.AppID}]++
+	}
+	var accounts []Account
+	for i := range done {
+		a, c := &done[i], changes[done[i].ChangeID]
+		if a.Op == "create_account" && touches[pair{c.PersonID, a.AppID}] == 1 {
+			accounts = append(accounts, Account{PersonID: c.PersonID, AppID: a.AppID, Status: AccountActive, CreatedAt: now, UpdatedAt: now})
+			continue
+		}
+		if err := s.applyEffect(ctx, c, a, now); err != nil {
+			return err
+		}
+	}
+	if len(accounts) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "person_id"}, {Name: "app_id"}},
+		DoUpdates: clause.Assignments(map[string]any{"status": AccountActive, "updated_at": now})}).CreateInBatches(accounts, 500).Error
+	if err != nil {
+		return fmt.Errorf("store: accounts created: %w", translate(err))
+	}
+	return nil
+}
 
 // applyEffect records what a completed action did to the person's actual
 // access, which the planner diffs against next time.

@@ -208,7 +208,7 @@ func TestLeftRunningActionOfASupersededChange(t *testing.T) {
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
 		doneHooks := 0
-		store.OnChangeDone(func(context.Context, *models.Store, *models.Change) error { doneHooks++; return nil })
+		store.OnChangesDone(func(_ context.Context, _ *models.Store, cs []*models.Change) error { doneHooks += len(cs); return nil })
 		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
 			func(*models.Store, []*models.Action) error { return nil })
 		require.NoError(t, err)

@@ -79,6 +79,35 @@ func (s *Store) RecordAppCall(ctx context.Context, call *AppCall, p FailingPolic
 	return alert, err
 }
 
+// RecordSuccessfulCalls is RecordAppCall for many successful calls to
+// apps (the job runner's batched completions) in one transaction and a
+// fixed number of statements: the calls are stored and their apps'
+// failing streaks end. A success never alerts.
+func (s *Store) RecordSuccessfulCalls(ctx context.Context, calls []*AppCall) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	apps := make([]int64, 0, len(calls))
+	for _, c := range calls {
+		if !c.OK || c.Test {
+			return fmt.Errorf("store: record calls: the call to app %d is not a successful action's call", c.AppID)
+		}
+		c.At = c.At.UTC()
+		apps = append(apps, c.AppID)
+	}
+	return s.WithTx(ctx, func(tx *Store) error {
+		db := tx.db.WithContext(ctx)
+		if err := db.CreateInBatches(calls, 200).Error; err != nil {
+			return fmt.Errorf("store: record calls: %w", translate(err))
+		}
+		if err := db.Model(&App{}).Where("id IN ? AND (failed_calls > 0 OR alerted_at IS NOT NULL)", uniqueIDs(apps)).Updates(map[string]any{
+			"failed_calls": 0, "failing_since": nil, "alerted_at": nil}).Error; err != nil {
+			return fmt.Errorf("store: apps recovered: %w", translate(err))
+		}
+		return nil
+	})
+}
+
 // AppHealth is how an app's calls went lately.
 type AppHealth struct {
 	Last   *AppCall // nil before the first call

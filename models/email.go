@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,6 +111,68 @@ func (s *Store) QueueEmail(ctx context.Context, e *Email, send SendFunc) (queued
 	})
 	if err != nil {
 		return false, err
+	}
+	return queued, nil
+}
+
+// QueueEmails is QueueEmail for many mails in one transaction and a
+// fixed number of statements (the mail of a batch of completed changes):
+// each must have a dedupe key, and those whose key is already in the
+// outbox are skipped. send, when set, runs once for the mails queued. It
+// returns the mails it queued.
+func (s *Store) QueueEmails(ctx context.Context, es []*Email, send func(tx *Store, queued []*Email) error) ([]*Email, error) {
+	keys := make([]string, 0, len(es))
+	for _, e := range es {
+		if err := e.validate(); err != nil {
+			return nil, fmt.Errorf("store: queue %s email: %w", e.Kind, err)
+		}
+		if e.DedupeKey == nil || *e.DedupeKey == "" {
+			return nil, fmt.Errorf("store: queue %s email: a batch of mail needs a dedupe key for each", e.Kind)
+		}
+		keys = append(keys, *e.DedupeKey)
+	}
+	var queued []*Email
+	err := s.WithTx(ctx, func(tx *Store) error {
+		queued = nil
+		db := tx.db.WithContext(ctx)
+		seen := make(map[string]bool, len(keys))
+		for chunk := range slices.Chunk(keys, 1000) {
+			var found []string
+			if err := db.Model(&Email{}).Where("dedupe_key IN ?", chunk).Pluck("dedupe_key", &found).Error; err != nil {
+				return fmt.Errorf("store: queue email: %w", translate(err))
+			}
+			for _, k := range found {
+				seen[k] = true
+			}
+		}
+		now := time.Now().UTC()
+		for _, e := range es {
+			if seen[*e.DedupeKey] {
+				continue
+			}
+			seen[*e.DedupeKey] = true
+			e.ID, e.Status, e.Attempts, e.LastError, e.SentAt = 0, EmailPending, 0, "", nil
+			if e.CreatedAt.IsZero() {
+				e.CreatedAt = now
+			}
+			e.CreatedAt = e.CreatedAt.UTC()
+			queued = append(queued, e)
+		}
+		if len(queued) == 0 {
+			return nil
+		}
+		// Read and write share the transaction; a mail another one queued
+		// meanwhile makes this insert fail and the batch roll back.
+		if err := db.CreateInBatches(queued, 100).Error; err != nil {
+			return fmt.Errorf("store: queue %d emails: %w", len(queued), translate(err))
+		}
+		if send != nil {
+			return send(tx, queued)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return queued, nil
 }

@@ -51,6 +51,25 @@ func (s *Store) Setting(ctx context.Context, key, def string) (string, error) {
 	return row.Value, nil
 }
 
+// Settings returns the values of keys in one read, each set key's value
+// or else the key's default in defaults.
+func (s *Store) Settings(ctx context.Context, defaults map[string]string) (map[string]string, error) {
+	keys := make([]string, 0, len(defaults))
+	out := make(map[string]string, len(defaults))
+	for k, def := range defaults {
+		keys = append(keys, k)
+		out[k] = def
+	}
+	var rows []setting
+	if err := s.db.WithContext(ctx).Where("key IN ?", keys).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: settings: %w", translate(err))
+	}
+	for _, r := range rows {
+		out[r.Key] = r.Value
+	}
+	return out, nil
+}
+
 // SetSetting stores a setting and audits the change.
 func (s *Store) SetSetting(ctx context.Context, actor Actor, key, value string) error {
 	return s.WithTx(ctx, func(tx *Store) error {

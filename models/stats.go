@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -42,7 +43,8 @@ var statsTables = []string{"people", "person_events", "person_identities", "chan
 // import, while planning starts at once) and ANALYZE on SQLite with a
 // bounded sample (PRAGMA analysis_limit). It runs outside any transaction and is best-effort:
 // callers log the error and carry on, since the data is already written.
-func (s *Store) RefreshStats(ctx context.Context) error {
+// With tables named it refreshes only those (of statsTables).
+func (s *Store) RefreshStats(ctx context.Context, tables ...string) error {
 	if s.inTx {
 		return fmt.Errorf("store: refresh statistics inside a transaction")
 	}
@@ -55,16 +57,31 @@ func (s *Store) RefreshStats(ctx context.Context) error {
 			if err := c.Exec("PRAGMA analysis_limit = 1000").Error; err != nil {
 				return err
 			}
-			return c.Exec("ANALYZE").Error
+			if len(tables) == 0 {
+				return c.Exec("ANALYZE").Error
+			}
+			for _, t := range tables {
+				if !slices.Contains(statsTables, t) {
+					return fmt.Errorf("%s is not a table Roster refreshes", t)
+				}
+				if err := c.Exec("ANALYZE " + t).Error; err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("store: refresh statistics: %w", translate(err))
 		}
 		return nil
 	}
+	want := statsTables
+	if len(tables) > 0 {
+		want = tables
+	}
 	var present []string
 	if err := s.db.WithContext(ctx).Raw(`SELECT table_name FROM information_schema.tables
-		WHERE table_schema = current_schema() AND table_name IN ?`, statsTables).Scan(&present).Error; err != nil {
+		WHERE table_schema = current_schema() AND table_name IN ?`, want).Scan(&present).Error; err != nil {
 		return fmt.Errorf("store: refresh statistics: %w", translate(err))
 	}
 	if len(present) == 0 {

@@ -33,8 +33,8 @@ type Store struct {
 	dialect Dialect
 	jobs    JobInserter
 	inTx    bool
-	// changeDone runs when a change settles (see OnChangeDone).
-	changeDone ChangeDoneFunc
+	// changesDone runs when changes settle (see OnChangesDone).
+	changesDone ChangesDoneFunc
 	// taskAssigned runs when a task gets an assignee (see OnTaskAssigned).
 	taskAssigned TaskAssignedFunc
 }
@@ -59,7 +59,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fn(s)
 	}
 	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, jobs: s.jobs, inTx: true, changeDone: s.changeDone, taskAssigned: s.taskAssigned})
+		return fn(&Store{db: gtx, dialect: s.dialect, jobs: s.jobs, inTx: true, changesDone: s.changesDone, taskAssigned: s.taskAssigned})
 	})
 }
 

@@ -127,7 +127,7 @@ func (s *Store) checkAssignee(ctx context.Context, to Assignee) (Assignee, assig
 type TaskAssignedFunc func(ctx context.Context, tx *Store, t *Task) error
 
 // OnTaskAssigned sets the function that runs each time a task gets an
-// assignee. Like OnChangeDone it is set once at start-up (jobs.NewClient
+// assignee. Like OnChangesDone it is set once at start-up (jobs.NewClient
 // sets it to mail the assignee); nil turns it off.
 func (s *Store) OnTaskAssigned(fn TaskAssignedFunc) { s.taskAssigned = fn }
 
