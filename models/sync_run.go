@@ -106,6 +106,21 @@ func (s *Store) createSyncRun(ctx context.Context, run *SyncRun) error {
 	return nil
 }
 
+// SetPreviewOutcome records what a preview run found (its counts, and why
+// the brake would hold it when it would), once its records are kept.
+func (s *Store) SetPreviewOutcome(ctx context.Context, runID int64, counts SyncCounts, heldReason string) error {
+	res := s.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ? AND status = ?", runID, SyncPreview).Updates(map[string]any{
+		"joiners": counts.Joiners, "movers": counts.Movers, "leavers": counts.Leavers, "rehires": counts.Rehires,
+		"unchanged": counts.Unchanged, "held_reason": heldReason})
+	if res.Error != nil {
+		return fmt.Errorf("store: preview %d: %w", runID, translate(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("store: preview %d: %w", runID, ErrRunDecided)
+	}
+	return nil
+}
+
 // SyncRunByID returns one run.
 func (s *Store) SyncRunByID(ctx context.Context, id int64) (*SyncRun, error) {
 	var r SyncRun

@@ -50,9 +50,11 @@ const scanBatch = 1000
 // unchanged snapshot writes nothing. The brake is decided at the end,
 // from counts gathered on the way (a held or invalid run rolls back);
 // leavers, the people the snapshot lacks, are written last, once the run
-// is known to go ahead.
+// is known to go ahead. A dry scan (a preview) counts and weighs the same
+// and writes nothing.
 type scan struct {
 	tx       *models.Store
+	dry      bool
 	src      *models.Source
 	runID    int64
 	today    string
@@ -268,7 +270,7 @@ func (sc *scan) weigh(ctx context.Context, changes []models.PersonChange, old ma
 }
 
 func (sc *scan) write(ctx context.Context, changes []models.PersonChange) error {
-	if len(changes) == 0 {
+	if len(changes) == 0 || sc.dry {
 		return nil
 	}
 	ids, err := sc.tx.WritePeople(ctx, sc.src.ID, sc.runID, changes)

@@ -67,20 +67,22 @@ func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.So
 }
 
 // PreviewRows compares a streamed snapshot with the source's people as an
-// import would (the scan, rolled back) and stores a preview run holding
-// the counts, the brake's verdict (HeldReason is set when confirming would
-// hold the run) and the records, in sync_run_records. A snapshot with row
-// errors records a failed run, as in Preview.
+// import would, in one pass: a dry scan (counting and weighing what an
+// import would write, writing nothing) while the records go into a
+// preview run's sync_run_records, which then holds the counts and the
+// brake's verdict (HeldReason is set when confirming would hold the run).
+// A snapshot with row errors records a failed run, as in Preview.
 func (s *Syncer) PreviewRows(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
 	rows Rows) (*models.SyncRun, Outcome, error) {
 	if src == nil {
 		return nil, Outcome{}, errNoSource
 	}
 	today, now := s.today(ctx), s.now()
+	var run *models.SyncRun
 	var out Outcome
 	var rowErrors []models.RowError
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
-		run := &models.SyncRun{SourceID: src.ID, Status: models.SyncRunning, Trigger: trigger, FileName: fileName, CreatedBy: actor.Email}
+		run = &models.SyncRun{SourceID: src.ID, Status: models.SyncPreview, Trigger: trigger, FileName: fileName, CreatedBy: actor.Email}
 		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
 			return err
 		}
@@ -88,30 +90,31 @@ func (s *Syncer) PreviewRows(ctx context.Context, actor models.Actor, src *model
 		if err != nil {
 			return err
 		}
-		if rowErrors, err = rows(func(f models.PersonFields) error { return sc.add(ctx, f) }); err != nil {
-			return err
-		}
-		if len(rowErrors) == 0 {
-			if out, err = sc.finish(ctx); err != nil {
+		sc.dry = true
+		keep := &recordKeeper{tx: tx, runID: run.ID}
+		if rowErrors, err = rows(func(f models.PersonFields) error {
+			if err := sc.add(ctx, f); err != nil {
 				return err
 			}
-		}
-		return errUndo // a preview changes nobody
-	})
-	if !errors.Is(err, errUndo) {
-		return nil, Outcome{}, fmt.Errorf("hrsync: preview: %w", err)
-	}
-	if len(rowErrors) > 0 {
-		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
-	}
-	run := &models.SyncRun{SourceID: src.ID, Status: models.SyncPreview, Trigger: trigger, FileName: fileName,
-		SyncCounts: out.Counts, HeldReason: out.HeldReason, CreatedBy: actor.Email}
-	err = s.Store.WithTx(ctx, func(tx *models.Store) error {
-		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
+			return keep.add(ctx, f)
+		}); err != nil {
 			return err
 		}
-		return keepRecords(ctx, tx, run.ID, rows)
+		if len(rowErrors) > 0 {
+			return errUndo // an invalid snapshot keeps nothing
+		}
+		if err := keep.flush(ctx); err != nil {
+			return err
+		}
+		if out, err = sc.finish(ctx); err != nil {
+			return err
+		}
+		run.SyncCounts, run.HeldReason = out.Counts, out.HeldReason
+		return tx.SetPreviewOutcome(ctx, run.ID, out.Counts, out.HeldReason)
 	})
+	if len(rowErrors) > 0 && errors.Is(err, errUndo) {
+		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
+	}
 	if err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: preview: %w", err)
 	}
@@ -287,22 +290,36 @@ func (s *Syncer) hold(ctx context.Context, actor models.Actor, src *models.Sourc
 // keepRecords reads a snapshot again into a waiting run's records, a
 // batch at a time, in canonical form.
 func keepRecords(ctx context.Context, tx *models.Store, runID int64, rows Rows) error {
-	batch := make([]models.PersonFields, 0, scanBatch)
-	written := 0
-	flush := func() error {
-		err := tx.AddSyncRunRecords(ctx, runID, written, batch)
-		written, batch = written+len(batch), batch[:0]
-		return err
-	}
-	if _, err := rows(func(f models.PersonFields) error {
-		if batch = append(batch, canonical(f)); len(batch) == scanBatch {
-			return flush()
-		}
-		return nil
-	}); err != nil {
+	keep := &recordKeeper{tx: tx, runID: runID}
+	if _, err := rows(func(f models.PersonFields) error { return keep.add(ctx, f) }); err != nil {
 		return fmt.Errorf("read the snapshot again: %w", err)
 	}
-	return flush()
+	return keep.flush(ctx)
+}
+
+// recordKeeper writes a waiting run's records as they stream, a batch at
+// a time, in canonical form and in order.
+type recordKeeper struct {
+	tx      *models.Store
+	runID   int64
+	batch   []models.PersonFields
+	written int
+}
+
+func (k *recordKeeper) add(ctx context.Context, f models.PersonFields) error {
+	if k.batch = append(k.batch, canonical(f)); len(k.batch) == scanBatch {
+		return k.flush(ctx)
+	}
+	return nil
+}
+
+func (k *recordKeeper) flush(ctx context.Context) error {
+	if len(k.batch) == 0 {
+		return nil
+	}
+	err := k.tx.AddSyncRunRecords(ctx, k.runID, k.written, k.batch)
+	k.written, k.batch = k.written+len(k.batch), k.batch[:0]
+	return err
 }
 
 // refreshStats brings the query planner's statistics up to date after a

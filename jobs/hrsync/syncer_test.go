@@ -593,3 +593,42 @@ func TestLargePreviewKeepsRecordsAsRows(t *testing.T) {
 		require.Zero(t, kept, "an applied run keeps no records")
 	})
 }
+
+// A preview counts what confirming it then applies (joiners, a possible
+// duplicate, a mover, a leaver, a rehire), and writes no person and no
+// event: it is a dry scan, in the same pass that keeps the records.
+func TestPreviewCountsWhatConfirmApplies(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		t.Parallel()
+		f := newFixture(t, store)
+		f.importAll(rec("E1"), rec("E2"), rec("E3"), rec("E4"))
+		f.importAll(rec("E1"), rec("E2"), rec("E3"), rec("E4", terminated("2026-02-27")))
+		before := f.people()
+		var events int64
+		require.NoError(t, db.Gorm.Model(&models.PersonEvent{}).Count(&events).Error)
+
+		snapshot := []models.PersonFields{rec("E1", title("Staff Engineer")), rec("E2"), rec("E4"), rec("E5"),
+			rec("E6", func(p *models.PersonFields) { p.WorkEmail = "pE2@example.com" })}
+		preview, out := f.preview(snapshot...)
+		want := models.SyncCounts{Joiners: 2, Movers: 1, Leavers: 1, Rehires: 1, Unchanged: 1}
+		require.Equal(t, want, out.Counts)
+		require.Equal(t, 1, out.Duplicates)
+		require.Equal(t, want, f.run(preview.ID).SyncCounts, "the run shows what the preview found")
+		require.Equal(t, before, f.people(), "a preview changes nobody")
+		var after int64
+		require.NoError(t, db.Gorm.Model(&models.PersonEvent{}).Count(&after).Error)
+		require.Equal(t, events, after, "nor writes an event")
+		records, err := store.SyncRunRecords(context.Background(), preview.ID)
+		require.NoError(t, err)
+		require.Len(t, records, len(snapshot))
+		require.Equal(t, "E6", records[4].ExternalID, "records kept in order")
+
+		run, applied, err := f.syncer.Confirm(context.Background(), admin, preview.ID)
+		require.NoError(t, err)
+		require.True(t, applied.Applied)
+		require.Equal(t, want, applied.Counts)
+		require.Equal(t, out.Duplicates, applied.Duplicates)
+		require.Equal(t, want, run.SyncCounts)
+	})
+}
