@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
@@ -136,8 +137,16 @@ func translate(err error) error {
 	case errors.Is(err, gorm.ErrRecordNotFound), errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%w: %v", ErrNotFound, err)
 	case errors.Is(err, gorm.ErrDuplicatedKey), errors.Is(err, gorm.ErrForeignKeyViolated),
-		strings.Contains(err.Error(), "UNIQUE constraint failed"):
+		strings.Contains(err.Error(), "UNIQUE constraint failed"), pgConflict(err):
 		return fmt.Errorf("%w: %v", ErrConflict, err)
 	}
 	return err
+}
+
+// pgConflict reports a PostgreSQL unique or foreign key violation that
+// did not pass through gorm's error translation (a raw statement's
+// rows, such as the bulk inserts').
+func pgConflict(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "23505" || pg.Code == "23503")
 }
