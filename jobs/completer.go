@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -86,8 +87,15 @@ func (c *completer) record(ctx context.Context, call *models.AppCall, actionID i
 
 // write records one batch in one transaction, under a context of its own:
 // the batch holds other workers' calls, which must not fail because this
-// worker's job was cancelled.
-func (c *completer) write(ctx context.Context, batch []*completion) error {
+// worker's job was cancelled. A panic is the batch's error, so the writer
+// still hands over and every worker in the batch hears back (and records
+// its call alone, where a panic is its own job's).
+func (c *completer) write(ctx context.Context, batch []*completion) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("jobs: recording %d calls panicked: %v", len(batch), p)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), completionTimeout)
 	defer cancel()
 	calls := make([]*models.AppCall, len(batch))

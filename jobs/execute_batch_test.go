@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,34 @@ func TestManyActionsAtOnceAreEachRecordedOnce(t *testing.T) {
 	t.Parallel()
 	const n = 300
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		runMany(t, db, store, n, nil)
+	})
+}
+
+// A batch that panics (here the change-done hook, once) fails as a whole,
+// its workers record their calls alone, and the batches after it go on:
+// no worker is left waiting, every change is done and no app is called
+// for an action already recorded.
+func TestAPanickingBatchStrandsNoOne(t *testing.T) {
+	t.Parallel()
+	const n = 60
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		var panicked atomic.Bool
+		runMany(t, db, store, n, func(context.Context, *models.Store, []*models.Change) error {
+			if panicked.CompareAndSwap(false, true) {
+				panic("hook failed")
+			}
+			return nil
+		})
+		require.True(t, panicked.Load())
+	})
+}
+
+// runMany approves n joiners of one create_account each and runs them
+// through the job runner, with hook as the change-done function when set.
+func runMany(t *testing.T, db *models.DB, store *models.Store, n int, hook models.ChangesDoneFunc) {
+	t.Helper()
+	{
 		ctx := context.Background()
 		rcv := &receiver{calls: map[string]int{}}
 		srv := httptest.NewServer(rcv)
@@ -38,6 +67,9 @@ func TestManyActionsAtOnceAreEachRecordedOnce(t *testing.T) {
 		client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback()})
 		require.NoError(t, err)
 		t.Cleanup(closeClient)
+		if hook != nil {
+			store.OnChangesDone(hook) // before any worker runs
+		}
 		require.NoError(t, client.Start(ctx))
 		t.Cleanup(func() { _ = client.Stop(context.Background()) })
 
@@ -50,7 +82,7 @@ func TestManyActionsAtOnceAreEachRecordedOnce(t *testing.T) {
 			return c
 		}
 		require.Eventually(t, func() bool {
-			return count("SELECT COUNT(*) FROM changes WHERE status = ?", models.ChangeDone) == n
+			return count("SELECT COUNT(*) FROM changes WHERE status = ?", models.ChangeDone) == int64(n)
 		}, 2*time.Minute, 50*time.Millisecond, "not every change was done")
 
 		require.EqualValues(t, n, count("SELECT COUNT(*) FROM actions WHERE status = ?", models.ActionDone))
@@ -58,7 +90,9 @@ func TestManyActionsAtOnceAreEachRecordedOnce(t *testing.T) {
 		require.EqualValues(t, n, count("SELECT COUNT(*) FROM app_calls"), "one recorded call per action")
 		require.EqualValues(t, n, count("SELECT COUNT(*) FROM accounts WHERE status = ?", models.AccountActive))
 		require.EqualValues(t, n, count("SELECT COUNT(*) FROM audit_events WHERE action = ?", models.ActionActionDone))
-		require.EqualValues(t, n, count("SELECT COUNT(*) FROM emails WHERE kind = ?", jobs.KindWelcome))
+		if hook == nil {
+			require.EqualValues(t, n, count("SELECT COUNT(*) FROM emails WHERE kind = ?", jobs.KindWelcome))
+		}
 		rcv.mu.Lock()
 		require.Len(t, rcv.calls, n)
 		for key, calls := range rcv.calls {
@@ -68,5 +102,5 @@ func TestManyActionsAtOnceAreEachRecordedOnce(t *testing.T) {
 		// A batch audits its completions at one moment: fewer moments
 		// than actions means the workers shared transactions.
 		require.Less(t, count("SELECT COUNT(DISTINCT created_at) FROM audit_events WHERE action = ?", models.ActionActionDone), int64(n))
-	})
+	}
 }
