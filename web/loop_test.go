@@ -60,8 +60,14 @@ func TestBrowserWholeLoop(t *testing.T) {
 		srv := newServer(t, dialect, withJobRunner(t, jobs.Options{
 			Logger: quietLogger(), Mail: smtpd.sender(), FetchPollInterval: 100 * time.Millisecond,
 			RetryDelay: func(int) time.Duration { return 10 * time.Millisecond },
+			// A grant waits for its manual task's account: look again
+			// every 200 ms, not after 2, 4, 8 s (14.6 s in one run), so
+			// the loop follows the clicks rather than the backoff.
+			OrderWait: func(int) time.Duration { return 200 * time.Millisecond },
 		}))
-		ctx := browsertest.New(t, 120*time.Second)
+		// A bound on a hung page, not a timing: the whole loop took 132 s
+		// under -race on a loaded 2-core machine.
+		ctx := browsertest.New(t, 5*time.Minute)
 		l := &loop{t: t, ctx: ctx, srv: srv, hook: hook, smtp: smtpd, shots: t.TempDir(), prefix: "loop-" + string(dialect) + "-", start: time.Now()}
 		console := browsertest.WatchConsole(ctx)
 
