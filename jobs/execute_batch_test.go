@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/jobs"
-	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/models/modelstest"
 )
@@ -50,57 +48,37 @@ func TestAPanickingBatchStrandsNoOne(t *testing.T) {
 // through the job runner, with hook as the change-done function when set.
 func runMany(t *testing.T, db *models.DB, store *models.Store, n int, hook models.ChangesDoneFunc) {
 	t.Helper()
-	{
-		ctx := context.Background()
-		rcv := &receiver{calls: map[string]int{}}
-		srv := httptest.NewServer(rcv)
-		t.Cleanup(srv.Close)
-		sealer, err := models.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
-		require.NoError(t, err)
-		src, err := store.EnsureCSVSource(ctx, approver, "HR")
-		require.NoError(t, err)
-		app, err := store.CreateApp(ctx, approver, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDelete})
-		require.NoError(t, err)
-		sealed, err := sealer.Seal(`{"url":"` + srv.URL + `","secret":"` + hookSecret + `"}`)
-		require.NoError(t, err)
-		require.NoError(t, db.Gorm.Exec("UPDATE apps SET config = ?, max_concurrency = 64", sealed).Error)
-		client, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback()})
-		require.NoError(t, err)
-		t.Cleanup(closeClient)
-		if hook != nil {
-			store.OnChangesDone(hook) // before any worker runs
-		}
-		require.NoError(t, client.Start(ctx))
-		t.Cleanup(func() { _ = client.Stop(context.Background()) })
+	ctx := context.Background()
+	rcv := &receiver{calls: map[string]int{}}
+	src, app := startWebhookRunner(t, db, store, rcv, 64, jobs.Options{}, hook)
 
-		ids := seedExecute(t, db, src.ID, app.ID, 0, n)
-		_, _, err = (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: ids})
-		require.NoError(t, err)
-		count := func(q string, args ...any) int64 {
-			var c int64
-			require.NoError(t, db.Gorm.Raw(q, args...).Scan(&c).Error)
-			return c
-		}
-		require.Eventually(t, func() bool {
-			return count("SELECT COUNT(*) FROM changes WHERE status = ?", models.ChangeDone) == int64(n)
-		}, 2*time.Minute, 50*time.Millisecond, "not every change was done")
-
-		require.EqualValues(t, n, count("SELECT COUNT(*) FROM actions WHERE status = ?", models.ActionDone))
-		require.EqualValues(t, n, count("SELECT COUNT(DISTINCT action_id) FROM app_calls WHERE ok"))
-		require.EqualValues(t, n, count("SELECT COUNT(*) FROM app_calls"), "one recorded call per action")
-		require.EqualValues(t, n, count("SELECT COUNT(*) FROM accounts WHERE status = ?", models.AccountActive))
-		require.EqualValues(t, n, count("SELECT COUNT(*) FROM audit_events WHERE action = ?", models.ActionActionDone))
-		if hook == nil {
-			require.EqualValues(t, n, count("SELECT COUNT(*) FROM emails WHERE kind = ?", jobs.KindWelcome))
-		}
-		rcv.mu.Lock()
-		require.Len(t, rcv.calls, n)
-		for key, calls := range rcv.calls {
-			require.Equal(t, 1, calls, "the app was called once for %s", key)
-		}
-		rcv.mu.Unlock()
-		// A batch audits its completions at one moment: fewer moments
-		// than actions means the workers shared transactions.
-		require.Less(t, count("SELECT COUNT(DISTINCT created_at) FROM audit_events WHERE action = ?", models.ActionActionDone), int64(n))
+	ids := seedExecute(t, db, src.ID, app.ID, 0, n)
+	_, _, err := (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: ids})
+	require.NoError(t, err)
+	count := func(q string, args ...any) int64 {
+		var c int64
+		require.NoError(t, db.Gorm.Raw(q, args...).Scan(&c).Error)
+		return c
 	}
+	require.Eventually(t, func() bool {
+		return count("SELECT COUNT(*) FROM changes WHERE status = ?", models.ChangeDone) == int64(n)
+	}, 2*time.Minute, 50*time.Millisecond, "not every change was done")
+
+	require.EqualValues(t, n, count("SELECT COUNT(*) FROM actions WHERE status = ?", models.ActionDone))
+	require.EqualValues(t, n, count("SELECT COUNT(DISTINCT action_id) FROM app_calls WHERE ok"))
+	require.EqualValues(t, n, count("SELECT COUNT(*) FROM app_calls"), "one recorded call per action")
+	require.EqualValues(t, n, count("SELECT COUNT(*) FROM accounts WHERE status = ?", models.AccountActive))
+	require.EqualValues(t, n, count("SELECT COUNT(*) FROM audit_events WHERE action = ?", models.ActionActionDone))
+	if hook == nil {
+		require.EqualValues(t, n, count("SELECT COUNT(*) FROM emails WHERE kind = ?", jobs.KindWelcome))
+	}
+	rcv.mu.Lock()
+	require.Len(t, rcv.calls, n)
+	for key, calls := range rcv.calls {
+		require.Equal(t, 1, calls, "the app was called once for %s", key)
+	}
+	rcv.mu.Unlock()
+	// A batch audits its completions at one moment: fewer moments
+	// than actions means the workers shared transactions.
+	require.Less(t, count("SELECT COUNT(DISTINCT created_at) FROM audit_events WHERE action = ?", models.ActionActionDone), int64(n))
 }

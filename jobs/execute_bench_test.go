@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/stretchr/testify/require"
 	glogger "gorm.io/gorm/logger"
 
 	"github.com/rosterhq/roster/jobs"
@@ -130,39 +131,12 @@ func benchExecute(b *testing.B, dialect models.Dialect, limit int) float64 {
 		b.Cleanup(tr.report)
 		db.Gorm.Logger = glogger.New(tr, glogger.Config{LogLevel: glogger.Info})
 	}
-	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rcv := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		_, _ = io.WriteString(w, `{"ok":true}`)
-	}))
-	b.Cleanup(rcv.Close)
-	sealer, err := models.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := store.EnsureCSVSource(ctx, approver, "HR")
-	if err != nil {
-		b.Fatal(err)
-	}
-	app, err := store.CreateApp(ctx, approver, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDelete})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sealed, err := sealer.Seal(`{"url":"` + rcv.URL + `","secret":"` + hookSecret + `"}`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := db.Gorm.Exec("UPDATE apps SET config = ?, max_concurrency = ?", sealed, limit).Error; err != nil {
-		b.Fatal(err)
-	}
-	client, closeClient, err := jobs.NewClient(ctx, db, store, benchOptions(jobs.Options{Sealer: sealer, Outbound: outbound.Loopback(), Logger: slog.New(slog.DiscardHandler)}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(closeClient)
-	if err := client.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = client.Stop(context.Background()) })
+	})
+	src, app := startWebhookRunner(b, db, store, rcv, limit,
+		benchOptions(jobs.Options{Logger: slog.New(slog.DiscardHandler)}), nil)
 
 	var total time.Duration
 	round := 0
@@ -193,6 +167,38 @@ func benchExecute(b *testing.B, dialect models.Dialect, limit int) float64 {
 		total += time.Since(start)
 	}
 	return float64(benchExecuteActions*b.N) / total.Seconds()
+}
+
+// startWebhookRunner creates a CSV source and a webhook app GitHub that
+// calls h (an httptest server) with at most limit calls at once, and
+// starts a job runner with opts (its sealer and outbound policy set
+// here); hook, when set, replaces the change-done mail before any worker
+// runs.
+func startWebhookRunner(tb testing.TB, db *models.DB, store *models.Store, h http.Handler, limit int,
+	opts jobs.Options, hook models.ChangesDoneFunc) (src *models.Source, app *models.App) {
+	tb.Helper()
+	ctx := context.Background()
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	sealer, err := models.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(tb, err)
+	src, err = store.EnsureCSVSource(ctx, approver, "HR")
+	require.NoError(tb, err)
+	app, err = store.CreateApp(ctx, approver, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDelete})
+	require.NoError(tb, err)
+	sealed, err := sealer.Seal(`{"url":"` + srv.URL + `","secret":"` + hookSecret + `"}`)
+	require.NoError(tb, err)
+	require.NoError(tb, db.Gorm.Exec("UPDATE apps SET config = ?, max_concurrency = ?", sealed, limit).Error)
+	opts.Sealer, opts.Outbound = sealer, outbound.Loopback()
+	client, closeClient, err := jobs.NewClient(ctx, db, store, opts)
+	require.NoError(tb, err)
+	tb.Cleanup(closeClient)
+	if hook != nil {
+		store.OnChangesDone(hook)
+	}
+	require.NoError(tb, client.Start(ctx))
+	tb.Cleanup(func() { _ = client.Stop(context.Background()) })
+	return src, app
 }
 
 // seedExecute inserts n people with a pending join change of one

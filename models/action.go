@@ -668,12 +668,17 @@ func (s *Store) applyEffects(ctx context.Context, changes map[int64]*Change, don
 	if len(accounts) == 0 {
 		return nil
 	}
-	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "person_id"}, {Name: "app_id"}},
-		DoUpdates: clause.Assignments(map[string]any{"status": AccountActive, "updated_at": now})}).CreateInBatches(accounts, 500).Error
-	if err != nil {
+	if err := s.activateAccounts(ctx, accounts, now); err != nil {
 		return fmt.Errorf("store: accounts created: %w", translate(err))
 	}
 	return nil
+}
+
+// activateAccounts creates accounts, or makes existing ones of the same
+// person and app active again: what create_account did.
+func (s *Store) activateAccounts(ctx context.Context, accounts []Account, now time.Time) error {
+	return s.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "person_id"}, {Name: "app_id"}},
+		DoUpdates: clause.Assignments(map[string]any{"status": AccountActive, "updated_at": now})}).CreateInBatches(accounts, 500).Error
 }
 
 // applyEffect records what a completed action did to the person's actual
@@ -683,8 +688,7 @@ func (s *Store) applyEffect(ctx context.Context, c *Change, a *Action, now time.
 	account := Account{PersonID: c.PersonID, AppID: a.AppID, Status: AccountActive, CreatedAt: now, UpdatedAt: now}
 	switch a.Op {
 	case "create_account":
-		return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "person_id"}, {Name: "app_id"}},
-			DoUpdates: clause.Assignments(map[string]any{"status": AccountActive, "updated_at": now})}).Create(&account).Error
+		return s.activateAccounts(ctx, []Account{account}, now)
 	case "disable", "delete":
 		status := AccountDisabled
 		if a.Op == "delete" {

@@ -54,6 +54,18 @@ func newDecideFixture(t *testing.T, store *models.Store) *decideFixture {
 	return f
 }
 
+// approve approves the fixture's change, scheduling nothing, and returns
+// its actions in plan order.
+func (f *decideFixture) approve(t *testing.T) []models.Action {
+	t.Helper()
+	_, _, err := f.store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
+		func(*models.Store, []*models.Action) error { return nil })
+	require.NoError(t, err)
+	actions, err := f.store.ActionsOf(f.ctx, f.change.ID)
+	require.NoError(t, err)
+	return actions
+}
+
 func TestApproveIsOneTransaction(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
@@ -114,11 +126,7 @@ func TestActionsRecordAccessAndSettleTheChange(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
-		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, []*models.Action) error { return nil })
-		require.NoError(t, err)
-		actions, err := store.ActionsOf(f.ctx, f.change.ID)
-		require.NoError(t, err)
+		actions := f.approve(t)
 
 		for _, a := range actions[:2] {
 			started, run, err := store.StartAttempt(f.ctx, a.ID, f.now)
@@ -173,13 +181,9 @@ func TestFailedActionCanBeRetried(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
-		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, []*models.Action) error { return nil })
-		require.NoError(t, err)
-		actions, err := store.ActionsOf(f.ctx, f.change.ID)
-		require.NoError(t, err)
+		actions := f.approve(t)
 		a := actions[0]
-		_, _, err = store.StartAttempt(f.ctx, a.ID, f.now)
+		_, _, err := store.StartAttempt(f.ctx, a.ID, f.now)
 		require.NoError(t, err)
 		require.NoError(t, store.FailAction(f.ctx, tester, a.ID, models.AttemptResult{ResponseStatus: 400, ResponseExcerpt: "bad", Error: "400 Bad Request"}, f.now))
 		c, err := store.ChangeByID(f.ctx, f.change.ID)
@@ -209,11 +213,7 @@ func TestLeftRunningActionOfASupersededChange(t *testing.T) {
 		f := newDecideFixture(t, store)
 		doneHooks := 0
 		store.OnChangesDone(func(_ context.Context, _ *models.Store, cs []*models.Change) error { doneHooks += len(cs); return nil })
-		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, []*models.Action) error { return nil })
-		require.NoError(t, err)
-		actions, err := store.ActionsOf(f.ctx, f.change.ID)
-		require.NoError(t, err)
+		actions := f.approve(t)
 		a := actions[0]
 		_, run, err := store.StartAttempt(f.ctx, a.ID, f.now)
 		require.NoError(t, err)

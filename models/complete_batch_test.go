@@ -137,11 +137,7 @@ func TestCompleteActionsMixedAndAtomic(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newBatchFixture(t, store, 2)
-		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, []*models.Action) error { return nil })
-		require.NoError(t, err)
-		steps, err := store.ActionsOf(f.ctx, f.change.ID) // create_account, grant, create_account in Laptop
-		require.NoError(t, err)
+		steps := f.approve(t) // create_account, grant, create_account in Laptop
 		for _, a := range steps {
 			_, run, err := store.StartAttempt(f.ctx, a.ID, f.now)
 			require.NoError(t, err)
@@ -149,7 +145,7 @@ func TestCompleteActionsMixedAndAtomic(t *testing.T) {
 		}
 
 		// The grant needs the account that nothing has created yet.
-		_, err = store.CompleteActions(f.ctx, tester, []models.Completion{{ActionID: f.actions[0].ID}, {ActionID: steps[1].ID}}, f.now)
+		_, err := store.CompleteActions(f.ctx, tester, []models.Completion{{ActionID: f.actions[0].ID}, {ActionID: steps[1].ID}}, f.now)
 		require.Error(t, err)
 		a, err := store.ActionByID(f.ctx, f.actions[0].ID)
 		require.NoError(t, err)
@@ -182,11 +178,7 @@ func TestActionWaiting(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
-		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, []*models.Action) error { return nil })
-		require.NoError(t, err)
-		steps, err := store.ActionsOf(f.ctx, f.change.ID)
-		require.NoError(t, err)
+		steps := f.approve(t)
 		for i, wantWaiting := range []int64{0, 1, 0} { // the grant waits for its app's account
 			a, n, err := store.ActionWaiting(f.ctx, steps[i].ID)
 			require.NoError(t, err)

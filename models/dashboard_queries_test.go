@@ -19,11 +19,7 @@ func TestScheduledActionsBetween(t *testing.T) {
 		require.Zero(t, n)
 		require.Empty(t, rows)
 
-		_, _, err = store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, []*models.Action) error { return nil })
-		require.NoError(t, err)
-		actions, err := store.ActionsOf(f.ctx, f.change.ID)
-		require.NoError(t, err)
+		actions := f.approve(t)
 		require.Len(t, actions, 3)
 		day := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
 		// two today (the later one first by id), one tomorrow

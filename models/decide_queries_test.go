@@ -105,11 +105,7 @@ func TestListTaskItemsOrder(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
 		f := newDecideFixture(t, store)
-		_, _, err := store.ApproveChanges(f.ctx, tester, models.Decision{ChangeIDs: []int64{f.change.ID}}, f.now,
-			func(*models.Store, []*models.Action) error { return nil })
-		require.NoError(t, err)
-		actions, err := store.ActionsOf(f.ctx, f.change.ID)
-		require.NoError(t, err)
+		actions := f.approve(t)
 		var tasks []*models.Task
 		for i, a := range actions {
 			task := &models.Task{ActionID: a.ID, Title: fmt.Sprintf("task %d", i), DueAt: f.now.Add(time.Duration(3-i) * time.Hour)}

@@ -88,11 +88,7 @@ func (s *Store) QueueEmail(ctx context.Context, e *Email, send SendFunc) (queued
 		e.DedupeKey = nil
 	}
 	err = s.WithTx(ctx, func(tx *Store) error {
-		e.ID, e.Status, e.Attempts, e.LastError, e.SentAt = 0, EmailPending, 0, "", nil
-		if e.CreatedAt.IsZero() {
-			e.CreatedAt = time.Now()
-		}
-		e.CreatedAt = e.CreatedAt.UTC()
+		e.pending(time.Now())
 		res := tx.db.WithContext(ctx).Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "dedupe_key"}}, DoNothing: true,
 		}).Create(e)
@@ -113,6 +109,16 @@ func (s *Store) QueueEmail(ctx context.Context, e *Email, send SendFunc) (queued
 		return false, err
 	}
 	return queued, nil
+}
+
+// pending readies e to be inserted as a new outbox mail, created now
+// unless it says when.
+func (e *Email) pending(now time.Time) {
+	e.ID, e.Status, e.Attempts, e.LastError, e.SentAt = 0, EmailPending, 0, "", nil
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = now
+	}
+	e.CreatedAt = e.CreatedAt.UTC()
 }
 
 // QueueEmails is QueueEmail for many mails in one transaction and a
@@ -151,11 +157,7 @@ func (s *Store) QueueEmails(ctx context.Context, es []*Email, send func(tx *Stor
 				continue
 			}
 			seen[*e.DedupeKey] = true
-			e.ID, e.Status, e.Attempts, e.LastError, e.SentAt = 0, EmailPending, 0, "", nil
-			if e.CreatedAt.IsZero() {
-				e.CreatedAt = now
-			}
-			e.CreatedAt = e.CreatedAt.UTC()
+			e.pending(now)
 			queued = append(queued, e)
 		}
 		if len(queued) == 0 {

@@ -2,6 +2,7 @@ package hrsync_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,8 +46,13 @@ func BenchmarkPreview100000(b *testing.B) {
 				}
 				return run, out
 			}
-			report := func(b *testing.B, elapsed time.Duration, peak float64) {
-				per := elapsed / time.Duration(b.N)
+			// measure times fn, which runs b.N times what is measured, and
+			// reports it beside the floor with the heap's peak growth.
+			measure := func(b *testing.B, fn func()) {
+				b.ResetTimer()
+				start := time.Now()
+				peak := peakHeap(fn)
+				per := time.Since(start) / time.Duration(b.N)
 				b.ReportMetric(floor.Seconds(), "floor-s")
 				b.ReportMetric(per.Seconds()/floor.Seconds(), "x-floor")
 				b.ReportMetric(peak, "peak-MB")
@@ -61,48 +67,39 @@ func BenchmarkPreview100000(b *testing.B) {
 			var confirmed *models.Source // holds the 100,000 people once "confirm" ran
 			b.Run("first", func(b *testing.B) {
 				src := source(b, "first")
-				b.ResetTimer()
-				start := time.Now()
-				peak := peakHeap(func() {
+				measure(b, func() {
 					for range b.N {
 						if _, out := preview(b, src); out.Counts.Joiners != n {
 							b.Fatalf("preview: %s", out.Summary())
 						}
 					}
 				})
-				report(b, time.Since(start), peak)
 			})
 			b.Run("confirm", func(b *testing.B) {
 				runs := make([]*models.SyncRun, b.N)
 				for i := range runs {
-					confirmed = source(b, "confirm "+string(rune('a'+i)))
+					confirmed = source(b, fmt.Sprint("confirm ", i))
 					runs[i], _ = preview(b, confirmed)
 				}
-				b.ResetTimer()
-				start := time.Now()
-				peak := peakHeap(func() {
+				measure(b, func() {
 					for _, run := range runs {
 						if _, out, err := s.Confirm(ctx, models.CLIActor, run.ID); err != nil || !out.Applied || out.Counts.Joiners != n {
 							b.Fatalf("confirm: %v %s", err, out.Summary())
 						}
 					}
 				})
-				report(b, time.Since(start), peak)
 			})
 			b.Run("unchanged", func(b *testing.B) {
 				if confirmed == nil {
 					b.Skip("needs the confirm sub-benchmark's people")
 				}
-				b.ResetTimer()
-				start := time.Now()
-				peak := peakHeap(func() {
+				measure(b, func() {
 					for range b.N {
 						if _, out := preview(b, confirmed); out.Counts.Unchanged != n {
 							b.Fatalf("preview: %s", out.Summary())
 						}
 					}
 				})
-				report(b, time.Since(start), peak)
 			})
 		})
 	}
