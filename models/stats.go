@@ -35,7 +35,7 @@ func StatsDue(before, after int) bool {
 // statsTables are the tables bulk writes grow and whose query plans
 // matter: people and their events from imports, changes from planning,
 // actions from approvals, grants and accounts from execution.
-var statsTables = []string{"people", "person_events", "person_identities", "changes", "actions", "grants", "accounts", "river_job"}
+var statsTables = []string{"people", "person_events", "changes", "actions", "grants", "accounts", "river_job"}
 
 // RefreshStats brings the query planner's statistics up to date after a
 // bulk write: ANALYZE on PostgreSQL (servers may run with autovacuum off,

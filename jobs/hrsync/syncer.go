@@ -325,11 +325,13 @@ func (k *recordKeeper) flush(ctx context.Context) error {
 // refreshStats brings the query planner's statistics up to date after a
 // run that touched many people, so the planning that follows reads them
 // by index; the run is committed already, so a failure is only logged.
+// Only the tables a run writes are refreshed: planning refreshes changes
+// as it writes them.
 func (s *Syncer) refreshStats(ctx context.Context, touched int) {
 	if touched < models.BulkRows {
 		return
 	}
-	if err := s.Store.RefreshStats(ctx); err != nil {
+	if err := s.Store.RefreshStats(ctx, "people", "person_events"); err != nil {
 		s.logger().Warn("hrsync: refresh statistics after a sync run", "people", touched, "err", err)
 	}
 }

@@ -127,10 +127,11 @@ func (p *Planner) plan(ctx context.Context, ids []int64, reason string) error {
 			return err
 		}
 		// Later batches read what earlier ones wrote: keep the query
-		// planner's statistics within a factor of two of the tables.
-		// Best-effort, as the plan jobs do: the plans are written.
+		// planner's statistics within a factor of two of the changes
+		// (and the actions auto-approval creates); people are not written
+		// here. Best-effort, as the plan jobs do: the plans are written.
 		if models.StatsDue(start, end) {
-			_ = p.Store.RefreshStats(ctx)
+			_ = p.Store.RefreshStats(ctx, "changes", "actions")
 		}
 	}
 	return nil
