@@ -40,8 +40,12 @@ type ExecuteActionWorker struct {
 	orderWait func(look int) time.Duration
 	// calls records every webhook call for the app's health and alert.
 	calls *callRecorder
-	// completer records successful calls in batches across workers.
-	completer *completer
+	// reader, starter and completer share statements across workers:
+	// reading what a job needs, starting its attempt, and recording
+	// its successful call (batcher).
+	reader    *batcher[int64, *models.ActionToRun]
+	starter   *batcher[int64, *models.Action]
+	completer *batcher[completion, struct{}]
 	// nextRetry holds, by job ID, when a failed call is tried again:
 	// callWebhook decides it (and shows it on the action), NextRetry
 	// hands it to River.
@@ -106,23 +110,19 @@ func (w *ExecuteActionWorker) Work(ctx context.Context, job *river.Job[ExecuteAc
 }
 
 func (w *ExecuteActionWorker) work(ctx context.Context, job *river.Job[ExecuteActionArgs]) error {
-	now := time.Now()
-	pending, waiting, err := w.store.ActionWaiting(ctx, job.Args.ActionID)
-	if errors.Is(err, models.ErrNotFound) {
-		return river.JobCancel(err) // the change was deleted with its person
-	}
+	in, err := w.reader.do(ctx, job.Args.ActionID)
 	if err != nil {
 		return err
 	}
-	if waiting > 0 {
+	if in == nil {
+		return river.JobCancel(fmt.Errorf("action %d: %w", job.Args.ActionID, models.ErrNotFound)) // the change was deleted with its person
+	}
+	if in.Waiting > 0 {
 		look := countsOf(job).OrderLooks + 1
 		setMeta(ctx, metaOrderLooks, look)
 		return river.JobSnooze(w.orderWait(look)) // snoozing does not use up attempts
 	}
-	app, err := w.store.AppByID(ctx, pending.AppID)
-	if err != nil {
-		return err
-	}
+	app := in.App
 	if app.Kind == models.AppWebhook { // manual apps only open tasks: not limited
 		release, ok := w.slots.acquire(ctx, app.ID, app.MaxConcurrency, slotPatience)
 		if !ok {
@@ -130,18 +130,24 @@ func (w *ExecuteActionWorker) work(ctx context.Context, job *river.Job[ExecuteAc
 		}
 		defer release()
 	}
-	a, run, err := w.store.StartAttempt(ctx, job.Args.ActionID, now)
-	if errors.Is(err, models.ErrNotFound) {
-		return river.JobCancel(err) // the change was deleted with its person
-	}
-	if err != nil || !run {
+	a, err := w.starter.do(ctx, job.Args.ActionID)
+	if err != nil {
 		return err
 	}
+	if a == nil { // done, failed or cancelled meanwhile, or gone
+		if _, err := w.store.ActionByID(ctx, job.Args.ActionID); errors.Is(err, models.ErrNotFound) {
+			return river.JobCancel(err) // the change was deleted with its person
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
+	act := &actionInput{app: app, person: in.Person, ent: in.Entitlement, op: a.Op, params: a.Params, prev: a.Previous}
 	switch app.Kind {
 	case models.AppManual:
-		return w.openTask(ctx, a, app)
+		return w.openTask(ctx, a, act)
 	case models.AppWebhook:
-		return w.callWebhook(ctx, job, a, app)
+		return w.callWebhook(ctx, job, a, act)
 	}
 	return w.fail(ctx, a, models.AttemptResult{Error: fmt.Sprintf("Roster cannot act on %s apps yet", app.Kind)})
 }
@@ -159,11 +165,8 @@ func (w *ExecuteActionWorker) fail(ctx context.Context, a *models.Action, r mode
 // assignee; the action completes when someone marks the task done. The
 // assignee is mailed in the transaction that creates the task, so a
 // retried job finds the task and mails nobody again.
-func (w *ExecuteActionWorker) openTask(ctx context.Context, a *models.Action, app *models.App) error {
-	in, err := w.describe(ctx, a, app)
-	if err != nil {
-		return err
-	}
+func (w *ExecuteActionWorker) openTask(ctx context.Context, a *models.Action, in *actionInput) error {
+	app := in.app
 	t := &models.Task{ActionID: a.ID, Title: in.title(), Details: in.details(), DueAt: a.RunAt,
 		AssigneeAdminID: app.TaskAssigneeAdminID, AssigneeEmail: app.TaskAssigneeEmail}
 	created, err := w.store.EnsureTask(ctx, t)
@@ -183,14 +186,11 @@ type webhookConfig struct {
 	PreviousSecret string `json:"previous_secret"`
 }
 
-func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action, app *models.App) error {
+func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action, in *actionInput) error {
+	app := in.app
 	cfg, err := webhookConfigOf(w.sealer, app)
 	if err != nil {
 		return w.fail(ctx, a, models.AttemptResult{Error: err.Error()})
-	}
-	in, err := w.describe(ctx, a, app)
-	if err != nil {
-		return err
 	}
 	counts := countsOf(job)
 	sentAt := time.Now()
@@ -253,7 +253,7 @@ const (
 func (w *ExecuteActionWorker) complete(ctx context.Context, app *models.App, a *models.Action, res webhook.Result,
 	sentAt time.Time, r models.AttemptResult) error {
 	call := newCall(app, &a.ID, false, res, sentAt)
-	err := w.completer.record(ctx, call, a.ID, r)
+	_, err := w.completer.do(ctx, completion{call: call, done: models.Completion{ActionID: a.ID, Result: r}})
 	if err == nil {
 		return nil
 	}
@@ -310,20 +310,6 @@ type actionInput struct {
 	op     string
 	params map[string]string
 	prev   map[string]string
-}
-
-func (w *ExecuteActionWorker) describe(ctx context.Context, a *models.Action, app *models.App) (*actionInput, error) {
-	p, err := w.store.PersonOfChange(ctx, a.ChangeID)
-	if err != nil {
-		return nil, err
-	}
-	in := &actionInput{app: app, person: p, op: a.Op, params: a.Params, prev: a.Previous}
-	if a.EntitlementID != nil {
-		if in.ent, err = w.store.EntitlementByID(ctx, *a.EntitlementID); err != nil {
-			return nil, err
-		}
-	}
-	return in, nil
 }
 
 var opWords = map[string]string{

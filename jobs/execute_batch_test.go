@@ -44,6 +44,38 @@ func TestAPanickingBatchStrandsNoOne(t *testing.T) {
 	})
 }
 
+// Two jobs for one action that start in one batch (a duplicated job)
+// start it once: the second finds nothing to do, so the app is not
+// called twice.
+func TestADuplicatedJobStartsItsActionOnce(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
+		ctx := context.Background()
+		src, err := store.EnsureCSVSource(ctx, approver, "HR")
+		require.NoError(t, err)
+		app, err := store.CreateApp(ctx, approver, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDelete})
+		require.NoError(t, err)
+		_, closeClient, err := jobs.NewClient(ctx, db, store, jobs.Options{}) // not started: the jobs wait
+		require.NoError(t, err)
+		t.Cleanup(closeClient)
+		ids := seedExecute(t, db, src.ID, app.ID, 0, 2)
+		_, _, err = (&jobs.Decisions{Store: store}).Approve(ctx, approver, models.Decision{ChangeIDs: ids})
+		require.NoError(t, err)
+		var actions []int64
+		require.NoError(t, db.Gorm.Raw("SELECT id FROM actions ORDER BY id").Scan(&actions).Error)
+		require.Len(t, actions, 2)
+		started, err := jobs.StartBatch(ctx, store, []int64{actions[0], actions[1], actions[0]})
+		require.NoError(t, err)
+		require.Len(t, started, 3)
+		require.Equal(t, actions[0], started[0].ID)
+		require.Equal(t, actions[1], started[1].ID)
+		require.Nil(t, started[2], "the duplicate")
+		var attempts []int
+		require.NoError(t, db.Gorm.Raw("SELECT attempts FROM actions ORDER BY id").Scan(&attempts).Error)
+		require.Equal(t, []int{1, 1}, attempts)
+	})
+}
+
 // runMany approves n joiners of one create_account each and runs them
 // through the job runner, with hook as the change-done function when set.
 func runMany(t *testing.T, db *models.DB, store *models.Store, n int, hook models.ChangesDoneFunc) {
@@ -78,7 +110,9 @@ func runMany(t *testing.T, db *models.DB, store *models.Store, n int, hook model
 		require.Equal(t, 1, calls, "the app was called once for %s", key)
 	}
 	rcv.mu.Unlock()
-	// A batch audits its completions at one moment: fewer moments
-	// than actions means the workers shared transactions.
+	// A batch starts its attempts and audits its completions at one
+	// moment each: fewer moments than actions means the workers shared
+	// statements.
+	require.Less(t, count("SELECT COUNT(DISTINCT updated_at) FROM actions"), int64(n)*2)
 	require.Less(t, count("SELECT COUNT(DISTINCT created_at) FROM audit_events WHERE action = ?", models.ActionActionDone), int64(n))
 }

@@ -1,5 +1,11 @@
 package jobs
 
+import (
+	"context"
+
+	"github.com/rosterhq/roster/models"
+)
+
 // OrderWait exposes the default ordering wait to the external tests.
 var OrderWait = orderWait
 
@@ -9,3 +15,8 @@ var (
 	NewDriver = newDriver
 	Queues    = queues
 )
+
+// StartBatch runs one batch of the execute workers' starter.
+func StartBatch(ctx context.Context, store *models.Store, ids []int64) ([]*models.Action, error) {
+	return newStarter(store).run(ctx, ids)
+}

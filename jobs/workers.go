@@ -31,7 +31,7 @@ func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 	bound := retryBound{maxCalls: cmp.Or(opts.MaxCalls, executeMaxCalls), window: cmp.Or(opts.RetryWindow, executeRetryWindow)}
 	river.AddWorker(w, &ExecuteActionWorker{store: store, sealer: opts.Sealer, webhook: webhookClient(opts),
 		logger: opts.Logger, retryDelay: retryDelay, bound: bound, orderWait: wait, calls: newCallRecorder(store, opts),
-		completer: &completer{store: store}})
+		reader: newReader(store), starter: newStarter(store), completer: newCompleter(store)})
 	river.AddWorker(w, &PruneAppCallsWorker{store: store})
 	river.AddWorker(w, &SettleLostActionsWorker{store: store, logger: opts.Logger})
 	river.AddWorker(w, &SendEmailWorker{store: store, sender: opts.Mail, logger: opts.Logger})

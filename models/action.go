@@ -280,45 +280,6 @@ func (s *Store) WaitingOn(ctx context.Context, a *Action) (int64, error) {
 	return n, err
 }
 
-// ActionWaiting returns an action as it is stored and how many actions it
-// waits for (WaitingOn), in one statement: the runner reads both for
-// every job.
-func (s *Store) ActionWaiting(ctx context.Context, id int64) (*Action, int64, error) {
-	// The earlier steps of its own change, then the person's earlier
-	// changes (changes_person_status_idx) and their actions
-	// (actions_change_idx), so what is in flight for everyone else is
-	// never read, however much that is.
-	var rows []struct {
-		Action  `gorm:"embedded"`
-		Own     int64
-		Carried int64
-	}
-	err := s.db.WithContext(ctx).Raw(`SELECT a.*,
-		CASE WHEN a.status IN ? THEN
-			(SELECT COUNT(*) FROM actions o WHERE o.change_id = a.change_id AND o.app_id = a.app_id AND o.seq < a.seq AND o.status <> ?)
-		ELSE 0 END AS own,
-		CASE WHEN a.status IN ? THEN
-			(SELECT COUNT(*) FROM actions p JOIN changes ON changes.id = p.change_id
-				WHERE changes.person_id = (SELECT person_id FROM changes WHERE id = a.change_id) AND changes.id < a.change_id
-				AND p.app_id = a.app_id AND p.status IN ? AND (p.status = ? OR changes.status = ?))
-		ELSE 0 END AS carried
-		FROM actions a WHERE a.id = ?`,
-		[]ActionStatus{ActionScheduled, ActionRunning}, ActionDone,
-		[]ActionStatus{ActionScheduled, ActionRunning}, []ActionStatus{ActionRunning, ActionScheduled, ActionFailed}, ActionRunning, ChangeSuperseded,
-		id).Scan(&rows).Error
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: what action %d waits for: %w", id, translate(err))
-	}
-	if len(rows) == 0 {
-		return nil, 0, fmt.Errorf("store: action %d: %w", id, ErrNotFound)
-	}
-	r := &rows[0]
-	if r.Own > 0 {
-		return &r.Action, r.Own, nil
-	}
-	return &r.Action, r.Carried, nil
-}
-
 // UnfinishedActions returns which of ids are still scheduled or running,
 // for the sweep that fails actions whose jobs ended without an outcome.
 func (s *Store) UnfinishedActions(ctx context.Context, ids []int64) ([]int64, error) {
@@ -332,32 +293,6 @@ func (s *Store) UnfinishedActions(ctx context.Context, ids []int64) ([]int64, er
 		out = append(out, found...)
 	}
 	return out, nil
-}
-
-// StartAttempt records that an attempt at an action begins. It returns
-// false when there is nothing to do: the action is done, failed or
-// cancelled (a retried or duplicated job is then a no-op).
-func (s *Store) StartAttempt(ctx context.Context, id int64, now time.Time) (*Action, bool, error) {
-	// One status-guarded UPDATE, so a re-plan that cancelled the action
-	// meanwhile (PostgreSQL reads committed) is never overwritten, and on
-	// SQLite the writer is taken for one statement rather than a
-	// read-then-write transaction.
-	// The started row comes back with the UPDATE; only an action that
-	// was not started (gone, or not runnable) is read again.
-	var started []Action
-	err := s.db.WithContext(ctx).Raw("UPDATE actions SET status = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND status IN ? RETURNING *",
-		ActionRunning, now.UTC(), id, []ActionStatus{ActionScheduled, ActionRunning}).Scan(&started).Error
-	if err != nil {
-		return nil, false, fmt.Errorf("store: start action %d: %w", id, translate(err))
-	}
-	if len(started) == 1 {
-		return &started[0], true, nil
-	}
-	a, err := s.ActionByID(ctx, id)
-	if err != nil {
-		return nil, false, err
-	}
-	return a, false, nil
 }
 
 // AttemptResult is what one attempt at an action found out.

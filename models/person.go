@@ -276,16 +276,6 @@ func (s *Store) PersonByID(ctx context.Context, id int64) (*Person, error) {
 	return &p, nil
 }
 
-// PersonOfChange returns the person a change is for, in one read.
-func (s *Store) PersonOfChange(ctx context.Context, changeID int64) (*Person, error) {
-	var p Person
-	err := s.db.WithContext(ctx).Where("id = (SELECT person_id FROM changes WHERE id = ?)", changeID).First(&p).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: person of change %d: %w", changeID, translate(err))
-	}
-	return &p, nil
-}
-
 // PeopleByIDs returns the given people (missing ids are skipped).
 func (s *Store) PeopleByIDs(ctx context.Context, ids []int64) ([]Person, error) {
 	out := make([]Person, 0, len(ids))
