@@ -489,14 +489,8 @@ func (s *Store) peopleConds(p changePeople) ([]string, []any) {
 		conds, args = append(conds, "people.department = ?"), append(args, p.department)
 	}
 	if p.search != "" {
-		like := containsPattern(p.search)
-		lower := func(col string) string { return "lower(" + col + ")" }
-		if s.dialect == SQLite {
-			lower = func(col string) string { return col }
-		}
-		conds = append(conds, "("+lower("people.first_name || ' ' || people.last_name")+" LIKE ?"+likeEscape+
-			" OR "+lower("people.work_email")+" LIKE ?"+likeEscape+" OR "+lower("people.external_id")+" LIKE ?"+likeEscape+")")
-		args = append(args, like, like, like)
+		cond, condArgs := s.searchCond("people", p.search)
+		conds, args = append(conds, cond), append(args, condArgs...)
 	}
 	return conds, args
 }

@@ -362,9 +362,8 @@ func (s *Store) ListPeople(ctx context.Context, f PeopleFilter) ([]Person, int64
 	}
 	q := s.db.WithContext(ctx).Model(&Person{})
 	if f.Search != "" {
-		like := containsPattern(f.Search)
-		q = q.Where("lower(first_name || ' ' || last_name) LIKE ?"+likeEscape+" OR lower(preferred_name) LIKE ?"+likeEscape+
-			" OR lower(work_email) LIKE ?"+likeEscape+" OR lower(external_id) LIKE ?"+likeEscape, like, like, like, like)
+		cond, args := s.searchCond("people", f.Search)
+		q = q.Where(cond, args...)
 	}
 	if f.Department != "" {
 		q = q.Where("department = ?", f.Department)

@@ -14,7 +14,8 @@ import (
 
 // TestSearchMatchesWildcardsLiterally searches people and Team Updates
 // for LIKE's wildcards and escape character: each matches only itself,
-// on both databases.
+// on both databases. The two lists search the same fields: a preferred
+// name finds its person in both.
 func TestSearchMatchesWildcardsLiterally(t *testing.T) {
 	t.Parallel()
 	modelstest.Each(t, func(t *testing.T, db *models.DB, store *models.Store) {
@@ -23,10 +24,14 @@ func TestSearchMatchesWildcardsLiterally(t *testing.T) {
 		require.NoError(t, err)
 		app, err := store.CreateApp(ctx, tester, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
 		require.NoError(t, err)
-		names := []string{"Fifty%Off", "FiftyXOff", "Snake_Case", "SnakeXCase", `Back\Slash`, "BackSlash"}
+		names := []string{"Fifty%Off", "FiftyXOff", "Snake_Case", "SnakeXCase", `Back\Slash`, "BackSlash", "Preferred"}
 		for i, last := range names {
+			first, preferred := "Person", ""
+			if last == "Preferred" {
+				first, preferred = "Robert", "Bob"
+			}
 			p := &models.Person{SourceID: src.ID, PersonFields: models.PersonFields{
-				ExternalID: fmt.Sprintf("S%03d", i), FirstName: "Person", LastName: last,
+				ExternalID: fmt.Sprintf("S%03d", i), FirstName: first, PreferredName: preferred, LastName: last,
 				WorkEmail: fmt.Sprintf("s%d@example.com", i), Status: models.StatusActive,
 				Groups: []string{}, Custom: map[string]string{}}}
 			p.Hash = p.PersonFields.Hash()
@@ -47,6 +52,9 @@ func TestSearchMatchesWildcardsLiterally(t *testing.T) {
 			{`k\s`, []string{`Back\Slash`}},
 			{`\%`, nil},
 			{"fifty", []string{"Fifty%Off", "FiftyXOff"}},
+			{"BOB", []string{"Preferred"}}, // by preferred name, in either list
+			{"robert pref", []string{"Preferred"}},
+			{"s006", []string{"Preferred"}},
 		} {
 			people, total, err := store.ListPeople(ctx, models.PeopleFilter{Search: tt.search})
 			require.NoError(t, err, tt.search)
