@@ -14,6 +14,7 @@ import (
 type Compiled struct {
 	ranked []*Rule
 	conds  [][]compiledCondition // by position in ranked
+	most   int                   // the most conditions of any rule
 }
 
 // compiledCondition is one condition with what Condition.holds would
@@ -39,6 +40,7 @@ func Compile(rules []Rule) *Compiled {
 		for j, cond := range r.Conditions {
 			c.conds[i][j] = compileCondition(cond)
 		}
+		c.most = max(c.most, len(r.Conditions))
 	}
 	return c
 }
@@ -62,22 +64,24 @@ func compileCondition(c Condition) compiledCondition {
 	return cc
 }
 
-// matches is Matches for rule i of the ranked rules.
-func (c *Compiled) matches(i int, p Person, env Env) bool {
+// matches is Matches for rule i of the ranked rules. It notes in held
+// what each condition it looked at gave (held[:n], n returned), so that
+// evaluate need not work those out again for a rule that matched.
+func (c *Compiled) matches(i int, p Person, env Env, held []bool) (bool, int) {
 	r, conds := c.ranked[i], c.conds[i]
 	if len(conds) == 0 {
-		return true
+		return true, 0
 	}
 	for j := range conds {
-		held := conds[j].holds(p, env)
-		if r.Match == MatchAny && held {
-			return true
+		held[j] = conds[j].holds(p, env)
+		if r.Match == MatchAny && held[j] {
+			return true, j + 1
 		}
-		if r.Match != MatchAny && !held {
-			return false
+		if r.Match != MatchAny && !held[j] {
+			return false, j + 1
 		}
 	}
-	return r.Match != MatchAny
+	return r.Match != MatchAny, len(conds)
 }
 
 // holds is Condition.holds with the value's work done.
@@ -130,28 +134,28 @@ func (cc *compiledCondition) holds(p Person, env Env) bool {
 }
 
 // evaluate is Evaluate for rule i of the ranked rules, with the compiled
-// conditions.
-func (c *Compiled) evaluate(i int, p Person, env Env) Evaluation {
+// conditions; held[:known] are the verdicts matches already worked out.
+func (c *Compiled) evaluate(i int, p Person, env Env, held []bool, known int) Evaluation {
 	r, conds := c.ranked[i], c.conds[i]
 	var ev Evaluation
 	if len(conds) > 0 {
 		ev.Conditions = make([]ConditionResult, len(conds))
 	}
-	held := 0
+	n := 0
 	for j := range conds {
-		ok := conds[j].holds(p, env)
+		ok := j < known && held[j] || j >= known && conds[j].holds(p, env)
 		ev.Conditions[j] = ConditionResult{Condition: conds[j].c, Actual: p.Value(conds[j].attr), Matched: ok}
 		if ok {
-			held++
+			n++
 		}
 	}
 	switch {
 	case len(conds) == 0:
 		ev.Matched = true
 	case r.Match == MatchAny:
-		ev.Matched = held > 0
+		ev.Matched = n > 0
 	default:
-		ev.Matched = held == len(conds)
+		ev.Matched = n == len(conds)
 	}
 	return ev
 }

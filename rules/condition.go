@@ -196,6 +196,41 @@ func dateValue(s string, env Env) (time.Time, bool) {
 }
 
 func parseDate(s string) (time.Time, bool) {
-	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if t, ok := parseDateOnly(s); ok {
+		return t, true
+	}
+	t, err := time.Parse(time.DateOnly, s)
 	return t, err == nil
+}
+
+// parseDateOnly reads the usual "2006-01-02" without time.Parse's cost
+// (it ran for every date condition of every person): what it accepts,
+// time.Parse(time.DateOnly) accepts as the same instant; anything else
+// is left to time.Parse.
+func parseDateOnly(s string) (time.Time, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(part string) (int, bool) {
+		n := 0
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return 0, false
+			}
+			n = n*10 + int(part[i]-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(s[:4])
+	m, ok2 := num(s[5:7])
+	d, ok3 := num(s[8:])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d { // past the month's end: time.Parse refuses it
+		return time.Time{}, false
+	}
+	return t, true
 }

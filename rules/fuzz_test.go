@@ -37,11 +37,23 @@ func FuzzEvaluate(f *testing.F) {
 			enabled := r
 			enabled.Enabled = true
 			compiled := Compile([]Rule{enabled})
-			if compiled.matches(0, p, env) != ev.Matched {
+			held := make([]bool, 1)
+			matched, known := compiled.matches(0, p, env, held)
+			if matched != ev.Matched {
 				t.Fatalf("the compiled rule disagrees with Evaluate on %+v for %+v", r, p)
 			}
-			if got := compiled.evaluate(0, p, env); !reflect.DeepEqual(got, ev) {
+			if got := compiled.evaluate(0, p, env, held, known); !reflect.DeepEqual(got, ev) {
 				t.Fatalf("the compiled evaluation %+v differs from Evaluate's %+v", got, ev)
+			}
+			if got := compiled.evaluate(0, p, env, held, 0); !reflect.DeepEqual(got, ev) {
+				t.Fatalf("the compiled evaluation %+v, working out every verdict, differs from Evaluate's %+v", got, ev)
+			}
+			// The quick date reading agrees with time.Parse.
+			if q, ok := parseDateOnly(want); ok {
+				tp, err := time.Parse(time.DateOnly, want)
+				if err != nil || !tp.Equal(q) || tp.Location() != q.Location() {
+					t.Fatalf("parseDateOnly(%q) = %v, time.Parse gives %v, %v", want, q, tp, err)
+				}
 			}
 			// The engine reads only AttributeKeys: a person holding just
 			// those gets the same verdict.

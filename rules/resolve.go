@@ -62,14 +62,20 @@ func (c *Compiled) Resolve(p Person, env Env) Desired {
 	var index map[grantKey]int           // position in d.Grants
 	var winners map[paramKey]RuleValue   // first (highest-ranked) setter
 	var conflicts map[paramKey]*Conflict // parameters set differently
+	var scratch [16]bool                 // conditions' verdicts, on the stack for most rules
+	held := scratch[:]
+	if c.most > len(scratch) {
+		held = make([]bool, c.most)
+	}
 	for i, r := range c.ranked {
-		if !c.matches(i, p, env) {
+		matched, known := c.matches(i, p, env, held)
+		if !matched {
 			continue
 		}
 		if index == nil {
 			index, winners, conflicts = map[grantKey]int{}, map[paramKey]RuleValue{}, map[paramKey]*Conflict{}
 		}
-		ev := c.evaluate(i, p, env)
+		ev := c.evaluate(i, p, env, held, known)
 		d.Matched = append(d.Matched, RuleMatch{RuleID: r.ID, RuleName: r.Name, Priority: r.Priority, Evaluation: ev})
 		for _, g := range r.Grants {
 			k := grantKey{g.AppID, g.EntitlementID}
