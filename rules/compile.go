@@ -15,6 +15,7 @@ type Compiled struct {
 	ranked []*Rule
 	conds  [][]compiledCondition // by position in ranked
 	most   int                   // the most conditions of any rule
+	slots  int                   // attributes the conditions name (compiledCondition.slot)
 }
 
 // compiledCondition is one condition with what Condition.holds would
@@ -28,6 +29,19 @@ type compiledCondition struct {
 	today      bool // the value is "today": read env.Today at evaluation
 	date       time.Time
 	dateOK     bool
+	slot       int // the attribute's place in a person's values
+}
+
+// values is what one Resolve has read of a person: each attribute the
+// conditions name, folded and as a date, worked out at most once however
+// many rules test it (fifty rules on a department fold it once).
+type values []value
+
+type value struct {
+	folded, dated bool
+	fold          string
+	date          time.Time
+	dateOK        bool
 }
 
 // Compile prepares rules for Resolve over many people. The rules must not
@@ -35,13 +49,22 @@ type compiledCondition struct {
 func Compile(rules []Rule) *Compiled {
 	c := &Compiled{ranked: ranked(rules)}
 	c.conds = make([][]compiledCondition, len(c.ranked))
+	slots := map[string]int{} // by the attribute as written, which is what holds looks up first
 	for i, r := range c.ranked {
 		c.conds[i] = make([]compiledCondition, len(r.Conditions))
 		for j, cond := range r.Conditions {
-			c.conds[i][j] = compileCondition(cond)
+			cc := compileCondition(cond)
+			slot, ok := slots[cc.attr]
+			if !ok {
+				slot = len(slots)
+				slots[cc.attr] = slot
+			}
+			cc.slot = slot
+			c.conds[i][j] = cc
 		}
 		c.most = max(c.most, len(r.Conditions))
 	}
+	c.slots = len(slots)
 	return c
 }
 
@@ -67,13 +90,13 @@ func compileCondition(c Condition) compiledCondition {
 // matches is Matches for rule i of the ranked rules. It notes in held
 // what each condition it looked at gave (held[:n], n returned), so that
 // evaluate need not work those out again for a rule that matched.
-func (c *Compiled) matches(i int, p Person, env Env, held []bool) (bool, int) {
+func (c *Compiled) matches(i int, p Person, env Env, vals values, held []bool) (bool, int) {
 	r, conds := c.ranked[i], c.conds[i]
 	if len(conds) == 0 {
 		return true, 0
 	}
 	for j := range conds {
-		held[j] = conds[j].holds(p, env)
+		held[j] = conds[j].holds(p, env, vals)
 		if r.Match == MatchAny && held[j] {
 			return true, j + 1
 		}
@@ -84,18 +107,24 @@ func (c *Compiled) matches(i int, p Person, env Env, held []bool) (bool, int) {
 	return r.Match != MatchAny, len(conds)
 }
 
-// holds is Condition.holds with the value's work done.
-func (cc *compiledCondition) holds(p Person, env Env) bool {
+// holds is Condition.holds with the value's work done, and the person's
+// value read through vals (nil: read here).
+func (cc *compiledCondition) holds(p Person, env Env, vals values) bool {
 	if cc.groups {
 		return cc.c.holds(p, env)
 	}
-	actual, ok := p.Attributes[cc.attr]
-	if !ok {
-		actual = p.Attributes[cc.fold]
+	var v value
+	at := &v
+	if vals != nil {
+		at = &vals[cc.slot]
 	}
 	switch cc.c.Operator {
 	case Before, After:
-		a, ok := parseDate(actual)
+		if !at.dated {
+			at.date, at.dateOK = parseDate(cc.actual(p))
+			at.dated = true
+		}
+		a, ok := at.date, at.dateOK
 		if !ok {
 			return false
 		}
@@ -111,7 +140,11 @@ func (cc *compiledCondition) holds(p Person, env Env) bool {
 		}
 		return a.After(w)
 	}
-	a := fold(actual)
+	if !at.folded {
+		at.fold = fold(cc.actual(p))
+		at.folded = true
+	}
+	a := at.fold
 	switch cc.c.Operator {
 	case Equals:
 		return a == cc.want
@@ -133,9 +166,17 @@ func (cc *compiledCondition) holds(p Person, env Env) bool {
 	return false
 }
 
+// actual is the person's value of the condition's attribute, as written.
+func (cc *compiledCondition) actual(p Person) string {
+	if v, ok := p.Attributes[cc.attr]; ok {
+		return v
+	}
+	return p.Attributes[cc.fold]
+}
+
 // evaluate is Evaluate for rule i of the ranked rules, with the compiled
 // conditions; held[:known] are the verdicts matches already worked out.
-func (c *Compiled) evaluate(i int, p Person, env Env, held []bool, known int) Evaluation {
+func (c *Compiled) evaluate(i int, p Person, env Env, vals values, held []bool, known int) Evaluation {
 	r, conds := c.ranked[i], c.conds[i]
 	var ev Evaluation
 	if len(conds) > 0 {
@@ -143,7 +184,7 @@ func (c *Compiled) evaluate(i int, p Person, env Env, held []bool, known int) Ev
 	}
 	n := 0
 	for j := range conds {
-		ok := j < known && held[j] || j >= known && conds[j].holds(p, env)
+		ok := j < known && held[j] || j >= known && conds[j].holds(p, env, vals)
 		ev.Conditions[j] = ConditionResult{Condition: conds[j].c, Actual: p.Value(conds[j].attr), Matched: ok}
 		if ok {
 			n++

@@ -38,14 +38,14 @@ func FuzzEvaluate(f *testing.F) {
 			enabled.Enabled = true
 			compiled := Compile([]Rule{enabled})
 			held := make([]bool, 1)
-			matched, known := compiled.matches(0, p, env, held)
+			matched, known := compiled.matches(0, p, env, nil, held)
 			if matched != ev.Matched {
 				t.Fatalf("the compiled rule disagrees with Evaluate on %+v for %+v", r, p)
 			}
-			if got := compiled.evaluate(0, p, env, held, known); !reflect.DeepEqual(got, ev) {
+			if got := compiled.evaluate(0, p, env, nil, held, known); !reflect.DeepEqual(got, ev) {
 				t.Fatalf("the compiled evaluation %+v differs from Evaluate's %+v", got, ev)
 			}
-			if got := compiled.evaluate(0, p, env, held, 0); !reflect.DeepEqual(got, ev) {
+			if got := compiled.evaluate(0, p, env, make(values, compiled.slots), held, 0); !reflect.DeepEqual(got, ev) {
 				t.Fatalf("the compiled evaluation %+v, working out every verdict, differs from Evaluate's %+v", got, ev)
 			}
 			// The quick date reading agrees with time.Parse.

@@ -67,15 +67,20 @@ func (c *Compiled) Resolve(p Person, env Env) Desired {
 	if c.most > len(scratch) {
 		held = make([]bool, c.most)
 	}
+	var read [16]value // the person's values, on the stack for most rule sets
+	vals := values(read[:])
+	if c.slots > len(read) {
+		vals = make(values, c.slots)
+	}
 	for i, r := range c.ranked {
-		matched, known := c.matches(i, p, env, held)
+		matched, known := c.matches(i, p, env, vals, held)
 		if !matched {
 			continue
 		}
 		if index == nil {
 			index, winners, conflicts = map[grantKey]int{}, map[paramKey]RuleValue{}, map[paramKey]*Conflict{}
 		}
-		ev := c.evaluate(i, p, env, held, known)
+		ev := c.evaluate(i, p, env, vals, held, known)
 		d.Matched = append(d.Matched, RuleMatch{RuleID: r.ID, RuleName: r.Name, Priority: r.Priority, Evaluation: ev})
 		for _, g := range r.Grants {
 			k := grantKey{g.AppID, g.EntitlementID}
