@@ -2,7 +2,6 @@ package models
 
 import "strings"
 
-
 // likeEscaper escapes LIKE's wildcards and its escape character, so a
 // search box's "50%" or "a_b" matches those characters and not any.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
@@ -37,6 +36,6 @@ func (s *Store) searchCond(table, search string) (string, []any) {
 	}
 	like := containsPattern(search)
 	return "(" + name + " LIKE ?" + likeEscape + " OR " + col("preferred_name") + " LIKE ?" + likeEscape +
-		" OR " + col("work_email") + " LIKE ?" + likeEscape + " OR " + col("external_id") + " LIKE ?" + likeEscape + ")",
+			" OR " + col("work_email") + " LIKE ?" + likeEscape + " OR " + col("external_id") + " LIKE ?" + likeEscape + ")",
 		[]any{like, like, like, like}
 }
