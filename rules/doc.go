@@ -12,6 +12,12 @@
 //	EffectiveAt when the change takes effect, in UTC, and why
 //	Why        the stored explanation; Why.Summary is its one-line English form
 //
+// For many people, Compile prepares a rule set once (ranked, values
+// folded, lists split, dates parsed, each named attribute given a slot)
+// and Compiled.Resolve evaluates it per person, reading each attribute of
+// the person once however many rules test it; Resolve is Compile then
+// Compiled.Resolve, so the two cannot disagree.
+//
 // Conditions compare strings case-insensitively after trimming spaces.
 // The "groups" attribute is multi-valued: equals, in, contains and starts
 // with hold when some group satisfies them, their negations when none
