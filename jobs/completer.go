@@ -49,7 +49,7 @@ func newCompleter(store *models.Store) *batcher[completion, struct{}] {
 
 // newReader reads what the execute workers need before they act
 // (models.Store.ActionsToRun), for the jobs that start meanwhile in one
-// batch: four statements for up to runBatch jobs, rather than four each.
+// batch: three statements for up to runBatch jobs, rather than four each.
 func newReader(store *models.Store) *batcher[int64, *models.ActionToRun] {
 	return &batcher[int64, *models.ActionToRun]{what: "reading actions", max: runBatch, timeout: runTimeout,
 		run: func(ctx context.Context, ids []int64) ([]*models.ActionToRun, error) {
