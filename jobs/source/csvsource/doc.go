@@ -24,7 +24,7 @@
 //
 // Any column that is not one of Columns (or an alias of one) becomes a
 // custom attribute that rules can match on. Phone numbers are normalised
-// to E.164 with github.com/nyaruka/phonenumbers, and time zones are checked
+// to E.164 by package phone (github.com/nyaruka/phonenumbers), and time zones are checked
 // against the Go tz database embedded in the binary (time/tzdata), so
 // validation does not depend on the host's /usr/share/zoneinfo.
 package csvsource

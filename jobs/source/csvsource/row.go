@@ -8,6 +8,7 @@ import (
 
 	_ "time/tzdata" // time zones are checked the same on hosts without /usr/share/zoneinfo
 
+	"github.com/rosterhq/roster/jobs/phone"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -167,14 +168,14 @@ func (p *rowParser) checkContact(c *rowCheck, f *models.PersonFields) {
 		f.Timezone = tz
 	}
 	region := f.Country
-	if c.get("country") != "" && region == "" && !hasPlus(c.get("phone")) {
+	if c.get("country") != "" && region == "" && !phone.HasPlus(c.get("phone")) {
 		return // the country is wrong, so a local number cannot be read; the country error says what to fix
 	}
 	f.Phone = c.check("phone", func(v string) (string, error) {
 		if e164, ok := p.knownPhones[models.PhoneKey(v, region)]; ok {
 			return e164, nil
 		}
-		return normalisePhone(v, region)
+		return phone.E164(v, region)
 	})
 	if f.Phone != "" {
 		f.PhoneInput = c.get("phone")

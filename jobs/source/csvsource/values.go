@@ -1,15 +1,13 @@
 package csvsource
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
-
+	"github.com/rosterhq/roster/jobs/phone"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -99,33 +97,9 @@ func normaliseCountry(v string) (string, error) {
 	if code == "UK" {
 		return "", fmt.Errorf("unknown country code %q: the code for the United Kingdom is GB", v)
 	}
-	if len(code) != 2 || !phonenumbers.GetSupportedRegions()[code] {
+	if len(code) != 2 || !phone.KnownRegion(code) {
 		return "", fmt.Errorf("unknown country code %q", v)
 	}
 	return code, nil
 }
 
-// normalisePhone returns v in E.164. region is the person's country, used
-// for numbers written without a country code; "" when unknown.
-func normalisePhone(v, region string) (string, error) {
-	num, err := phonenumbers.Parse(v, region)
-	if errors.Is(err, phonenumbers.ErrInvalidCountryCode) && region == "" && !hasPlus(v) {
-		return "", errors.New("phone needs a country code or a country column")
-	}
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", fmt.Errorf("not a valid phone number: %q", v)
-	}
-	// E.164 has no room for an extension; dropping it silently would
-	// store a number that does not reach the person.
-	if num.GetExtension() != "" {
-		return "", fmt.Errorf("phone %q has an extension, which E.164 cannot hold: remove it", v)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
-}
-
-// hasPlus reports whether a phone number starts with a plus sign (ASCII or
-// full-width, which phone keyboards produce).
-func hasPlus(v string) bool {
-	v = strings.TrimLeft(v, " (")
-	return strings.HasPrefix(v, "+") || strings.HasPrefix(v, "＋")
-}
