@@ -102,4 +102,3 @@ func normaliseCountry(v string) (string, error) {
 	}
 	return code, nil
 }
-
