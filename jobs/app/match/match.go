@@ -120,9 +120,9 @@ func NewIndex(people []Person, opts Options) *Index {
 // Add indexes one more person.
 func (ix *Index) Add(p Person) {
 	values := map[Key]string{
-		WorkEmail:      ix.email(p.WorkEmail),
-		PersonalEmail:  ix.email(p.PersonalEmail),
-		Phone:          ix.phone(p.Phone, p.Country),
+		WorkEmail:      ix.emailKey(p.WorkEmail),
+		PersonalEmail:  ix.emailKey(p.PersonalEmail),
+		Phone:          ix.phoneKey(p.Phone, p.Country),
 		EmployeeNumber: employeeNumber(p.EmployeeNumber),
 	}
 	for k, m := range ix.by {
@@ -178,9 +178,9 @@ func (ix *Index) Match(a Account) Result {
 func (ix *Index) accountValue(k Key, a Account) string {
 	switch k {
 	case WorkEmail, PersonalEmail:
-		return ix.email(a.Email)
+		return ix.emailKey(a.Email)
 	case Phone:
-		return ix.phone(a.Phone, ix.opts.Region)
+		return ix.phoneKey(a.Phone, ix.opts.Region)
 	case EmployeeNumber:
 		return employeeNumber(a.EmployeeNumber)
 	}
@@ -212,9 +212,9 @@ func (ix *Index) Reconcile(accounts []Account) []Result {
 	return out
 }
 
-// email is an address in the form compared: trimmed, lower case, and
+// emailKey is an address in the form compared: trimmed, lower case, and
 // with plus addressing folded when the app says so.
-func (ix *Index) email(v string) string {
+func (ix *Index) emailKey(v string) string {
 	v = strings.ToLower(strings.TrimSpace(v))
 	at := strings.LastIndexByte(v, '@')
 	if at <= 0 || at == len(v)-1 {
@@ -228,8 +228,8 @@ func (ix *Index) email(v string) string {
 	return v
 }
 
-// phone is a number in E.164, or "" when it cannot be read.
-func (ix *Index) phone(v, region string) string {
+// phoneKey is a number in E.164, or "" when it cannot be read.
+func (ix *Index) phoneKey(v, region string) string {
 	if strings.TrimSpace(v) == "" {
 		return ""
 	}
