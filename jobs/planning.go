@@ -89,6 +89,20 @@ func (p *Planning) PlanSyncRun(ctx context.Context, tx *models.Store, syncRunID 
 	return tx.EnqueueMany(ctx, batches(run.ID, run.Reason, ids))
 }
 
+// PlanAccounts requests planning of the people whose recorded access a
+// reconciliation of an app's accounts changed, in the transaction that
+// records it (reconcile.Reconciler.PlanLater), and returns the plan run.
+func (p *Planning) PlanAccounts(ctx context.Context, tx *models.Store, ids []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	run := &models.PlanRun{Reason: models.ReplanAccountsSeen, Status: models.PlanRunning, Total: len(ids), RequestedBy: "reconciliation"}
+	if err := tx.CreatePlanRun(ctx, run); err != nil {
+		return 0, err
+	}
+	return run.ID, tx.EnqueueMany(ctx, batches(run.ID, run.Reason, ids))
+}
+
 // PlanEveryone requests an everyone run, superseding any still open.
 func (p *Planning) PlanEveryone(ctx context.Context, actor models.Actor, reason string) (*models.PlanRun, error) {
 	run := &models.PlanRun{Reason: reason, Everyone: true, RequestedBy: actor.Email}

@@ -35,8 +35,12 @@ type Grant struct {
 	EntitlementID int64
 	Params        map[string]string `gorm:"serializer:json"`
 	RuleID        *int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Origin is GrantByRoster when an action of Roster's made it, or
+	// GrantByApp when the app reported it (RecordAccounts). Planning
+	// revokes what the app reported only from a leaver.
+	Origin    string `gorm:"default:roster"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // TableName implements gorm's Tabler.

@@ -648,9 +648,10 @@ func (s *Store) applyEffect(ctx context.Context, c *Change, a *Action, now time.
 	}
 	switch a.Op {
 	case "grant", "update":
-		g := Grant{AccountID: account.ID, EntitlementID: *a.EntitlementID, Params: nonNilMap(a.Params), RuleID: s.ruleOf(ctx, c, a), CreatedAt: now, UpdatedAt: now}
+		g := Grant{AccountID: account.ID, EntitlementID: *a.EntitlementID, Params: nonNilMap(a.Params), RuleID: s.ruleOf(ctx, c, a),
+			Origin: GrantByRoster, CreatedAt: now, UpdatedAt: now}
 		return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "account_id"}, {Name: "entitlement_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"params", "rule_id", "updated_at"})}).Create(&g).Error
+			DoUpdates: clause.AssignmentColumns([]string{"params", "rule_id", "origin", "updated_at"})}).Create(&g).Error
 	case "revoke":
 		return db.Where("account_id = ? AND entitlement_id = ?", account.ID, *a.EntitlementID).Delete(&Grant{}).Error
 	}

@@ -197,6 +197,15 @@ func (s *Store) AppByID(ctx context.Context, id int64) (*App, error) {
 	return &a, nil
 }
 
+// AppByName returns the app of that name, compared case-insensitively.
+func (s *Store) AppByName(ctx context.Context, name string) (*App, error) {
+	var a App
+	if err := s.db.WithContext(ctx).Where("LOWER(name) = LOWER(?)", strings.TrimSpace(name)).First(&a).Error; err != nil {
+		return nil, fmt.Errorf("store: app %q: %w", name, translate(err))
+	}
+	return &a, nil
+}
+
 // CreateApp adds an app. A name in use is ErrConflict.
 func (s *Store) CreateApp(ctx context.Context, actor Actor, in AppInput) (*App, error) {
 	if errs := in.Validate(); len(errs) > 0 {

@@ -16,6 +16,7 @@ const ActionChangeReplanned = "change.replanned"
 const (
 	ReplanHRChanged    = "HR data changed"
 	ReplanRulesChanged = "rules or settings changed"
+	ReplanAccountsSeen = "app accounts reconciled"
 )
 
 // unfinished are the statuses of a decided change whose actions have not

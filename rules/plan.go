@@ -24,6 +24,10 @@ type ActualGrant struct {
 	EntitlementID int64
 	Params        map[string]string
 	RuleID        int64 // the rule that granted it; 0 when unknown (its revoke then needs review)
+	// FromApp marks a grant the app reported (an account that predates
+	// Roster, or access given outside it) rather than one Roster made:
+	// access beyond the rules that Plan revokes only from a leaver.
+	FromApp bool
 }
 
 // Account statuses.
@@ -95,7 +99,8 @@ type Step struct {
 // For the other kinds: create_account for each app with desired grants and
 // no active account (a rehire's disabled account included), grant for
 // missing entitlements, update when parameters differ, and revoke for
-// entitlements no longer desired; accounts stay. Grants recorded on a
+// entitlements no longer desired that Roster granted (FromApp grants are
+// left for an admin); accounts stay. Grants recorded on a
 // deleted account count as gone: they are granted again, never revoked.
 func Plan(kind ChangeKind, desired Desired, accounts []ActualAccount, grants []ActualGrant, apps map[int64]App) []Step {
 	status := accountStatus(accounts)
@@ -175,7 +180,7 @@ func planAccess(desired Desired, status map[int64]string, grants []ActualGrant) 
 		steps = append(steps, Step{Op: OpCreateAccount, AppID: app, Rules: ids})
 	}
 	for k, g := range live {
-		if !wanted[k] {
+		if !wanted[k] && !g.FromApp {
 			steps = append(steps, Step{Op: OpRevoke, AppID: k.app, EntitlementID: k.entitlement, Rules: grantedBy(g)})
 		}
 	}

@@ -133,6 +133,30 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
+			name:     "a mover keeps access the app reported beyond the rules, and loses what Roster granted",
+			kind:     KindMove,
+			desired:  Desired{Grants: []DesiredGrant{{AppID: 1, EntitlementID: 12, Rules: []int64{3}}}},
+			accounts: []ActualAccount{{AppID: 1, Status: AccountActive}},
+			grants: []ActualGrant{
+				{AppID: 1, EntitlementID: 11, FromApp: true}, // predates Roster: shown, not revoked
+				{AppID: 1, EntitlementID: 13, RuleID: 9},     // Roster's, no longer desired
+			},
+			want: []Step{
+				{Op: OpGrant, AppID: 1, EntitlementID: 12, Rules: []int64{3}},
+				{Op: OpRevoke, AppID: 1, EntitlementID: 13, Rules: []int64{9}},
+			},
+		},
+		{
+			name:     "a leaver loses access the app reported too",
+			kind:     KindLeave,
+			accounts: []ActualAccount{{AppID: 1, Status: AccountActive}},
+			grants:   []ActualGrant{{AppID: 1, EntitlementID: 11, FromApp: true}},
+			want: []Step{
+				{Op: OpRevoke, AppID: 1, EntitlementID: 11},
+				{Op: OpDisable, AppID: 1},
+			},
+		},
+		{
 			name:     "an active account among old ones counts as active",
 			kind:     KindJoin,
 			desired:  Desired{Grants: []DesiredGrant{{AppID: 2, EntitlementID: 21, Rules: []int64{3}}}},

@@ -84,10 +84,16 @@ func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 // then stops the client (and its logging) before the caller writes its
 // output.
 func planRun(ctx context.Context, client *jobs.Client, store *models.Store, syncRunID int64) (int, error) {
+	return workPlanning(ctx, client, func() (*models.PlanRun, error) { return store.LatestPlanRun(ctx, false, syncRunID) })
+}
+
+// workPlanning starts the client, waits for the plan run find returns to
+// end (none: nothing to wait for) and stops the client again.
+func workPlanning(ctx context.Context, client *jobs.Client, find func() (*models.PlanRun, error)) (int, error) {
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 		return 0, fmt.Errorf("start planning: %w", err)
 	}
-	planned, err := waitPlanned(ctx, store, syncRunID, planWait)
+	planned, err := waitPlanned(ctx, find, planWait)
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	_ = client.Stop(stopCtx)
@@ -97,13 +103,12 @@ func planRun(ctx context.Context, client *jobs.Client, store *models.Store, sync
 // planWait bounds how long `roster import` waits for its run's planning.
 const planWait = 10 * time.Minute
 
-// waitPlanned waits for the planning of a sync run's people and returns
-// how many were planned. A run that touched nobody has nothing to wait
-// for.
-func waitPlanned(ctx context.Context, store *models.Store, syncRunID int64, limit time.Duration) (int, error) {
+// waitPlanned waits for a plan run and returns how many people it
+// planned. No run (a sync run that touched nobody) is nothing to wait for.
+func waitPlanned(ctx context.Context, find func() (*models.PlanRun, error), limit time.Duration) (int, error) {
 	deadline := time.Now().Add(limit)
 	for {
-		pr, err := store.LatestPlanRun(ctx, false, syncRunID)
+		pr, err := find()
 		if errors.Is(err, models.ErrNotFound) {
 			return 0, nil
 		}

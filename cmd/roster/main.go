@@ -77,6 +77,8 @@ func run(ctx context.Context, args []string, env map[string]string, stdout, stde
 		err = loginLink(ctx, cfg, logger, args, stdout)
 	case "import":
 		err = importFile(ctx, cfg, logger, args, stdout, stderr)
+	case "accounts":
+		err = accounts(ctx, cfg, logger, args, stdout, stderr)
 	case "sample-data":
 		err = sampleData(ctx, cfg, logger, args, stdout)
 	case "backup":
@@ -116,6 +118,11 @@ Usage:
                                      import a CSV snapshot into the CSV source NAME (created if
                                      missing), as an upload and its confirmation would; the last
                                      line is joiners=N movers=N leavers=N rehires=N unchanged=N held=B
+  roster accounts import --app NAME FILE.csv
+                                     record app NAME's current accounts from a CSV file (columns
+                                     account_id, email, phone, employee_number, name, status,
+                                     entitlements), match them to people and plan what changed; the
+                                     last line is matched=N ambiguous=N not_in_hr=N terminated_active=N
   roster sample-data                 load a made-up company into an empty Roster (50 people, a
                                      webhook app calling the built-in sample receiver, a Laptop app,
                                      three rules); the last line is the summary

@@ -310,7 +310,7 @@ func actual(acc *models.Access, running []models.Action) ([]rules.ActualAccount,
 			accounts = append(accounts, rules.ActualAccount{AppID: a.AppID, Status: a.Status})
 		}
 		for _, g := range acc.Grants {
-			ag := rules.ActualGrant{AppID: g.AppID, EntitlementID: g.EntitlementID, Params: g.Params}
+			ag := rules.ActualGrant{AppID: g.AppID, EntitlementID: g.EntitlementID, Params: g.Params, FromApp: g.Origin == models.GrantByApp}
 			if g.RuleID != nil {
 				ag.RuleID = *g.RuleID
 			}

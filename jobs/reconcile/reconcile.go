@@ -1,0 +1,125 @@
+// Package reconcile brings an app's existing accounts into Roster (issue
+// 11): it reads them (an uploaded CSV file here; an app's own listing
+// through its connector), matches each to the people HR knows
+// (jobs/app/match), records the outcome (models.Store.RecordAccounts) and
+// has the people whose recorded access changed planned again, in the
+// same transaction.
+//
+// Reconciling never calls an app. What it changes is Roster's picture of
+// actual access; planning then proposes what the rules say, in Team
+// Updates: access a person lacks, and a terminated person's accounts.
+// Access an app reports beyond the rules is shown, not revoked, unless
+// the person leaves.
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rosterhq/roster/jobs/app/match"
+	"github.com/rosterhq/roster/models"
+)
+
+// Account is one of an app's accounts as the app reports it.
+type Account struct {
+	ID             string
+	Email          string
+	Phone          string
+	EmployeeNumber string
+	Name           string
+	Status         string // models.AccountActive or models.AccountDisabled
+	Entitlements   []string
+}
+
+// Reconciler matches and records an app's accounts.
+type Reconciler struct {
+	Store *models.Store
+	// PlanLater, when set, is called in the transaction that records the
+	// accounts with the people to plan again (jobs.Planning.PlanAccounts),
+	// and returns the plan run it requested (0 for none).
+	PlanLater func(ctx context.Context, tx *models.Store, personIDs []int64) (int64, error)
+	// Region is the country numbers without a country code are read in
+	// (the organisation's); "" reads none of them.
+	Region string
+}
+
+// Summary is what one reconciliation found.
+type Summary struct {
+	models.Reconciliation
+	// TerminatedActive counts the matched accounts of terminated people
+	// that are still active: each is proposed in To Terminate.
+	TerminatedActive int
+	// PlanRunID is the plan run of the people to plan again; 0 for none.
+	PlanRunID int64
+}
+
+// Line is the machine-readable summary the CLI prints last.
+func (s *Summary) Line() string {
+	return fmt.Sprintf("matched=%d ambiguous=%d not_in_hr=%d terminated_active=%d", s.Matched, s.Ambiguous, s.NotInHR, s.TerminatedActive)
+}
+
+// Apply records the full list of an app's accounts: matched against
+// everyone HR knows, recorded, and the people whose access changed (and
+// terminated people with an active account) queued for planning, in one
+// transaction.
+func (r *Reconciler) Apply(ctx context.Context, actor models.Actor, app *models.App, accounts []Account, now time.Time) (*Summary, error) {
+	ix := match.NewIndex(nil, match.Options{Region: r.Region})
+	terminated := map[int64]bool{}
+	err := r.Store.PeopleToMatch(ctx, func(batch []models.MatchFields) error {
+		for _, p := range batch {
+			ix.Add(match.Person{ID: p.ID, WorkEmail: p.WorkEmail, PersonalEmail: p.PersonalEmail, Phone: p.Phone,
+				Country: p.Country, EmployeeNumber: p.EmployeeNumber})
+			if p.Status == models.StatusTerminated {
+				terminated[p.ID] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]match.Account, len(accounts))
+	for i, a := range accounts {
+		keys[i] = match.Account{ID: a.ID, Email: a.Email, Phone: a.Phone, EmployeeNumber: a.EmployeeNumber}
+	}
+	results := ix.Reconcile(keys)
+	seen := make([]models.AppAccount, len(accounts))
+	out := &Summary{}
+	var plan []int64
+	for i, a := range accounts {
+		res := results[i]
+		row := models.AppAccount{RemoteID: a.ID, Email: a.Email, Phone: a.Phone, EmployeeNumber: a.EmployeeNumber, Name: a.Name,
+			Status: a.Status, Entitlements: a.Entitlements, Verdict: string(res.Verdict), MatchedBy: string(res.By),
+			Candidates: res.Candidates, Reason: res.Reason}
+		if res.Verdict == match.Matched {
+			id := res.PersonID
+			row.PersonID = &id
+			if terminated[id] && a.Status != models.AccountDisabled {
+				out.TerminatedActive++
+				plan = append(plan, id)
+			}
+		}
+		seen[i] = row
+	}
+	err = r.Store.WithTx(ctx, func(tx *models.Store) error {
+		rec, err := tx.RecordAccounts(ctx, actor, app.ID, seen, now)
+		if err != nil {
+			return err
+		}
+		out.Reconciliation = *rec
+		plan = append(plan, rec.Changed...)
+		slices.Sort(plan)
+		plan = slices.Compact(plan)
+		if r.PlanLater == nil || len(plan) == 0 {
+			return nil
+		}
+		out.PlanRunID, err = r.PlanLater(ctx, tx, plan)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)
+	}
+	return out, nil
+}

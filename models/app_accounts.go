@@ -1,0 +1,462 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// Verdicts of matching an app's account to the people HR knows (see
+// jobs/app/match).
+const (
+	VerdictMatched   = "matched"
+	VerdictAmbiguous = "ambiguous"
+	VerdictNotInHR   = "not_in_hr"
+)
+
+// Grant origins: who put the grant there.
+const (
+	GrantByRoster = "roster" // an action Roster carried out
+	GrantByApp    = "app"    // the app reported it (an accounts upload or listing)
+)
+
+// ActionAccountsReconciled records one reconciliation of an app's accounts.
+const ActionAccountsReconciled = "app.accounts_reconciled"
+
+// AppAccount is one of an app's accounts as the app last reported it, and
+// how it matched. A matched account is linked to its person's Account,
+// whose grants are then the entitlements reported here that the app's
+// catalogue knows.
+type AppAccount struct {
+	ID             int64
+	AppID          int64
+	RemoteID       string
+	Email          string
+	Phone          string
+	EmployeeNumber string
+	Name           string
+	Status         string   // AccountActive, AccountDisabled or AccountDeleted (gone from the app)
+	Entitlements   []string `gorm:"serializer:json"` // the app's keys, as reported
+	Verdict        string
+	MatchedBy      string  // the match key that found the person
+	PersonID       *int64  // set when matched
+	Candidates     []int64 `gorm:"serializer:json"` // the people an ambiguous account fits
+	Reason         string  // why ambiguous, in words
+	FirstSeenAt    time.Time
+	LastSeenAt     time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (AppAccount) TableName() string { return "app_accounts" }
+
+// Reconciliation is what recording an app's accounts found and changed.
+type Reconciliation struct {
+	Seen      int
+	Matched   int
+	Ambiguous int
+	NotInHR   int
+	// Gone counts accounts seen before that the app no longer reports.
+	Gone int
+	// Changed lists the people whose recorded access changed (an account
+	// linked, its status or its grants): they are planned again.
+	Changed []int64
+	// Unknown lists the entitlement keys the app reported that its
+	// catalogue does not have, sorted; they are kept on the account but
+	// grant nothing.
+	Unknown []string
+}
+
+// RecordAccounts records the full list of an app's accounts, each with
+// its verdict, as the app reports them now. In one transaction it:
+//   - stores every account (new ones first seen now, all last seen now);
+//   - marks gone the accounts seen before that the list leaves out, and
+//     the linked person's account with them;
+//   - links each matched account to its person's account (creating it
+//     when Roster has none), with the reported status, and makes the
+//     account's grants the reported entitlements: missing ones are added
+//     as reported by the app, and ones the app no longer reports removed;
+//   - audits the reconciliation with its counts.
+//
+// Nothing is sent to any app: the people whose access changed are
+// returned for planning, which proposes what the rules say.
+func (s *Store) RecordAccounts(ctx context.Context, actor Actor, appID int64, seen []AppAccount, now time.Time) (*Reconciliation, error) {
+	now = now.UTC()
+	out := &Reconciliation{Seen: len(seen)}
+	err := s.WithTx(ctx, func(tx *Store) error {
+		app, err := tx.AppByID(ctx, appID)
+		if err != nil {
+			return err
+		}
+		r := &recorder{tx: tx, ctx: ctx, app: app, now: now, out: out, changed: map[int64]bool{}}
+		if err := r.load(); err != nil {
+			return err
+		}
+		if err := r.store(seen); err != nil {
+			return err
+		}
+		if err := r.markGone(seen); err != nil {
+			return err
+		}
+		if err := r.link(seen); err != nil {
+			return err
+		}
+		for id := range r.changed {
+			out.Changed = append(out.Changed, id)
+		}
+		slices.Sort(out.Changed)
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAccountsReconciled, SubjectType: "app", SubjectID: app.ID, SubjectLabel: app.Name,
+			After: map[string]any{"seen": out.Seen, "matched": out.Matched, "ambiguous": out.Ambiguous, "not_in_hr": out.NotInHR,
+				"gone": out.Gone, "people_changed": len(out.Changed), "unknown_entitlements": out.Unknown}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: record accounts of app %d: %w", appID, err)
+	}
+	return out, nil
+}
+
+// recorder is one RecordAccounts: the app's catalogue, accounts and
+// grants as they were, and what changed.
+type recorder struct {
+	tx      *Store
+	ctx     context.Context
+	app     *App
+	now     time.Time
+	out     *Reconciliation
+	changed map[int64]bool
+
+	entitlements map[string]int64      // key → id
+	before       map[string]AppAccount // remote id → as last seen
+	accounts     map[int64]Account     // person → their account in the app
+	grants       map[int64]map[int64]bool
+}
+
+func (r *recorder) load() error {
+	db := r.tx.db.WithContext(r.ctx)
+	ents, err := r.tx.Entitlements(r.ctx, r.app.ID)
+	if err != nil {
+		return err
+	}
+	r.entitlements = make(map[string]int64, len(ents))
+	for _, e := range ents {
+		r.entitlements[e.Key] = e.ID
+	}
+	var before []AppAccount
+	if err := db.Where("app_id = ?", r.app.ID).Find(&before).Error; err != nil {
+		return translate(err)
+	}
+	r.before = make(map[string]AppAccount, len(before))
+	for _, a := range before {
+		r.before[a.RemoteID] = a
+	}
+	return r.loadAccounts()
+}
+
+func (r *recorder) loadAccounts() error {
+	db := r.tx.db.WithContext(r.ctx)
+	var accounts []Account
+	if err := db.Where("app_id = ?", r.app.ID).Find(&accounts).Error; err != nil {
+		return translate(err)
+	}
+	r.accounts = make(map[int64]Account, len(accounts))
+	byID := make(map[int64]int64, len(accounts))
+	for _, a := range accounts {
+		r.accounts[a.PersonID] = a
+		byID[a.ID] = a.PersonID
+	}
+	var grants []Grant
+	if err := db.Where("account_id IN (SELECT id FROM accounts WHERE app_id = ?)", r.app.ID).Find(&grants).Error; err != nil {
+		return translate(err)
+	}
+	r.grants = map[int64]map[int64]bool{}
+	for _, g := range grants {
+		if r.grants[g.AccountID] == nil {
+			r.grants[g.AccountID] = map[int64]bool{}
+		}
+		r.grants[g.AccountID][g.EntitlementID] = true
+	}
+	return nil
+}
+
+// store upserts every reported account.
+func (r *recorder) store(seen []AppAccount) error {
+	unknown := map[string]bool{}
+	rows := make([]AppAccount, len(seen))
+	for i, a := range seen {
+		a.ID, a.AppID, a.LastSeenAt, a.UpdatedAt = 0, r.app.ID, r.now, r.now
+		a.FirstSeenAt, a.CreatedAt = r.now, r.now
+		if old, ok := r.before[a.RemoteID]; ok {
+			a.FirstSeenAt, a.CreatedAt = old.FirstSeenAt, old.CreatedAt
+		}
+		if a.Status == "" {
+			a.Status = AccountActive
+		}
+		if a.Entitlements == nil {
+			a.Entitlements = []string{}
+		}
+		if a.Candidates == nil {
+			a.Candidates = []int64{}
+		}
+		if a.Verdict != VerdictMatched {
+			a.PersonID = nil
+		}
+		switch a.Verdict {
+		case VerdictMatched:
+			r.out.Matched++
+		case VerdictAmbiguous:
+			r.out.Ambiguous++
+		default:
+			a.Verdict = VerdictNotInHR
+			r.out.NotInHR++
+		}
+		for _, k := range a.Entitlements {
+			if _, ok := r.entitlements[k]; !ok {
+				unknown[k] = true
+			}
+		}
+		rows[i] = a
+	}
+	for k := range unknown {
+		r.out.Unknown = append(r.out.Unknown, k)
+	}
+	slices.Sort(r.out.Unknown)
+	if len(rows) == 0 {
+		return nil
+	}
+	err := r.tx.db.WithContext(r.ctx).Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "app_id"}, {Name: "remote_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"email", "phone", "employee_number", "name", "status", "entitlements",
+			"verdict", "matched_by", "person_id", "candidates", "reason", "last_seen_at", "updated_at"}),
+	}).CreateInBatches(rows, 200).Error
+	return translate(err)
+}
+
+// markGone records the accounts the app no longer reports as deleted,
+// with the accounts they were linked to: the app says they are gone,
+// so the rules may propose them again, and nothing is revoked.
+func (r *recorder) markGone(seen []AppAccount) error {
+	reported := make(map[string]bool, len(seen))
+	for _, a := range seen {
+		reported[a.RemoteID] = true
+	}
+	var gone []int64
+	var people []int64
+	for id, a := range r.before {
+		if reported[id] || a.Status == AccountDeleted {
+			continue
+		}
+		gone = append(gone, a.ID)
+		if a.PersonID != nil && a.Verdict == VerdictMatched {
+			people = append(people, *a.PersonID)
+		}
+	}
+	r.out.Gone = len(gone)
+	db := r.tx.db.WithContext(r.ctx)
+	for _, chunk := range chunks(gone, 1000) {
+		if err := db.Model(&AppAccount{}).Where("id IN ?", chunk).
+			Updates(map[string]any{"status": AccountDeleted, "updated_at": r.now}).Error; err != nil {
+			return translate(err)
+		}
+	}
+	for _, person := range people {
+		acc, ok := r.accounts[person]
+		if !ok || acc.Status == AccountDeleted {
+			continue
+		}
+		if err := r.setAccount(acc.ID, map[string]any{"status": AccountDeleted}); err != nil {
+			return err
+		}
+		if err := db.Where("account_id = ?", acc.ID).Delete(&Grant{}).Error; err != nil {
+			return translate(err)
+		}
+		r.changed[person] = true
+	}
+	return nil
+}
+
+// link makes each matched person's account what the app reported.
+func (r *recorder) link(seen []AppAccount) error {
+	db := r.tx.db.WithContext(r.ctx)
+	var created []Account
+	for _, a := range seen {
+		if a.Verdict != VerdictMatched || a.PersonID == nil {
+			continue
+		}
+		status := a.Status
+		if status == "" {
+			status = AccountActive
+		}
+		acc, ok := r.accounts[*a.PersonID]
+		if !ok {
+			created = append(created, Account{PersonID: *a.PersonID, AppID: r.app.ID, RemoteID: a.RemoteID, Status: status,
+				CreatedAt: r.now, UpdatedAt: r.now})
+			r.changed[*a.PersonID] = true
+			continue
+		}
+		if acc.RemoteID != a.RemoteID || acc.Status != status {
+			if err := r.setAccount(acc.ID, map[string]any{"remote_id": a.RemoteID, "status": status}); err != nil {
+				return err
+			}
+			r.changed[*a.PersonID] = true
+		}
+	}
+	if len(created) > 0 {
+		if err := db.CreateInBatches(created, 200).Error; err != nil {
+			return translate(err)
+		}
+		if err := r.loadAccounts(); err != nil {
+			return err
+		}
+	}
+	var add []Grant
+	var drop []int64
+	for _, a := range seen {
+		if a.Verdict != VerdictMatched || a.PersonID == nil {
+			continue
+		}
+		acc := r.accounts[*a.PersonID]
+		want := map[int64]bool{}
+		if a.Status != AccountDeleted {
+			for _, k := range a.Entitlements {
+				if id, ok := r.entitlements[k]; ok {
+					want[id] = true
+				}
+			}
+		}
+		held := r.grants[acc.ID]
+		for id := range want {
+			if !held[id] {
+				add = append(add, Grant{AccountID: acc.ID, EntitlementID: id, Params: map[string]string{}, Origin: GrantByApp,
+					CreatedAt: r.now, UpdatedAt: r.now})
+				r.changed[*a.PersonID] = true
+			}
+		}
+		for id := range held {
+			if !want[id] {
+				drop = append(drop, acc.ID, id)
+				r.changed[*a.PersonID] = true
+			}
+		}
+	}
+	if len(add) > 0 {
+		if err := db.CreateInBatches(add, 200).Error; err != nil {
+			return translate(err)
+		}
+	}
+	for i := 0; i < len(drop); i += 2 {
+		if err := db.Where("account_id = ? AND entitlement_id = ?", drop[i], drop[i+1]).Delete(&Grant{}).Error; err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+func (r *recorder) setAccount(id int64, fields map[string]any) error {
+	fields["updated_at"] = r.now
+	return translate(r.tx.db.WithContext(r.ctx).Model(&Account{}).Where("id = ?", id).Updates(fields).Error)
+}
+
+// AppAccountsFilter selects an app's accounts for its Accounts tab.
+type AppAccountsFilter struct {
+	Verdict string // "" for all
+	Limit   int    // 0: 200
+	Offset  int
+}
+
+// AppAccountCounts counts an app's accounts by verdict, leaving out those
+// gone from the app.
+type AppAccountCounts struct {
+	Matched, Ambiguous, NotInHR, Gone int
+}
+
+// AppAccounts lists an app's accounts as last seen, ambiguous and not in
+// HR first (they need an admin), then by remote id.
+func (s *Store) AppAccounts(ctx context.Context, appID int64, f AppAccountsFilter) ([]AppAccount, error) {
+	if f.Limit <= 0 {
+		f.Limit = 200
+	}
+	q := s.db.WithContext(ctx).Where("app_id = ?", appID)
+	if f.Verdict != "" {
+		q = q.Where("verdict = ? AND status <> ?", f.Verdict, AccountDeleted)
+	}
+	var out []AppAccount
+	err := q.Order("CASE verdict WHEN 'ambiguous' THEN 0 WHEN 'not_in_hr' THEN 1 ELSE 2 END, remote_id").
+		Limit(f.Limit).Offset(f.Offset).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: accounts of app %d: %w", appID, translate(err))
+	}
+	return out, nil
+}
+
+// CountAppAccounts counts an app's accounts by verdict.
+func (s *Store) CountAppAccounts(ctx context.Context, appID int64) (AppAccountCounts, error) {
+	var rows []struct {
+		Verdict string
+		Status  string
+		N       int
+	}
+	err := s.db.WithContext(ctx).Model(&AppAccount{}).Select("verdict, status, COUNT(*) AS n").
+		Where("app_id = ?", appID).Group("verdict, status").Scan(&rows).Error
+	if err != nil {
+		return AppAccountCounts{}, fmt.Errorf("store: count accounts of app %d: %w", appID, translate(err))
+	}
+	var c AppAccountCounts
+	for _, r := range rows {
+		switch {
+		case r.Status == AccountDeleted:
+			c.Gone += r.N
+		case r.Verdict == VerdictMatched:
+			c.Matched += r.N
+		case r.Verdict == VerdictAmbiguous:
+			c.Ambiguous += r.N
+		default:
+			c.NotInHR += r.N
+		}
+	}
+	return c, nil
+}
+
+// AppAccountsOf returns the app accounts linked to a person.
+func (s *Store) AppAccountsOf(ctx context.Context, personID int64) ([]AppAccount, error) {
+	var out []AppAccount
+	if err := s.db.WithContext(ctx).Where("person_id = ?", personID).Order("app_id, remote_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: app accounts of person %d: %w", personID, translate(err))
+	}
+	return out, nil
+}
+
+// MatchFields is what matching reads of one person.
+type MatchFields struct {
+	ID             int64
+	WorkEmail      string
+	PersonalEmail  string
+	Phone          string
+	Country        string
+	EmployeeNumber string `gorm:"column:external_id"`
+	Status         PersonStatus
+}
+
+// PeopleToMatch returns every person's match fields, in id order, read in
+// batches.
+func (s *Store) PeopleToMatch(ctx context.Context, each func([]MatchFields) error) error {
+	var last int64
+	for {
+		var batch []MatchFields
+		err := s.db.WithContext(ctx).Table("people").Select("id, work_email, personal_email, phone, country, external_id, status").
+			Where("id > ?", last).Order("id").Limit(5000).Scan(&batch).Error
+		if err != nil {
+			return fmt.Errorf("store: people to match: %w", translate(err))
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := each(batch); err != nil {
+			return err
+		}
+		last = batch[len(batch)-1].ID
+	}
+}
