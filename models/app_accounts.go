@@ -420,6 +420,16 @@ func (s *Store) CountAppAccounts(ctx context.Context, appID int64) (AppAccountCo
 	return c, nil
 }
 
+// AppAccountIDs returns the remote ids of an app's accounts still in it.
+func (s *Store) AppAccountIDs(ctx context.Context, appID int64) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&AppAccount{}).Where("app_id = ? AND status <> ?", appID, AccountDeleted).Pluck("remote_id", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: account ids of app %d: %w", appID, translate(err))
+	}
+	return out, nil
+}
+
 // AppAccountsOf returns the app accounts linked to a person.
 func (s *Store) AppAccountsOf(ctx context.Context, personID int64) ([]AppAccount, error) {
 	var out []AppAccount
@@ -459,4 +469,92 @@ func (s *Store) PeopleToMatch(ctx context.Context, each func([]MatchFields) erro
 		}
 		last = batch[len(batch)-1].ID
 	}
+}
+
+// AccountUpload is an app's accounts file waiting for an admin to apply
+// or discard its preview.
+type AccountUpload struct {
+	ID         int64
+	AppID      int64
+	FileName   string
+	Rows       int
+	UploadedBy string
+	CreatedAt  time.Time
+}
+
+// TableName implements gorm's Tabler.
+func (AccountUpload) TableName() string { return "account_uploads" }
+
+type accountUploadRecord struct {
+	UploadID int64
+	Position int
+	Record   string
+}
+
+func (accountUploadRecord) TableName() string { return "account_upload_records" }
+
+// CreateAccountUpload stores an uploaded accounts file's records (JSON,
+// in file order) for its preview, replacing the app's previous upload.
+func (s *Store) CreateAccountUpload(ctx context.Context, actor Actor, appID int64, fileName string, records []string) (*AccountUpload, error) {
+	up := &AccountUpload{AppID: appID, FileName: fileName, Rows: len(records), UploadedBy: actor.Email, CreatedAt: time.Now().UTC()}
+	err := s.WithTx(ctx, func(tx *Store) error {
+		db := tx.db.WithContext(ctx)
+		if err := db.Where("app_id = ?", appID).Delete(&AccountUpload{}).Error; err != nil {
+			return translate(err)
+		}
+		if err := db.Create(up).Error; err != nil {
+			return translate(err)
+		}
+		rows := make([]accountUploadRecord, len(records))
+		for i, r := range records {
+			rows[i] = accountUploadRecord{UploadID: up.ID, Position: i, Record: r}
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		return translate(db.CreateInBatches(rows, 500).Error)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: upload accounts of app %d: %w", appID, err)
+	}
+	return up, nil
+}
+
+// AccountUploadByID returns an app's upload waiting for its preview.
+func (s *Store) AccountUploadByID(ctx context.Context, appID, id int64) (*AccountUpload, error) {
+	var up AccountUpload
+	if err := s.db.WithContext(ctx).Where("app_id = ?", appID).First(&up, id).Error; err != nil {
+		return nil, fmt.Errorf("store: accounts upload %d: %w", id, translate(err))
+	}
+	return &up, nil
+}
+
+// AccountUploadRecords hands an upload's records to each in file order,
+// read in batches.
+func (s *Store) AccountUploadRecords(ctx context.Context, id int64, each func(record string) error) error {
+	last := -1
+	for {
+		var batch []accountUploadRecord
+		err := s.db.WithContext(ctx).Where("upload_id = ? AND position > ?", id, last).Order("position").Limit(5000).Find(&batch).Error
+		if err != nil {
+			return fmt.Errorf("store: records of accounts upload %d: %w", id, translate(err))
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, r := range batch {
+			if err := each(r.Record); err != nil {
+				return err
+			}
+		}
+		last = batch[len(batch)-1].Position
+	}
+}
+
+// DeleteAccountUpload drops an upload, applied or discarded.
+func (s *Store) DeleteAccountUpload(ctx context.Context, id int64) error {
+	if err := s.db.WithContext(ctx).Delete(&AccountUpload{}, id).Error; err != nil {
+		return fmt.Errorf("store: delete accounts upload %d: %w", id, translate(err))
+	}
+	return nil
 }

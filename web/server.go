@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rosterhq/roster/jobs/reconcile"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/static"
 	"github.com/rosterhq/roster/views/errorpage"
@@ -81,6 +82,9 @@ type Deps struct {
 	// Sealer encrypts the secrets admins set on apps, like a webhook's
 	// signing secret.
 	Sealer *models.Sealer
+	// Accounts matches and records apps' accounts (the Accounts tab's
+	// uploads); nil records them without planning anyone.
+	Accounts *reconcile.Reconciler
 }
 
 // Server is Roster's HTTP server.
@@ -100,6 +104,7 @@ type Server struct {
 	replanner      Replanner
 	decider        Decider
 	appTester      AppTester
+	accounts       *reconcile.Reconciler
 	mailConfigured bool
 	sealer         *models.Sealer
 	version        string
@@ -121,6 +126,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "10M"
 	}
+	if deps.Accounts == nil {
+		deps.Accounts = &reconcile.Reconciler{Store: deps.Store}
+	}
 	s := &Server{
 		cfg:            cfg,
 		echo:           echo.New(),
@@ -135,6 +143,7 @@ func New(cfg Config, deps Deps) *Server {
 		replanner:      deps.Replanner,
 		decider:        deps.Decider,
 		appTester:      deps.AppTester,
+		accounts:       deps.Accounts,
 		mailConfigured: deps.MailConfigured,
 		sealer:         deps.Sealer,
 		version:        static.Version(),

@@ -24,6 +24,7 @@ import (
 	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/hrsync"
+	"github.com/rosterhq/roster/jobs/reconcile"
 	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/migrations"
 	"github.com/rosterhq/roster/models"
@@ -163,6 +164,7 @@ func newServer(t *testing.T, dialect models.Dialect, opts ...serverOption) *test
 		Importer:  &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun}},
 		Decider:   &jobs.Decisions{Store: store},
 		Replanner: &jobs.Planning{Store: store},
+		Accounts:  &reconcile.Reconciler{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanAccounts},
 		AppTester: jobs.NewAppTests(store, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback(), Logger: slog.New(slog.DiscardHandler)}),
 		Sealer:    sealer,
 	}}

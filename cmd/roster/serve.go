@@ -14,6 +14,7 @@ import (
 
 	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/jobs/hrsync"
+	"github.com/rosterhq/roster/jobs/reconcile"
 	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/jobs/planner"
 	"github.com/rosterhq/roster/migrations"
@@ -88,6 +89,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Decider:        &jobs.Decisions{Store: store, Replan: plan.PlanPeople},
 		Replanner:      &jobs.Planning{Store: store},
 		AppTester:      jobs.NewAppTests(store, jobOpts),
+		Accounts:       &reconcile.Reconciler{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanAccounts},
 		MailConfigured: cfg.mail != nil,
 		Sealer:         sealer,
 	}

@@ -65,6 +65,80 @@ func (s *Summary) Line() string {
 // terminated people with an active account) queued for planning, in one
 // transaction.
 func (r *Reconciler) Apply(ctx context.Context, actor models.Actor, app *models.App, accounts []Account, now time.Time) (*Summary, error) {
+	m, err := r.match(ctx, accounts)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)
+	}
+	out := &Summary{TerminatedActive: len(m.terminatedActive)}
+	plan := m.terminatedActive
+	err = r.Store.WithTx(ctx, func(tx *models.Store) error {
+		rec, err := tx.RecordAccounts(ctx, actor, app.ID, m.rows, now)
+		if err != nil {
+			return err
+		}
+		out.Reconciliation = *rec
+		plan = append(plan, rec.Changed...)
+		slices.Sort(plan)
+		plan = slices.Compact(plan)
+		if r.PlanLater == nil || len(plan) == 0 {
+			return nil
+		}
+		out.PlanRunID, err = r.PlanLater(ctx, tx, plan)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)
+	}
+	return out, nil
+}
+
+// Preview is what applying a list would find, recorded nowhere.
+type Preview struct {
+	Summary
+	// Rows are the accounts with their verdicts, in the list's order.
+	Rows []models.AppAccount
+}
+
+// Preview matches a list as Apply would and says what it would record:
+// the verdicts, and how many accounts seen before the list leaves out.
+func (r *Reconciler) Preview(ctx context.Context, app *models.App, accounts []Account) (*Preview, error) {
+	m, err := r.match(ctx, accounts)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)
+	}
+	out := &Preview{Rows: m.rows}
+	out.Seen, out.TerminatedActive = len(m.rows), len(m.terminatedActive)
+	listed := make(map[string]bool, len(accounts))
+	for _, row := range m.rows {
+		listed[row.RemoteID] = true
+		switch row.Verdict {
+		case models.VerdictMatched:
+			out.Matched++
+		case models.VerdictAmbiguous:
+			out.Ambiguous++
+		default:
+			out.NotInHR++
+		}
+	}
+	known, err := r.Store.AppAccountIDs(ctx, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range known {
+		if !listed[id] {
+			out.Gone++
+		}
+	}
+	return out, nil
+}
+
+// matched is a list matched against everyone.
+type matched struct {
+	rows             []models.AppAccount
+	terminatedActive []int64 // people terminated in HR whose matched account is active
+}
+
+func (r *Reconciler) match(ctx context.Context, accounts []Account) (*matched, error) {
 	ix := match.NewIndex(nil, match.Options{Region: r.Region})
 	terminated := map[int64]bool{}
 	err := r.Store.PeopleToMatch(ctx, func(batch []models.MatchFields) error {
@@ -85,9 +159,7 @@ func (r *Reconciler) Apply(ctx context.Context, actor models.Actor, app *models.
 		keys[i] = match.Account{ID: a.ID, Email: a.Email, Phone: a.Phone, EmployeeNumber: a.EmployeeNumber}
 	}
 	results := ix.Reconcile(keys)
-	seen := make([]models.AppAccount, len(accounts))
-	out := &Summary{}
-	var plan []int64
+	out := &matched{rows: make([]models.AppAccount, len(accounts))}
 	for i, a := range accounts {
 		res := results[i]
 		row := models.AppAccount{RemoteID: a.ID, Email: a.Email, Phone: a.Phone, EmployeeNumber: a.EmployeeNumber, Name: a.Name,
@@ -97,29 +169,10 @@ func (r *Reconciler) Apply(ctx context.Context, actor models.Actor, app *models.
 			id := res.PersonID
 			row.PersonID = &id
 			if terminated[id] && a.Status != models.AccountDisabled {
-				out.TerminatedActive++
-				plan = append(plan, id)
+				out.terminatedActive = append(out.terminatedActive, id)
 			}
 		}
-		seen[i] = row
-	}
-	err = r.Store.WithTx(ctx, func(tx *models.Store) error {
-		rec, err := tx.RecordAccounts(ctx, actor, app.ID, seen, now)
-		if err != nil {
-			return err
-		}
-		out.Reconciliation = *rec
-		plan = append(plan, rec.Changed...)
-		slices.Sort(plan)
-		plan = slices.Compact(plan)
-		if r.PlanLater == nil || len(plan) == 0 {
-			return nil
-		}
-		out.PlanRunID, err = r.PlanLater(ctx, tx, plan)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)
+		out.rows[i] = row
 	}
 	return out, nil
 }

@@ -33,6 +33,27 @@ CREATE INDEX app_accounts_verdict_idx ON app_accounts (app_id, verdict, remote_i
 -- the person leaves.
 ALTER TABLE grants ADD COLUMN origin TEXT NOT NULL DEFAULT 'roster' CHECK (origin IN ('roster', 'app'));
 
+-- An accounts file uploaded for preview, until it is applied or
+-- discarded: one per app (a new upload replaces the last), its accounts
+-- one row each in file order.
+CREATE TABLE account_uploads (
+    id          BIGSERIAL PRIMARY KEY,
+    app_id      BIGINT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    file_name   TEXT NOT NULL DEFAULT '',
+    rows        INTEGER NOT NULL DEFAULT 0,
+    uploaded_by TEXT NOT NULL DEFAULT '',
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX account_uploads_app_idx ON account_uploads (app_id);
+CREATE TABLE account_upload_records (
+    upload_id BIGINT NOT NULL REFERENCES account_uploads (id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    record    TEXT NOT NULL,
+    PRIMARY KEY (upload_id, position)
+);
+
 -- +goose Down
+DROP TABLE account_upload_records;
+DROP TABLE account_uploads;
 ALTER TABLE grants DROP COLUMN origin;
 DROP TABLE app_accounts;
