@@ -14,9 +14,9 @@ import (
 
 	"github.com/rosterhq/roster/jobs"
 	"github.com/rosterhq/roster/jobs/hrsync"
-	"github.com/rosterhq/roster/jobs/reconcile"
 	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/jobs/planner"
+	"github.com/rosterhq/roster/jobs/reconcile"
 	"github.com/rosterhq/roster/migrations"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/web"
