@@ -41,15 +41,15 @@ const (
 
 // Client calls one SCIM service provider. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    string // BaseURL without a trailing slash
-	http    *http.Client
-	tokens  oauth2.TokenSource // nil with a static bearer token
-	wait    func(ctx context.Context, d time.Duration) error
+	cfg    Config
+	base   string // BaseURL without a trailing slash
+	http   *http.Client
+	tokens oauth2.TokenSource // nil with a static bearer token
+	wait   func(ctx context.Context, d time.Duration) error
 
 	mu          sync.Mutex
 	patch       patchSupport
-	askedConfig bool // the ServiceProviderConfig was read (or tried) for patch
+	askedConfig bool     // the ServiceProviderConfig was read (or tried) for patch
 	accessSeen  []string // the latest OAuth access tokens, redacted like the configured secrets
 }
 
@@ -90,10 +90,10 @@ func NewClient(cfg Config, opts Options) (*Client, error) {
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c := &Client{
-		cfg:     cfg,
-		base:    strings.TrimRight(cfg.BaseURL, "/"),
-		http:    &hc,
-		wait:    sleep,
+		cfg:  cfg,
+		base: strings.TrimRight(cfg.BaseURL, "/"),
+		http: &hc,
+		wait: sleep,
 	}
 	if cfg.OAuth != nil {
 		cc := &clientcredentials.Config{
