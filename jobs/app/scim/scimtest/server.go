@@ -77,6 +77,9 @@ type Reply struct {
 	// Hold, when not nil, delays the answer until it is closed or the
 	// client gives up (its request context ends), for timeout tests.
 	Hold <-chan struct{}
+	// Arrived, when not nil, is closed when the request comes in, so a
+	// test can act while the server holds the answer.
+	Arrived chan<- struct{}
 }
 
 // Request is one request the server received.
@@ -202,6 +205,9 @@ func (s *Server) dequeue(method, path string) (Reply, bool) {
 }
 
 func (s *Server) force(w http.ResponseWriter, r *http.Request, reply Reply) {
+	if reply.Arrived != nil {
+		close(reply.Arrived)
+	}
 	if reply.Hold != nil {
 		select {
 		case <-reply.Hold:
