@@ -19,32 +19,34 @@ type Imports struct {
 // PreviewCSV parses an uploaded CSV file and records a run awaiting
 // confirmation, or a failed run listing every bad row. A file that can be
 // read again (an upload's multipart file) is streamed, as ImportCSV does.
-func (i *Imports) PreviewCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader) (*models.SyncRun, error) {
+func (i *Imports) PreviewCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader,
+	opts ...hrsync.Option) (*models.SyncRun, error) {
 	if rs, ok := r.(io.ReadSeeker); ok {
-		run, _, err := i.Syncer.PreviewRows(ctx, actor, src, "upload", fileName, CSVRows(ctx, i.Syncer.Store, rs))
+		run, _, err := i.Syncer.PreviewRows(ctx, actor, src, "upload", fileName, CSVRows(ctx, i.Syncer.Store, rs), opts...)
 		return run, err
 	}
 	res, err := csvsource.Parse(r)
 	if err != nil {
 		return nil, err
 	}
-	run, _, err := i.Syncer.Preview(ctx, actor, src, "upload", fileName, res.Records, res.Errors)
+	run, _, err := i.Syncer.Preview(ctx, actor, src, "upload", fileName, res.Records, res.Errors, opts...)
 	return run, err
 }
 
 // ImportCSV parses a CSV file and applies it at once (the brake may still
 // hold it): the command line's path. A file that can be read again (an
 // *os.File) is streamed, row by row, never held whole.
-func (i *Imports) ImportCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader) (*models.SyncRun, hrsync.Outcome, error) {
+func (i *Imports) ImportCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader,
+	opts ...hrsync.Option) (*models.SyncRun, hrsync.Outcome, error) {
 	rs, ok := r.(io.ReadSeeker)
 	if !ok {
 		res, err := csvsource.Parse(r)
 		if err != nil {
 			return nil, hrsync.Outcome{}, err
 		}
-		return i.Syncer.Import(ctx, actor, src, "cli", fileName, res.Records, res.Errors)
+		return i.Syncer.Import(ctx, actor, src, "cli", fileName, res.Records, res.Errors, opts...)
 	}
-	return i.Syncer.ImportRows(ctx, actor, src, "cli", fileName, CSVRows(ctx, i.Syncer.Store, rs))
+	return i.Syncer.ImportRows(ctx, actor, src, "cli", fileName, CSVRows(ctx, i.Syncer.Store, rs), opts...)
 }
 
 // CSVRows streams a CSV file for hrsync.Syncer.ImportRows, from its start

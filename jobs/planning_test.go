@@ -52,7 +52,7 @@ func staff(n int) []models.PersonFields {
 
 func (w *planWorld) importAll(records []models.PersonFields) hrsync.Outcome {
 	w.t.Helper()
-	_, out, err := w.syncer.Import(context.Background(), models.CLIActor, w.src, "cli", "people.csv", records, nil)
+	_, out, err := w.syncer.Import(context.Background(), models.CLIActor, w.src, "cli", "people.csv", records, nil, hrsync.Baseline(false))
 	require.NoError(w.t, err)
 	require.True(w.t, out.Applied, out.HeldReason)
 	return out

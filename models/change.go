@@ -24,6 +24,12 @@ const (
 	ChangeRehire ChangeKind = "rehire"
 )
 
+// Reasons of a change (Change.Reason), as Team Updates labels them.
+const (
+	ReasonMissingAccess = "missing access"
+	ReasonOutsideChange = "changed outside Roster"
+)
+
 // ChangeStatus is where a change is in its life.
 type ChangeStatus string
 
@@ -96,16 +102,21 @@ func (p PlanStep) RunAt(effective, now time.Time) time.Time {
 // Change is one row of Team Updates: what should happen to a person's
 // access, when, and why.
 type Change struct {
-	ID             int64
-	PersonID       int64
-	Kind           ChangeKind
-	Status         ChangeStatus
-	Plan           []PlanStep `gorm:"serializer:json"`
-	Why            string     // JSON of rules.Why
-	Summary        string     // one line of the why, for lists
-	RuleNames      string     // the matched rules, comma-separated, for lists
-	EffectiveAt    time.Time
-	AutoApproved   bool
+	ID           int64
+	PersonID     int64
+	Kind         ChangeKind
+	Status       ChangeStatus
+	Plan         []PlanStep `gorm:"serializer:json"`
+	Why          string     // JSON of rules.Why
+	Summary      string     // one line of the why, for lists
+	RuleNames    string     // the matched rules, comma-separated, for lists
+	EffectiveAt  time.Time
+	AutoApproved bool
+	// Reason says why a change exists where its kind does not: a
+	// baseline person's access they lack under the rules
+	// (ReasonMissingAccess), or putting back what was changed outside
+	// Roster (ReasonOutsideChange). Empty for ordinary changes.
+	Reason         string
 	PersonEventID  *int64    // the HR event it was planned from, if any
 	PlannedAt      time.Time `gorm:"-"` // when the planner made it (not stored); zero: now
 	DecidedBy      string
@@ -162,7 +173,7 @@ func sameEvent(a, b *int64) bool {
 // refreshed reports whether a kept change's stored explanation differs
 // from a new plan with the same outcome, which then replaces it in place.
 func (c *Change) refreshed(n *Change) bool {
-	return c.Why != n.Why || c.Summary != n.Summary || c.RuleNames != n.RuleNames ||
+	return c.Why != n.Why || c.Summary != n.Summary || c.RuleNames != n.RuleNames || c.Reason != n.Reason ||
 		c.AutoApproved != n.AutoApproved || !reflect.DeepEqual(c.Plan, n.Plan)
 }
 
@@ -280,14 +291,14 @@ func (s *Store) refresh(ctx context.Context, o Change, n *Change, now time.Time)
 	}
 	res := s.db.WithContext(ctx).Model(&Change{}).Where("id = ? AND status = ?", o.ID, ChangePending).Updates(map[string]any{
 		"plan": PlanJSON(plan), "why": n.Why, "summary": n.Summary, "rule_names": n.RuleNames,
-		"auto_approved": n.AutoApproved, "updated_at": now})
+		"auto_approved": n.AutoApproved, "reason": n.Reason, "updated_at": now})
 	if res.Error != nil {
 		return nil, fmt.Errorf("store: refresh change %d: %w", o.ID, translate(res.Error))
 	}
 	if res.RowsAffected != 1 {
 		return nil, ErrReplanRace
 	}
-	o.Plan, o.Why, o.Summary, o.RuleNames, o.AutoApproved, o.UpdatedAt = plan, n.Why, n.Summary, n.RuleNames, n.AutoApproved, now
+	o.Plan, o.Why, o.Summary, o.RuleNames, o.AutoApproved, o.Reason, o.UpdatedAt = plan, n.Why, n.Summary, n.RuleNames, n.AutoApproved, n.Reason, now
 	return &o, nil
 }
 

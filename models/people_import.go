@@ -307,6 +307,9 @@ func (s *Store) writePeopleBatch(ctx context.Context, sourceID, runID int64, cha
 			return nil, err
 		}
 	}
+	if err := s.markBaseline(ctx, changes, now); err != nil {
+		return nil, err
+	}
 	touched := make([]int64, len(changes))
 	events := make([]eventRow, len(changes))
 	for i := range changes {
@@ -319,6 +322,26 @@ func (s *Store) writePeopleBatch(ctx context.Context, sourceID, runID int64, cha
 		return nil, err
 	}
 	return touched, nil
+}
+
+// markBaseline records when a baseline run took its people as current
+// staff (EventBaseline): Person.BaselineAt, which the planner reads.
+func (s *Store) markBaseline(ctx context.Context, changes []PersonChange, now time.Time) error {
+	var ids []int64
+	for i := range changes {
+		if changes[i].Kind == EventBaseline {
+			ids = append(ids, changes[i].PersonID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Model(&Person{}).Where("id IN ? AND baseline_at IS NULL", ids).
+		UpdateColumn("baseline_at", now).Error
+	if err != nil {
+		return fmt.Errorf("store: mark baseline: %w", translate(err))
+	}
+	return nil
 }
 
 func nonNilDiff(d []FieldChange) []FieldChange {

@@ -235,8 +235,13 @@ type Person struct {
 	PersonFields
 	Hash          string
 	DuplicateOfID *int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// BaselineAt is when a baseline sync took the person as current
+	// staff (hrsync: a source's first sync, or an upload that chose it):
+	// employed before Roster knew them, never a joiner. Nil for people
+	// who joined under Roster.
+	BaselineAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // TableName implements gorm's Tabler.
@@ -252,6 +257,12 @@ const (
 	EventLeft    EventKind = "left"
 	EventRehired EventKind = "rehired"
 	EventLeave   EventKind = "leave" // went on leave of absence
+	// EventBaseline: a baseline sync found the person already employed
+	// and took them as current staff (Person.BaselineAt), not a joiner.
+	EventBaseline EventKind = "baseline"
+	// EventOutsideChange: reconciliation found one of the person's app
+	// accounts changed outside Roster (drift); the diff says how.
+	EventOutsideChange EventKind = "outside_change"
 )
 
 // PersonEvent is one entry of a person's history.

@@ -42,7 +42,10 @@ func (e RowError) String() string {
 
 // SyncCounts are what a run found.
 type SyncCounts struct {
-	Joiners   int
+	Joiners int
+	// Existing counts the people a baseline run took as current staff
+	// (models.EventBaseline) rather than as joiners.
+	Existing  int
 	Movers    int
 	Leavers   int
 	Rehires   int
@@ -58,6 +61,9 @@ type SyncRun struct {
 	Trigger  string // upload, cli, schedule
 	FileName string
 	SyncCounts
+	// Baseline: the run takes people it finds already employed (active,
+	// start date passed) as current staff, not joiners (hrsync).
+	Baseline   bool
 	RowErrors  []RowError `gorm:"serializer:json"`
 	Error      string
 	HeldReason string
@@ -106,11 +112,23 @@ func (s *Store) createSyncRun(ctx context.Context, run *SyncRun) error {
 	return nil
 }
 
+// SourceSynced reports whether a source has had a run applied: a source
+// that has not is new, and its first sync is a baseline by default.
+func (s *Store) SourceSynced(ctx context.Context, sourceID int64) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&SyncRun{}).Where("source_id = ? AND status = ?", sourceID, SyncSucceeded).
+		Limit(1).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("store: source %d synced: %w", sourceID, translate(err))
+	}
+	return n > 0, nil
+}
+
 // SetPreviewOutcome records what a preview run found (its counts, and why
 // the brake would hold it when it would), once its records are kept.
 func (s *Store) SetPreviewOutcome(ctx context.Context, runID int64, counts SyncCounts, heldReason string) error {
 	res := s.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ? AND status = ?", runID, SyncPreview).Updates(map[string]any{
-		"joiners": counts.Joiners, "movers": counts.Movers, "leavers": counts.Leavers, "rehires": counts.Rehires,
+		"joiners": counts.Joiners, "existing": counts.Existing, "movers": counts.Movers, "leavers": counts.Leavers, "rehires": counts.Rehires,
 		"unchanged": counts.Unchanged, "held_reason": heldReason})
 	if res.Error != nil {
 		return fmt.Errorf("store: preview %d: %w", runID, translate(res.Error))
@@ -194,7 +212,7 @@ func (s *Store) DiscardSyncRun(ctx context.Context, actor Actor, id int64) error
 func (s *Store) HoldSyncRun(ctx context.Context, actor Actor, id int64, counts SyncCounts, reason string) error {
 	return s.WithTx(ctx, func(tx *Store) error {
 		res := tx.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ? AND status = ?", id, SyncPreview).Updates(map[string]any{
-			"status": SyncHeld, "held_reason": reason, "joiners": counts.Joiners, "movers": counts.Movers,
+			"status": SyncHeld, "held_reason": reason, "joiners": counts.Joiners, "existing": counts.Existing, "movers": counts.Movers,
 			"leavers": counts.Leavers, "rehires": counts.Rehires, "unchanged": counts.Unchanged,
 		})
 		if res.Error != nil {
@@ -240,7 +258,7 @@ func (s *Store) ApplySyncRun(ctx context.Context, actor Actor, run *SyncRun, fro
 		now := time.Now().UTC()
 		err = tx.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ?", run.ID).Updates(map[string]any{
 			"status": SyncSucceeded, "payload": "", "finished_at": now,
-			"joiners": counts.Joiners, "movers": counts.Movers, "leavers": counts.Leavers,
+			"joiners": counts.Joiners, "existing": counts.Existing, "movers": counts.Movers, "leavers": counts.Leavers,
 			"rehires": counts.Rehires, "unchanged": counts.Unchanged,
 		}).Error
 		if err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/rules"
 	"github.com/rosterhq/roster/views/people"
 )
 
@@ -176,10 +178,13 @@ func (s *Server) personPage(c echo.Context) error {
 	if v.Scheduled, err = s.scheduledChange(c, cat, p); err != nil {
 		return err
 	}
-	if v.Accounts, err = s.personAccounts(c, cat, p.ID); err != nil {
+	desired := s.explainPerson(c, cat, p, &v)
+	if v.Accounts, err = s.personAccounts(c, cat, p.ID, desired); err != nil {
 		return err
 	}
-	s.explainPerson(c, cat, p, &v)
+	if p.BaselineAt != nil {
+		v.Baseline = formatTime(*p.BaselineAt)
+	}
 	events, err := s.store.PersonEvents(ctx, p.ID)
 	if err != nil {
 		return err
@@ -258,9 +263,14 @@ func (cat *catalogue) personChange(ch *models.Change, p *models.Person, now time
 	return out
 }
 
-// personAccounts is what the person actually holds, app by app.
-func (s *Server) personAccounts(c echo.Context, cat *catalogue, personID int64) ([]people.Account, error) {
-	access, err := s.store.AccessOf(c.Request().Context(), []int64{personID})
+// personAccounts is what the person actually holds, app by app: the
+// grants Roster made and those the app reported, the latter marked beyond
+// the rules when no rule gives them (desired nil: the rules could not be
+// evaluated, so nothing is marked), and when each account was last seen
+// in the app's own list.
+func (s *Server) personAccounts(c echo.Context, cat *catalogue, personID int64, desired *rules.Desired) ([]people.Account, error) {
+	ctx := c.Request().Context()
+	access, err := s.store.AccessOf(ctx, []int64{personID})
 	if err != nil {
 		return nil, err
 	}
@@ -268,29 +278,53 @@ func (s *Server) personAccounts(c echo.Context, cat *catalogue, personID int64) 
 	if a == nil {
 		return nil, nil
 	}
-	grants := map[int64][]string{} // account id → grants in words
+	wanted := map[[2]int64]bool{}
+	if desired != nil {
+		for _, g := range desired.Grants {
+			wanted[[2]int64{g.AppID, g.EntitlementID}] = true
+		}
+	}
+	grants := map[int64][]people.Grant{} // account id → grants
 	for _, g := range a.Grants {
 		text := cat.entitlementName(g.EntitlementID)
 		if params := paramsText(g.Params); params != "" {
 			text += " (" + params + ")"
 		}
-		grants[g.AccountID] = append(grants[g.AccountID], text)
+		fromApp := g.Origin == models.GrantByApp
+		grants[g.AccountID] = append(grants[g.AccountID], people.Grant{Name: text, FromApp: fromApp,
+			Beyond: fromApp && desired != nil && !wanted[[2]int64{g.AppID, g.EntitlementID}]})
+	}
+	seen, err := s.store.AppAccountsOf(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		app    int64
+		remote string
+	}
+	bySeen := make(map[key]models.AppAccount, len(seen))
+	for _, aa := range seen {
+		bySeen[key{aa.AppID, aa.RemoteID}] = aa
 	}
 	out := make([]people.Account, 0, len(a.Accounts))
 	for _, acc := range a.Accounts {
-		out = append(out, people.Account{App: cat.appName(acc.AppID), RemoteID: acc.RemoteID, Status: acc.Status, Grants: grants[acc.ID]})
+		v := people.Account{App: cat.appName(acc.AppID), RemoteID: acc.RemoteID, Status: acc.Status, Grants: grants[acc.ID]}
+		if aa, ok := bySeen[key{acc.AppID, acc.RemoteID}]; ok && acc.RemoteID != "" {
+			v.Seen, v.MatchedBy = formatTime(aa.LastSeenAt), cmp.Or(matchKeyWords[aa.MatchedBy], aa.MatchedBy)
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
 
 // explainPerson fills in which rules match the person and what they
 // give. A failure leaves a note on the page rather than failing it.
-func (s *Server) explainPerson(c echo.Context, cat *catalogue, p *models.Person, v *people.PersonView) {
+func (s *Server) explainPerson(c echo.Context, cat *catalogue, p *models.Person, v *people.PersonView) *rules.Desired {
 	matches, desired, err := s.planner.ExplainPerson(c.Request().Context(), p)
 	if err != nil {
 		s.logger.Warn("person page: explain", "person_id", p.ID, "error", err)
 		v.RulesError = true
-		return
+		return nil
 	}
 	names := make(map[int64]string, len(matches))
 	for _, m := range matches {
@@ -320,6 +354,7 @@ func (s *Server) explainPerson(c echo.Context, cat *catalogue, p *models.Person,
 	for _, cf := range desired.Conflicts {
 		v.Conflicts = append(v.Conflicts, cat.appName(cf.AppID)+" · "+cat.entitlementName(cf.EntitlementID)+" — "+cf.String())
 	}
+	return &desired
 }
 
 // eventLabels name HR events in a person's history.
@@ -329,6 +364,9 @@ var eventLabels = map[models.EventKind]string{
 	models.EventLeft:    "Left",
 	models.EventRehired: "Rehired",
 	models.EventLeave:   "Went on leave",
+	// Not HR events, but what Roster learnt of the person.
+	models.EventBaseline:      "Already on staff",
+	models.EventOutsideChange: "Changed outside Roster",
 }
 
 func personEvent(sourceID int64, e models.PersonEvent) people.Event {

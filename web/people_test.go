@@ -202,7 +202,8 @@ func TestPersonPage(t *testing.T) {
 		// History, newest first, with the mover's diff.
 		events := p.TestID("history-event")
 		require.Equal(t, 2, events.Length())
-		assert.Equal(t, []string{"Changed in HR", "Joined"}, texts(p.TestID("event-kind")))
+		assert.Equal(t, []string{"Changed in HR", "Already on staff"}, texts(p.TestID("event-kind")), "the source's first file was a baseline")
+		assert.Contains(t, p.Text("person-baseline"), "current staff since the baseline")
 		diff := events.First().Find(`[data-testid="event-diff"]`)
 		assert.Equal(t, []string{"title", "Engineer", "Staff Engineer"}, texts(diff.Find(`[data-testid="diff-title"] td`)))
 		assert.Equal(t, []string{"location", "London", "Berlin"}, texts(diff.Find(`[data-testid="diff-location"] td`)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/rosterhq/roster/jobs/hrsync"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/rules"
 )
@@ -12,8 +13,9 @@ import (
 // it; main wires it in.
 type Importer interface {
 	// PreviewCSV parses an uploaded file and records a run awaiting
-	// confirmation (or a failed run listing every bad row).
-	PreviewCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader) (*models.SyncRun, error)
+	// confirmation (or a failed run listing every bad row); options say
+	// whether it is a baseline (hrsync.Baseline).
+	PreviewCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader, opts ...hrsync.Option) (*models.SyncRun, error)
 	// Confirm applies a preview or held run; a preview that trips the
 	// brake becomes held instead.
 	Confirm(ctx context.Context, actor models.Actor, runID int64) (*models.SyncRun, error)

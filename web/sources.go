@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/rosterhq/roster/jobs/hrsync"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/sources"
 )
@@ -167,6 +168,13 @@ func (s *Server) renderSource(c echo.Context, status int, src *models.Source, v 
 		People: people[src.ID].Total, Left: people[src.ID].Terminated,
 		BrakePeople: src.Brake.People, BrakePercent: src.Brake.Percent, BrakeRevocations: src.Brake.Revocations}
 	v.CanManage = currentAdmin(c).Role.AtLeast(models.RoleAdmin)
+	if v.UploadError == "" { // a failed upload keeps the choice it was sent with
+		synced, err := s.store.SourceSynced(ctx, src.ID)
+		if err != nil {
+			return err
+		}
+		v.Baseline = !synced
+	}
 	if v.Brake.Errors == nil {
 		v.Brake = brakeFormOf(src.Brake)
 	}
@@ -182,8 +190,9 @@ func (s *Server) sourceUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	baseline := c.FormValue("baseline") == "on"
 	fail := func(msg string) error {
-		return s.renderSource(c, http.StatusUnprocessableEntity, src, sources.DetailView{UploadError: msg})
+		return s.renderSource(c, http.StatusUnprocessableEntity, src, sources.DetailView{UploadError: msg, Baseline: baseline})
 	}
 	if src.Kind != models.SourceCSV {
 		return fail("Only CSV sources take uploaded files.")
@@ -199,7 +208,11 @@ func (s *Server) sourceUpload(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	run, err := s.importer.PreviewCSV(c.Request().Context(), actor(c), src, fh.Filename, f)
+	var opts []hrsync.Option
+	if c.FormValue("baseline_choice") != "" { // the form says; a bare API post keeps the default
+		opts = append(opts, hrsync.Baseline(baseline))
+	}
+	run, err := s.importer.PreviewCSV(c.Request().Context(), actor(c), src, fh.Filename, f, opts...)
 	var parseErr *csv.ParseError
 	if errors.As(err, &parseErr) {
 		return fail("The file could not be read as CSV: " + parseErr.Error() + ". Save it as comma-separated CSV (UTF-8) and try again.")
@@ -324,7 +337,8 @@ func runView(r *models.SyncRun) sources.Run {
 	v := sources.Run{ID: r.ID, SourceID: r.SourceID, Status: string(r.Status), Trigger: r.Trigger, FileName: r.FileName,
 		Created: formatTime(r.CreatedAt), CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339), CreatedBy: r.CreatedBy,
 		DecidedBy: r.DecidedBy, Errors: len(r.RowErrors),
-		Counts: sources.Counts{Joiners: r.Joiners, Movers: r.Movers, Leavers: r.Leavers, Rehires: r.Rehires, Unchanged: r.Unchanged}}
+		Baseline: r.Baseline,
+		Counts:   sources.Counts{Joiners: r.Joiners, Existing: r.Existing, Movers: r.Movers, Leavers: r.Leavers, Rehires: r.Rehires, Unchanged: r.Unchanged}}
 	if r.DecidedAt != nil {
 		v.Decided = formatTime(*r.DecidedAt)
 	}

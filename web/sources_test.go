@@ -71,9 +71,18 @@ func (b *browser) uploadCSV(path, fileName, content string) *page {
 // uploadRequest is the request uploadCSV sends.
 func (b *browser) uploadRequest(path, fileName, content string) *http.Request {
 	b.t.Helper()
+	return b.uploadRequestWith(path, fileName, content, nil)
+}
+
+// uploadRequestWith is uploadRequest with more form fields.
+func (b *browser) uploadRequestWith(path, fileName, content string, fields map[string]string) *http.Request {
+	b.t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	require.NoError(b.t, w.WriteField("_csrf", b.token()))
+	for k, v := range fields {
+		require.NoError(b.t, w.WriteField(k, v))
+	}
 	if fileName != "" {
 		part, err := w.CreateFormFile("file", fileName)
 		require.NoError(b.t, err)
@@ -250,10 +259,18 @@ func TestUploadPreviewConfirmAndBrake(t *testing.T) {
 		b := srv.browser(t)
 		b.signInAs(models.RoleAdmin)
 
-		// A first file: 20 joiners, shown but not stored.
+		// A new source's upload form starts as a baseline.
+		form := b.get(fmt.Sprintf("/sources/%d", src.ID))
+		_, checked := form.TestID("upload-baseline").Attr("checked")
+		require.True(t, checked, "a new source's first file is a baseline by default")
+
+		// A first file: 20 people already on staff (a baseline), shown but
+		// not stored.
 		runPath, p := b.uploadRun(src, csvFile(staff(20)))
 		assert.Equal(t, "Preview", p.TestID("run-page").Find(`[data-testid="run-status"]`).First().Text())
-		assert.Equal(t, "20", p.Text("count-joiners"))
+		assert.Equal(t, 1, p.TestID("run-baseline").Length())
+		assert.Equal(t, "20", p.Text("count-existing"))
+		assert.Equal(t, "0", p.Text("count-joiners"))
 		assert.Equal(t, "0", p.Text("count-movers"))
 		assert.Equal(t, "0", p.Text("count-leavers"))
 		assert.Equal(t, "0", p.Text("count-rehires"))
@@ -266,7 +283,7 @@ func TestUploadPreviewConfirmAndBrake(t *testing.T) {
 		p = b.post(runPath+"/confirm", nil)
 		p.requireRedirect(http.StatusSeeOther, runPath)
 		p = b.get(runPath)
-		assert.Equal(t, "Applied: 20 joiners, 0 movers, 0 leavers, 0 rehires.", p.Flash("success"))
+		assert.Equal(t, "Applied: 20 people already on staff, 0 joiners, 0 movers, 0 leavers, 0 rehires.", p.Flash("success"))
 		assert.Equal(t, 1, p.TestID("run-applied").Length())
 		assert.Equal(t, 0, p.TestID("run-confirm").Length(), "an applied run has no buttons")
 		require.Equal(t, models.SyncSucceeded, srv.runOf(t, runPath).Status)
@@ -277,8 +294,13 @@ func TestUploadPreviewConfirmAndBrake(t *testing.T) {
 		p.requireRedirect(http.StatusSeeOther, runPath)
 		assert.Contains(t, b.get(runPath).Flash("error"), "already decided")
 
+		form = b.get(fmt.Sprintf("/sources/%d", src.ID))
+		_, checked = form.TestID("upload-baseline").Attr("checked")
+		require.False(t, checked, "once applied, a source's files bring joiners")
+
 		// A second file missing 7 of the 20: at least 10 %.
 		runPath, p = b.uploadRun(src, csvFile(staff(13)))
+		assert.Equal(t, 0, p.TestID("run-baseline").Length())
 		assert.Equal(t, "7", p.Text("count-leavers"))
 		assert.Equal(t, "13", p.Text("count-unchanged"))
 		assert.Contains(t, p.Text("brake-warning"), "7 people would lose access (7 leavers), 35% of 20 active people; the brake holds at 500 people or 10%")
@@ -315,6 +337,25 @@ func TestUploadPreviewConfirmAndBrake(t *testing.T) {
 		assert.Contains(t, row.Text(), "7 left")
 		assert.Contains(t, row.Text(), "Applied")
 		assert.Contains(t, row.Text(), "7 leavers")
+	})
+}
+
+// Unticking the baseline box reads a new source's first file as joiners.
+func TestUploadWithoutBaseline(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		srv := newServer(t, dialect)
+		src := srv.newSource(t, "HR")
+		b := srv.browser(t)
+		b.signInAs(models.RoleAdmin)
+		up := b.do(b.uploadRequestWith(fmt.Sprintf("/sources/%d/upload", src.ID), "people.csv", csvFile(staff(4)),
+			map[string]string{"baseline_choice": "1"}))
+		require.Equal(t, http.StatusSeeOther, up.Status, "body: %s", up.Body)
+		p := b.get(up.Location())
+		assert.Equal(t, "4", p.Text("count-joiners"))
+		assert.Equal(t, 0, p.TestID("count-existing").Length())
+		assert.Equal(t, 0, p.TestID("run-baseline").Length())
+		require.False(t, srv.runOf(t, up.Location()).Baseline)
 	})
 }
 
@@ -623,7 +664,7 @@ func TestSourcesViewer(t *testing.T) {
 		assert.Equal(t, 1, p.TestID("run-row").Length())
 		p = b.get(runPath)
 		p.requireStatus(http.StatusOK)
-		assert.Equal(t, "3", p.Text("count-joiners"))
+		assert.Equal(t, "3", p.Text("count-existing"), "a new source's first file is a baseline")
 		assert.Equal(t, 0, p.TestID("run-confirm").Length())
 		assert.Equal(t, 1, p.TestID("run-readonly").Length())
 

@@ -64,8 +64,13 @@ func (cat *catalogue) row(ch *models.Change, p *models.Person, now time.Time) te
 		Rules:     ruleNamesText(ch.RuleNames),
 		Duplicate: cat.duplicate(p),
 	}
-	if ch.Kind == models.ChangeRehire {
+	switch {
+	case ch.Kind == models.ChangeRehire:
 		r.KindBadge = "Rehire"
+	case ch.Reason == models.ReasonMissingAccess:
+		r.KindBadge = "Missing access" // a baseline person's: nothing of theirs is taken
+	case ch.Reason == models.ReasonOutsideChange:
+		r.KindBadge = "Changed outside Roster"
 	}
 	return r
 }

@@ -91,7 +91,7 @@ func TestBackupRestores(t *testing.T) {
 
 	res = runCommand(t, ctx, restoredEnv, "import", "--source", "Workday", moved)
 	require.Equal(t, exitOK, res.code, res.stderr)
-	assert.Equal(t, "joiners=0 movers=0 leavers=0 rehires=0 unchanged=2 held=false planned=0", lastLine(res.stdout), "the restored database knows everyone")
+	assert.Equal(t, "joiners=0 existing=0 movers=0 leavers=0 rehires=0 unchanged=2 held=false planned=0", lastLine(res.stdout), "the restored database knows everyone")
 	assert.NotContains(t, res.stderr, "generated a secret key", "the restored key file is used")
 }
 

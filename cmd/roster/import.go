@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/hrsync"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -25,11 +26,20 @@ func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	sourceName := fs.String("source", "", "CSV source name")
+	baseline := fs.String("baseline", "auto", "auto, on or off")
 	if err := fs.Parse(args); err != nil {
 		return &usageError{"import: " + err.Error()}
 	}
 	if *sourceName == "" || fs.NArg() != 1 {
-		return &usageError{"import: usage: roster import --source NAME FILE.csv"}
+		return &usageError{"import: usage: roster import --source NAME [--baseline auto|on|off] FILE.csv"}
+	}
+	var opts []hrsync.Option
+	switch *baseline {
+	case "auto": // a new source's first file is a baseline
+	case "on", "off":
+		opts = append(opts, hrsync.Baseline(*baseline == "on"))
+	default:
+		return &usageError{"import: --baseline is auto, on or off"}
 	}
 	path := fs.Arg(0)
 	f, err := os.Open(path)
@@ -57,7 +67,7 @@ func importFile(ctx context.Context, cfg *config, logger *slog.Logger, args []st
 	}
 	defer closeJobs()
 	_, imports := services(store, logger)
-	run, out, err := imports.ImportCSV(ctx, models.CLIActor, src, filepath.Base(path), f)
+	run, out, err := imports.ImportCSV(ctx, models.CLIActor, src, filepath.Base(path), f, opts...)
 	if err != nil {
 		return err
 	}

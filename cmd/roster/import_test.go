@@ -36,18 +36,37 @@ func TestImportCommand(t *testing.T) {
 
 			res := runCommand(t, ctx, env, "import", "--source", "Workday", first)
 			require.Equal(t, 0, res.code, res.stderr)
-			require.Equal(t, "joiners=2 movers=0 leavers=0 rehires=0 unchanged=0 held=false planned=2", lastLine(res.stdout))
+			require.Equal(t, "joiners=1 existing=1 movers=0 leavers=0 rehires=0 unchanged=0 held=false planned=2", lastLine(res.stdout),
+				"a new source's first file is a baseline: Ada is on staff, Grace (pending) joins")
 
 			res = runCommand(t, ctx, env, "import", "--source", "Workday", first)
 			require.Equal(t, 0, res.code, res.stderr)
-			require.Equal(t, "joiners=0 movers=0 leavers=0 rehires=0 unchanged=2 held=false planned=0", lastLine(res.stdout), "the same file again changes nothing")
+			require.Equal(t, "joiners=0 existing=0 movers=0 leavers=0 rehires=0 unchanged=2 held=false planned=0", lastLine(res.stdout), "the same file again changes nothing")
 
 			moved := writeCSV(t, "E1,Ada,Lovelace,ada@example.com,active,2026-01-05,Research,Europe/London\n")
 			res = runCommand(t, ctx, env, "import", "--source", "Workday", moved)
 			require.Equal(t, 0, res.code, res.stderr)
-			require.Equal(t, "joiners=0 movers=1 leavers=1 rehires=0 unchanged=0 held=false planned=2", lastLine(res.stdout), "Grace is missing: she left")
+			require.Equal(t, "joiners=0 existing=0 movers=1 leavers=1 rehires=0 unchanged=0 held=false planned=2", lastLine(res.stdout), "Grace is missing: she left")
 		})
 	}
+}
+
+// --baseline off reads a new source's first file as joiners; on makes a
+// later file's newcomers current staff; anything else is a usage error.
+func TestImportCommandBaselineFlag(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := sqliteEnv(t, nil)
+	ada := writeCSV(t, "E1,Ada,Lovelace,ada@example.com,active,2026-01-05,Engineering,Europe/London\n")
+	res := runCommand(t, ctx, env, "import", "--source", "HR", "--baseline", "off", ada)
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Equal(t, "joiners=1 existing=0 movers=0 leavers=0 rehires=0 unchanged=0 held=false planned=1", lastLine(res.stdout))
+	both := writeCSV(t, "E1,Ada,Lovelace,ada@example.com,active,2026-01-05,Engineering,Europe/London\n"+
+		"E3,Alan,Turing,alan@example.com,active,2025-06-01,Engineering,Europe/London\n")
+	res = runCommand(t, ctx, env, "import", "--source", "HR", "--baseline", "on", both)
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Equal(t, "joiners=0 existing=1 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=1", lastLine(res.stdout))
+	require.Equal(t, exitUsage, runCommand(t, ctx, env, "import", "--source", "HR", "--baseline", "maybe", ada).code)
 }
 
 func TestImportCommandRejectsBadRowsAndChangesNothing(t *testing.T) {
@@ -66,7 +85,7 @@ func TestImportCommandRejectsBadRowsAndChangesNothing(t *testing.T) {
 	require.Contains(t, res.stderr, "nothing was imported")
 
 	res = runCommand(t, ctx, env, "import", "--source", "HR", good)
-	require.Equal(t, "joiners=0 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=0", lastLine(res.stdout), "the bad file changed nothing")
+	require.Equal(t, "joiners=0 existing=0 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=0", lastLine(res.stdout), "the bad file changed nothing")
 }
 
 // The command line reads files as an upload does: a name with a line
@@ -92,7 +111,7 @@ func TestImportCommandRefusesValuesPastTheLimits(t *testing.T) {
 	require.Contains(t, res.stderr, "line 2: last_name: contains a line break: a value must be on one line")
 
 	res = runCommand(t, ctx, env, "import", "--source", "HR", good)
-	require.Equal(t, "joiners=0 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=0", lastLine(res.stdout), "the bad files changed nothing")
+	require.Equal(t, "joiners=0 existing=0 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=0", lastLine(res.stdout), "the bad files changed nothing")
 }
 
 func TestImportCommandUsage(t *testing.T) {
@@ -136,7 +155,7 @@ func TestImportCommandPlansWithAutoApproveRules(t *testing.T) {
 			}
 			res := runCommand(t, ctx, env, "import", "--source", "Workday", writeCSV(t, b.String()))
 			require.Equal(t, 0, res.code, res.stderr)
-			require.Equal(t, "joiners=620 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=620", lastLine(res.stdout))
+			require.Equal(t, "joiners=620 existing=0 movers=0 leavers=0 rehires=0 unchanged=1 held=false planned=620", lastLine(res.stdout))
 
 			var approved, jobs int64
 			require.NoError(t, db.Gorm.Table("changes").Where("status IN ?", []models.ChangeStatus{models.ChangeApproved, models.ChangeScheduled}).Where("auto_approved").Count(&approved).Error)

@@ -114,10 +114,13 @@ Usage:
   roster login-link --email EMAIL [--role owner|admin|approver|viewer]
                                      create the admin if missing and print a one-time
                                      sign-in link (valid 15 minutes) as the last line
-  roster import --source NAME FILE.csv
+  roster import --source NAME [--baseline auto|on|off] FILE.csv
                                      import a CSV snapshot into the CSV source NAME (created if
-                                     missing), as an upload and its confirmation would; the last
-                                     line is joiners=N movers=N leavers=N rehires=N unchanged=N held=B
+                                     missing), as an upload and its confirmation would; a new
+                                     source's first file is a baseline (people already employed
+                                     are current staff, not joiners) unless --baseline says; the
+                                     last line is joiners=N existing=N movers=N leavers=N rehires=N
+                                     unchanged=N held=B planned=N
   roster accounts import --app NAME FILE.csv
                                      record app NAME's current accounts from a CSV file (columns
                                      account_id, email, phone, employee_number, name, status,

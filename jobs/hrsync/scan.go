@@ -53,8 +53,11 @@ const scanBatch = 1000
 // is known to go ahead. A dry scan (a preview) counts and weighs the same
 // and writes nothing.
 type scan struct {
-	tx       *models.Store
-	dry      bool
+	tx  *models.Store
+	dry bool
+	// baseline takes people already employed (active, start date
+	// passed) as current staff, not joiners (see started).
+	baseline bool
 	src      *models.Source
 	runID    int64
 	today    string
@@ -124,7 +127,11 @@ func (sc *scan) add(ctx context.Context, f models.PersonFields) error {
 			sc.res.Ignored++
 			return nil
 		}
-		sc.joiners = append(sc.joiners, models.PersonChange{Kind: models.EventJoined, Fields: c})
+		kind := models.EventJoined
+		if sc.baseline && started(&c, sc.today) {
+			kind = models.EventBaseline
+		}
+		sc.joiners = append(sc.joiners, models.PersonChange{Kind: kind, Fields: c})
 		if len(sc.joiners) >= scanBatch {
 			return sc.flushJoiners(ctx)
 		}
@@ -150,6 +157,15 @@ func (sc *scan) add(ctx context.Context, f models.PersonFields) error {
 	return nil
 }
 
+// started reports whether a baseline run takes a record as current
+// staff: employed (active or on leave, not pending) and their start date
+// has passed (before today, in the organisation's zone) or HR gives none.
+// Someone starting today or later, or still pending in HR, is a joiner in
+// a baseline too.
+func started(f *models.PersonFields, today string) bool {
+	return f.Status != models.StatusPending && (f.StartDate == "" || f.StartDate < today)
+}
+
 // flushJoiners writes the joiners gathered so far, flagging possible
 // duplicates of people known before the first of them was written.
 func (sc *scan) flushJoiners(ctx context.Context) error {
@@ -171,7 +187,11 @@ func (sc *scan) flushJoiners(ctx context.Context) error {
 			ch.DuplicateOfID = &id
 			sc.res.Duplicates++
 		}
-		sc.res.Counts.Joiners++
+		if ch.Kind == models.EventBaseline {
+			sc.res.Counts.Existing++
+		} else {
+			sc.res.Counts.Joiners++
+		}
 	}
 	err := sc.write(ctx, sc.joiners)
 	sc.joiners = sc.joiners[:0]

@@ -33,7 +33,7 @@ func (f *fixture) importCSV(file string) (*models.SyncRun, []models.RowError, bo
 	f.t.Helper()
 	ctx := context.Background()
 	run, out, err := f.syncer.ImportRows(ctx, models.CLIActor, f.src, "cli", "people.csv",
-		jobs.CSVRows(ctx, f.store, strings.NewReader(file)))
+		jobs.CSVRows(ctx, f.store, strings.NewReader(file)), asJoiners)
 	require.NoError(f.t, err)
 	return run, out.RowErrors, out.Applied
 }

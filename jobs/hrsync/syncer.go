@@ -43,27 +43,60 @@ type Outcome struct {
 	Held       bool
 	HeldReason string
 	Applied    bool
-	RowErrors  []models.RowError
+	// Baseline: the run took people already employed as current staff
+	// (Counts.Existing) rather than joiners.
+	Baseline  bool
+	RowErrors []models.RowError
+}
+
+// Option changes how one run reads its snapshot.
+type Option func(*runOptions)
+
+type runOptions struct {
+	baseline *bool
+}
+
+// Baseline chooses whether a run takes the people it finds already
+// employed (active, start date passed) as current staff — no welcome
+// mail, nothing in To Invite, only access they lack proposed — or as
+// joiners. Without it a source's first sync is a baseline and every later
+// one is not: an existing company's people are not all new hires.
+func Baseline(on bool) Option {
+	return func(o *runOptions) { o.baseline = &on }
+}
+
+// baselineOf decides whether a run is a baseline: as chosen, else
+// whether the source is new.
+func baselineOf(ctx context.Context, tx *models.Store, src *models.Source, opts []Option) (bool, error) {
+	var o runOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.baseline != nil {
+		return *o.baseline, nil
+	}
+	synced, err := tx.SourceSynced(ctx, src.ID)
+	return !synced, err
 }
 
 // Summary is the command line's last line.
 func (o Outcome) Summary() string {
-	return fmt.Sprintf("joiners=%d movers=%d leavers=%d rehires=%d unchanged=%d held=%t",
-		o.Counts.Joiners, o.Counts.Movers, o.Counts.Leavers, o.Counts.Rehires, o.Counts.Unchanged, o.Held)
+	return fmt.Sprintf("joiners=%d existing=%d movers=%d leavers=%d rehires=%d unchanged=%d held=%t",
+		o.Counts.Joiners, o.Counts.Existing, o.Counts.Movers, o.Counts.Leavers, o.Counts.Rehires, o.Counts.Unchanged, o.Held)
 }
 
 // Preview records a run awaiting confirmation. With row errors it records
 // a failed run instead (nothing kept, audited as rejected) and returns it
 // with the errors in the outcome. Otherwise it is PreviewRows.
 func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
-	records []models.PersonFields, rowErrors []models.RowError) (*models.SyncRun, Outcome, error) {
+	records []models.PersonFields, rowErrors []models.RowError, opts ...Option) (*models.SyncRun, Outcome, error) {
 	if src == nil {
 		return nil, Outcome{}, errNoSource
 	}
 	if len(rowErrors) > 0 {
 		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
 	}
-	return s.PreviewRows(ctx, actor, src, trigger, fileName, SliceRows(records))
+	return s.PreviewRows(ctx, actor, src, trigger, fileName, SliceRows(records), opts...)
 }
 
 // PreviewRows compares a streamed snapshot with the source's people as an
@@ -73,7 +106,7 @@ func (s *Syncer) Preview(ctx context.Context, actor models.Actor, src *models.So
 // brake's verdict (HeldReason is set when confirming would hold the run).
 // A snapshot with row errors records a failed run, as in Preview.
 func (s *Syncer) PreviewRows(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
-	rows Rows) (*models.SyncRun, Outcome, error) {
+	rows Rows, opts ...Option) (*models.SyncRun, Outcome, error) {
 	if src == nil {
 		return nil, Outcome{}, errNoSource
 	}
@@ -82,7 +115,12 @@ func (s *Syncer) PreviewRows(ctx context.Context, actor models.Actor, src *model
 	var out Outcome
 	var rowErrors []models.RowError
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
-		run = &models.SyncRun{SourceID: src.ID, Status: models.SyncPreview, Trigger: trigger, FileName: fileName, CreatedBy: actor.Email}
+		baseline, err := baselineOf(ctx, tx, src, opts)
+		if err != nil {
+			return err
+		}
+		run = &models.SyncRun{SourceID: src.ID, Status: models.SyncPreview, Trigger: trigger, FileName: fileName,
+			Baseline: baseline, CreatedBy: actor.Email}
 		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
 			return err
 		}
@@ -90,7 +128,7 @@ func (s *Syncer) PreviewRows(ctx context.Context, actor models.Actor, src *model
 		if err != nil {
 			return err
 		}
-		sc.dry = true
+		sc.dry, sc.baseline = true, baseline
 		keep := &recordKeeper{tx: tx, runID: run.ID}
 		if rowErrors, err = rows(func(f models.PersonFields) error {
 			if err := sc.add(ctx, f); err != nil {
@@ -149,6 +187,7 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 		if err != nil {
 			return err
 		}
+		sc.baseline = waiting.Baseline // as the preview showed it
 		// Read again under the source's lock: a confirmation that waited
 		// for another must not replay records it already deleted.
 		if again, err := tx.SyncRunByID(ctx, runID); err != nil || again.Status != waiting.Status {
@@ -160,6 +199,7 @@ func (s *Syncer) Confirm(ctx context.Context, actor models.Actor, runID int64) (
 		if out, err = sc.finish(ctx); err != nil {
 			return err
 		}
+		out.Baseline = waiting.Baseline
 		if waiting.Status == models.SyncPreview && out.Held {
 			return errUndo // the scan's writes go; the preview is held below
 		}
@@ -204,14 +244,14 @@ func (s *Syncer) Discard(ctx context.Context, actor models.Actor, runID int64) e
 // audited as models.ActionSyncApplied. Row errors record a failed run, as
 // in Preview: check Outcome.RowErrors.
 func (s *Syncer) Import(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
-	records []models.PersonFields, rowErrors []models.RowError) (*models.SyncRun, Outcome, error) {
+	records []models.PersonFields, rowErrors []models.RowError, opts ...Option) (*models.SyncRun, Outcome, error) {
 	if src == nil {
 		return nil, Outcome{}, errNoSource
 	}
 	if len(rowErrors) > 0 {
 		return s.reject(ctx, actor, src, trigger, fileName, rowErrors)
 	}
-	return s.ImportRows(ctx, actor, src, trigger, fileName, SliceRows(records))
+	return s.ImportRows(ctx, actor, src, trigger, fileName, SliceRows(records), opts...)
 }
 
 // errUndo rolls back a streamed import that must change nothing: the
@@ -224,7 +264,7 @@ var errUndo = errors.New("hrsync: undo the streamed import")
 // the snapshot turns out invalid or held, everything is rolled back;
 // a held run then reads the snapshot again to keep its records.
 func (s *Syncer) ImportRows(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
-	rows Rows) (*models.SyncRun, Outcome, error) {
+	rows Rows, opts ...Option) (*models.SyncRun, Outcome, error) {
 	if src == nil {
 		return nil, Outcome{}, errNoSource
 	}
@@ -234,7 +274,12 @@ func (s *Syncer) ImportRows(ctx context.Context, actor models.Actor, src *models
 	var touched []int64
 	var rowErrors []models.RowError
 	err := s.Store.WithTx(ctx, func(tx *models.Store) error {
-		run = &models.SyncRun{SourceID: src.ID, Status: models.SyncRunning, Trigger: trigger, FileName: fileName, CreatedBy: actor.Email}
+		baseline, err := baselineOf(ctx, tx, src, opts)
+		if err != nil {
+			return err
+		}
+		run = &models.SyncRun{SourceID: src.ID, Status: models.SyncRunning, Trigger: trigger, FileName: fileName,
+			Baseline: baseline, CreatedBy: actor.Email}
 		if err := tx.CreateSyncRun(ctx, run, nil); err != nil {
 			return err
 		}
@@ -242,6 +287,7 @@ func (s *Syncer) ImportRows(ctx context.Context, actor models.Actor, src *models
 		if err != nil {
 			return err
 		}
+		sc.baseline = baseline
 		if rowErrors, err = rows(func(f models.PersonFields) error { return sc.add(ctx, f) }); err != nil {
 			return err
 		}
@@ -251,6 +297,7 @@ func (s *Syncer) ImportRows(ctx context.Context, actor models.Actor, src *models
 		if out, err = sc.finish(ctx); err != nil {
 			return err
 		}
+		out.Baseline = baseline
 		if out.Held {
 			return errUndo
 		}
@@ -280,7 +327,7 @@ func (s *Syncer) ImportRows(ctx context.Context, actor models.Actor, src *models
 func (s *Syncer) hold(ctx context.Context, actor models.Actor, src *models.Source, trigger, fileName string,
 	rows Rows, out Outcome) (*models.SyncRun, Outcome, error) {
 	run := &models.SyncRun{SourceID: src.ID, Status: models.SyncHeld, Trigger: trigger, FileName: fileName,
-		SyncCounts: out.Counts, HeldReason: out.HeldReason, CreatedBy: actor.Email}
+		SyncCounts: out.Counts, HeldReason: out.HeldReason, Baseline: out.Baseline, CreatedBy: actor.Email}
 	if err := s.Store.WithTx(ctx, func(tx *models.Store) error { return createHeld(ctx, tx, actor, run, rows) }); err != nil {
 		return nil, Outcome{}, fmt.Errorf("hrsync: import: %w", err)
 	}

@@ -29,6 +29,10 @@ type fixture struct {
 	touched [][]int64
 }
 
+// asJoiners reads a source's first file as new hires, not a baseline:
+// these tests are about joiners (see TestBaseline for the default).
+var asJoiners = hrsync.Baseline(false)
+
 func newFixture(t *testing.T, store *models.Store) *fixture {
 	t.Helper()
 	src, err := store.EnsureCSVSource(context.Background(), admin, "HR export")
@@ -49,7 +53,7 @@ func newFixture(t *testing.T, store *models.Store) *fixture {
 // that the run was applied.
 func (f *fixture) importAll(records ...models.PersonFields) *models.SyncRun {
 	f.t.Helper()
-	run, out, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv", records, nil)
+	run, out, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv", records, nil, asJoiners)
 	require.NoError(f.t, err)
 	require.True(f.t, out.Applied, "import held: %s", out.HeldReason)
 	return run
@@ -57,7 +61,7 @@ func (f *fixture) importAll(records ...models.PersonFields) *models.SyncRun {
 
 func (f *fixture) preview(records ...models.PersonFields) (*models.SyncRun, hrsync.Outcome) {
 	f.t.Helper()
-	run, out, err := f.syncer.Preview(context.Background(), admin, f.src, "upload", "people.csv", records, nil)
+	run, out, err := f.syncer.Preview(context.Background(), admin, f.src, "upload", "people.csv", records, nil, asJoiners)
 	require.NoError(f.t, err)
 	return run, out
 }
@@ -192,7 +196,7 @@ func TestRehireKeepsIdentityAndHistory(t *testing.T) {
 		f := newFixture(t, store)
 		f.importAll(rec("E1"), rec("E2"))
 		f.importAll(rec("E2"))
-		_, out, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv", []models.PersonFields{rec("E1"), rec("E2")}, nil)
+		_, out, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv", []models.PersonFields{rec("E1"), rec("E2")}, nil, asJoiners)
 		require.NoError(t, err)
 		require.Equal(t, models.SyncCounts{Rehires: 1, Unchanged: 1}, out.Counts)
 
@@ -212,7 +216,7 @@ func TestDuplicateFlagIsStored(t *testing.T) {
 		f.importAll(rec("E1"))
 		f.importAll(rec("E1", terminated("2026-02-27")))
 		_, out, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv",
-			[]models.PersonFields{rec("E7", func(p *models.PersonFields) { p.WorkEmail = "pE1@example.com" })}, nil)
+			[]models.PersonFields{rec("E7", func(p *models.PersonFields) { p.WorkEmail = "pE1@example.com" })}, nil, asJoiners)
 		require.NoError(t, err)
 		require.Equal(t, 1, out.Duplicates)
 		got := f.people()
@@ -240,7 +244,7 @@ func TestBrakeHoldsRunUntilConfirmed(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, out.Held)
 		require.False(t, out.Applied)
-		require.Equal(t, "joiners=0 movers=0 leavers=10 rehires=0 unchanged=10 held=true", out.Summary())
+		require.Equal(t, "joiners=0 existing=0 movers=0 leavers=10 rehires=0 unchanged=10 held=true", out.Summary())
 		require.Equal(t, models.SyncHeld, held.Status)
 		require.Equal(t, wantReason, held.HeldReason)
 		require.Equal(t, models.SyncCounts{Leavers: 10, Unchanged: 10}, held.SyncCounts)
@@ -291,7 +295,7 @@ func TestBrakeHoldsDroppedColumn(t *testing.T) {
 			p.Department = ""
 			dropped[i] = p
 		}
-		for _, call := range []func(context.Context, models.Actor, *models.Source, string, string, []models.PersonFields, []models.RowError) (*models.SyncRun, hrsync.Outcome, error){
+		for _, call := range []func(context.Context, models.Actor, *models.Source, string, string, []models.PersonFields, []models.RowError, ...hrsync.Option) (*models.SyncRun, hrsync.Outcome, error){
 			f.syncer.Preview, f.syncer.Import,
 		} {
 			run, out, err := call(context.Background(), admin, f.src, "upload", "people.csv", dropped, nil)
@@ -348,7 +352,7 @@ func TestBrakeHoldsMoversLosingGrants(t *testing.T) {
 		require.True(t, out.Held)
 		require.Equal(t, "3 people would lose access (3 movers losing grants), 15% of 20 active people; the brake holds at 500 people or 10%", out.HeldReason)
 
-		_, out, err = f.syncer.Import(ctx, models.CLIActor, f.src, "cli", "people.csv", moved("E001", "E002", "E003"), nil)
+		_, out, err = f.syncer.Import(ctx, models.CLIActor, f.src, "cli", "people.csv", moved("E001", "E002", "E003"), nil, asJoiners)
 		require.NoError(t, err)
 		require.True(t, out.Held)
 		require.Equal(t, "Engineering", f.people()["E001"].Department, "nothing of a held run is applied")
@@ -376,7 +380,7 @@ func TestDiscard(t *testing.T) {
 				return run
 			}},
 			{name: "held", run: func() *models.SyncRun {
-				run, out, err := f.syncer.Import(ctx, models.CLIActor, f.src, "cli", "empty.csv", nil, nil)
+				run, out, err := f.syncer.Import(ctx, models.CLIActor, f.src, "cli", "empty.csv", nil, nil, asJoiners)
 				require.NoError(t, err)
 				require.True(t, out.Held)
 				require.Equal(t, "the source returned nobody, but it has 2 active people", out.HeldReason)
@@ -412,14 +416,14 @@ func TestRowErrorsRecordFailedRun(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, store)
 		rowErrors := []models.RowError{{Line: 3, Field: "work_email", Message: "is not an email address"}, {Line: 7, Message: "has 3 columns, want 21"}}
-		for _, call := range []func(context.Context, models.Actor, *models.Source, string, string, []models.PersonFields, []models.RowError) (*models.SyncRun, hrsync.Outcome, error){
+		for _, call := range []func(context.Context, models.Actor, *models.Source, string, string, []models.PersonFields, []models.RowError, ...hrsync.Option) (*models.SyncRun, hrsync.Outcome, error){
 			f.syncer.Preview, f.syncer.Import,
 		} {
 			run, out, err := call(context.Background(), admin, f.src, "upload", "bad.csv", []models.PersonFields{rec("E1")}, rowErrors)
 			require.NoError(t, err)
 			require.Equal(t, rowErrors, out.RowErrors)
 			require.False(t, out.Applied)
-			require.Equal(t, "joiners=0 movers=0 leavers=0 rehires=0 unchanged=0 held=false", out.Summary())
+			require.Equal(t, "joiners=0 existing=0 movers=0 leavers=0 rehires=0 unchanged=0 held=false", out.Summary())
 			got := f.run(run.ID)
 			require.Equal(t, models.SyncFailed, got.Status)
 			require.Equal(t, rowErrors, got.RowErrors)
@@ -448,16 +452,16 @@ func TestImport(t *testing.T) {
 			audit   string
 		}{
 			{name: "first", records: []models.PersonFields{rec("E1"), rec("E2"), rec("E3")},
-				summary: "joiners=3 movers=0 leavers=0 rehires=0 unchanged=0 held=false", status: models.SyncSucceeded, audit: models.ActionSyncApplied},
+				summary: "joiners=3 existing=0 movers=0 leavers=0 rehires=0 unchanged=0 held=false", status: models.SyncSucceeded, audit: models.ActionSyncApplied},
 			{name: "same again", records: []models.PersonFields{rec("E1"), rec("E2"), rec("E3")},
-				summary: "joiners=0 movers=0 leavers=0 rehires=0 unchanged=3 held=false", status: models.SyncSucceeded, audit: models.ActionSyncApplied},
+				summary: "joiners=0 existing=0 movers=0 leavers=0 rehires=0 unchanged=3 held=false", status: models.SyncSucceeded, audit: models.ActionSyncApplied},
 			{name: "mixed", records: []models.PersonFields{rec("E1", status(models.StatusLeave)), rec("E2"), rec("E4")},
-				summary: "joiners=1 movers=1 leavers=1 rehires=0 unchanged=1 held=false", status: models.SyncSucceeded, audit: models.ActionSyncApplied},
+				summary: "joiners=1 existing=0 movers=1 leavers=1 rehires=0 unchanged=1 held=false", status: models.SyncSucceeded, audit: models.ActionSyncApplied},
 			{name: "empty", records: nil,
-				summary: "joiners=0 movers=0 leavers=3 rehires=0 unchanged=0 held=true", status: models.SyncHeld, audit: models.ActionSyncHeld},
+				summary: "joiners=0 existing=0 movers=0 leavers=3 rehires=0 unchanged=0 held=true", status: models.SyncHeld, audit: models.ActionSyncHeld},
 		}
 		for _, step := range steps {
-			run, out, err := f.syncer.Import(ctx, models.CLIActor, f.src, "cli", "people.csv", step.records, nil)
+			run, out, err := f.syncer.Import(ctx, models.CLIActor, f.src, "cli", "people.csv", step.records, nil, asJoiners)
 			require.NoError(t, err, step.name)
 			require.Equal(t, step.summary, out.Summary(), step.name)
 			require.Equal(t, step.status, run.Status, step.name)
@@ -533,7 +537,7 @@ func TestPlanLaterFailureAppliesNothing(t *testing.T) {
 		f := newFixture(t, store)
 		boom := errors.New("job table unreachable")
 		f.syncer.PlanLater = func(context.Context, *models.Store, int64, []int64) error { return boom }
-		_, _, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv", people(2), nil)
+		_, _, err := f.syncer.Import(context.Background(), models.CLIActor, f.src, "cli", "people.csv", people(2), nil, asJoiners)
 		require.ErrorIs(t, err, boom)
 		require.Empty(t, f.people(), "nothing applied without its planning")
 

@@ -232,8 +232,12 @@ func planOne(w *world, person *models.Person, acc *models.Access, running []mode
 	}
 	steps, timing := rules.Schedule(kind, steps, w.byID, rp, person.Timezone, w.orgTZ, w.now)
 	rules.MarkAuto(steps, w.byID)
+	reason := reasonOf(person, kind, ev, hasEvent)
 	why := rules.Why{Trigger: trigger(kind, ev, hasEvent), Matched: desired.Matched, Conflicts: desired.Conflicts, Timing: timing}
-	if hasEvent {
+	if reason != "" {
+		why.Trigger = reason
+	}
+	if hasEvent && reason == "" { // a baseline's diff is every field: not news
 		for _, d := range ev.Diff {
 			why.Diff = append(why.Diff, rules.FieldChange{Field: d.Field, Old: d.Old, New: d.New})
 		}
@@ -248,8 +252,11 @@ func planOne(w *world, person *models.Person, acc *models.Access, running []mode
 		RuleNames: ruleNames(desired.Matched), EffectiveAt: effective.UTC().Truncate(time.Second), PlannedAt: w.now,
 		// Leavers always wait for a person; anything else runs unreviewed
 		// only when every step's rules allow it (rules.MarkAuto), so a
-		// revocation follows the rule that granted the access.
-		AutoApproved: kind != rules.KindLeave && rules.AllAuto(steps),
+		// revocation follows the rule that granted the access. What a
+		// baseline person lacks is proposed, never done unreviewed: their
+		// accounts may exist in apps Roster has not reconciled yet.
+		AutoApproved: kind != rules.KindLeave && reason != models.ReasonMissingAccess && rules.AllAuto(steps),
+		Reason:       reason,
 	}
 	if hasEvent {
 		id := ev.ID
@@ -277,10 +284,23 @@ func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent
 	switch {
 	case hasEvent && ev.Kind == models.EventRehired && !live:
 		return rules.KindRehire
+	case person.BaselineAt != nil:
+		return rules.KindMove // current staff since the baseline: never a joiner
 	case !live, person.StartDate >= today:
 		return rules.KindJoin
 	}
 	return rules.KindMove
+}
+
+// reasonOf says why a change exists where its kind does not: what a
+// baseline person lacks under the rules, planned from the baseline
+// itself (their latest event) or from their accounts coming in since, is
+// "missing access".
+func reasonOf(person *models.Person, kind rules.ChangeKind, ev models.PersonEvent, hasEvent bool) string {
+	if kind == rules.KindMove && person.BaselineAt != nil && hasEvent && ev.Kind == models.EventBaseline {
+		return models.ReasonMissingAccess
+	}
+	return ""
 }
 
 // leaving reports whether an HR record makes its person a leaver: all

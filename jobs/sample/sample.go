@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rosterhq/roster/jobs/hrsync"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -32,7 +33,7 @@ var ErrNotEmpty = errors.New("sample data can only be loaded into an empty Roste
 // Importer is the import path of the Sources page: jobs.Imports and
 // web.Importer implement it.
 type Importer interface {
-	PreviewCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader) (*models.SyncRun, error)
+	PreviewCSV(ctx context.Context, actor models.Actor, src *models.Source, fileName string, r io.Reader, opts ...hrsync.Option) (*models.SyncRun, error)
 	Confirm(ctx context.Context, actor models.Actor, runID int64) (*models.SyncRun, error)
 }
 
@@ -96,7 +97,9 @@ func Load(ctx context.Context, d Deps, baseURL string, actor models.Actor) (Summ
 	if err != nil {
 		return sum, err
 	}
-	run, err := d.Importer.PreviewCSV(ctx, actor, src, fileName, bytes.NewReader(CSV(now)))
+	// A baseline: the company's staff are current staff, not joiners; only
+	// the people starting soon are.
+	run, err := d.Importer.PreviewCSV(ctx, actor, src, fileName, bytes.NewReader(CSV(now)), hrsync.Baseline(true))
 	if err != nil {
 		return sum, err
 	}

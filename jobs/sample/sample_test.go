@@ -85,6 +85,24 @@ func TestLoad(t *testing.T) {
 		counts, err := store.QueueCounts(ctx, models.ChangeFilter{})
 		require.NoError(t, err)
 		require.Positive(t, counts[models.QueueInvite])
+		// The sample is an existing company: its staff came in as a
+		// baseline, so To Invite holds only people starting soon, none
+		// overdue, and nobody already employed is mailed a welcome.
+		invites, n, err := store.ListChanges(ctx, models.ChangeFilter{Queue: models.QueueInvite, Limit: 500})
+		require.NoError(t, err)
+		require.EqualValues(t, sum.Pending, n, "only the pending joiners are invited")
+		today := time.Now().Format(time.DateOnly)
+		for _, r := range invites {
+			require.Greater(t, r.Person.StartDate, today, "%s is not an overdue joiner", r.Person.DisplayName())
+			require.Nil(t, r.Person.BaselineAt)
+		}
+		updates, _, err := store.ListChanges(ctx, models.ChangeFilter{Queue: models.QueueUpdate, Limit: 500})
+		require.NoError(t, err)
+		require.NotEmpty(t, updates, "the rules' access the staff lack is proposed")
+		for _, r := range updates {
+			require.Equal(t, models.ReasonMissingAccess, r.Change.Reason, r.Person.DisplayName())
+			require.NotNil(t, r.Person.BaselineAt)
+		}
 
 		_, err = sample.Load(ctx, d, "http://roster.test", models.CLIActor)
 		require.ErrorIs(t, err, sample.ErrNotEmpty)

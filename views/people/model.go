@@ -109,7 +109,18 @@ type Account struct {
 	App      string
 	RemoteID string
 	Status   string
-	Grants   []string
+	Grants   []Grant
+	// Seen and MatchedBy come from the app's own list of accounts
+	// (reconciliation); empty for an account Roster only made.
+	Seen      string
+	MatchedBy string
+}
+
+// Grant is one entitlement of an account.
+type Grant struct {
+	Name    string // with its parameters
+	FromApp bool   // reported by the app rather than given by Roster
+	Beyond  bool   // no rule gives it: access beyond the rules, kept until an admin removes it
 }
 
 // ConditionResult is one condition of a rule and the person's value.
@@ -175,6 +186,7 @@ type PersonView struct {
 	Pending    *PendingChange
 	Scheduled  *PendingChange // approved, still to run
 	Accounts   []Account
+	Baseline   string // when a baseline took the person as current staff; "" for joiners
 	Rules      []RuleResult
 	Grants     []DesiredGrant
 	Conflicts  []string

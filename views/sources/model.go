@@ -13,6 +13,7 @@ import (
 // Counts are what a run found, per kind of HR event.
 type Counts struct {
 	Joiners   int
+	Existing  int // taken as current staff by a baseline run
 	Movers    int
 	Leavers   int
 	Rehires   int
@@ -32,7 +33,8 @@ type Run struct {
 	DecidedBy string
 	Decided   string // "" while undecided
 	Counts    Counts
-	Errors    int // invalid rows
+	Errors    int  // invalid rows
+	Baseline  bool // people already employed are current staff, not joiners
 }
 
 // URL is the run's page.
@@ -95,9 +97,12 @@ type DetailView struct {
 	Source      Source
 	CanManage   bool // admins see the upload and brake forms
 	UploadError string
-	Brake       BrakeForm
-	BrakeOpen   bool // the brake form is shown unfolded (after an error)
-	Runs        []Run
+	// Baseline is the upload form's choice as it starts: on while the
+	// source has never been applied (an existing company's first file).
+	Baseline  bool
+	Brake     BrakeForm
+	BrakeOpen bool // the brake form is shown unfolded (after an error)
+	Runs      []Run
 }
 
 // RowError is one invalid row of a rejected file.
@@ -233,6 +238,10 @@ func Num(n int64) string {
 // CountsText sums up a run in a line, e.g. "12 joiners, 3 movers, 1
 // leaver, 0 rehires".
 func CountsText(c Counts) string {
-	return plural(c.Joiners, "joiner", "joiners") + ", " + plural(c.Movers, "mover", "movers") + ", " +
+	existing := ""
+	if c.Existing > 0 {
+		existing = plural(c.Existing, "person", "people") + " already on staff, "
+	}
+	return existing + plural(c.Joiners, "joiner", "joiners") + ", " + plural(c.Movers, "mover", "movers") + ", " +
 		plural(c.Leavers, "leaver", "leavers") + ", " + plural(c.Rehires, "rehire", "rehires")
 }
