@@ -83,6 +83,16 @@ func TestAccountsTabUploadPreviewApply(t *testing.T) {
 		require.Equal(t, models.ChangeMove, adaChange.Kind)
 		require.Len(t, adaChange.Plan, 1, "only the missing eng: Ada's account exists, and admin is kept")
 		require.Equal(t, "grant", adaChange.Plan[0].Op)
+		require.Equal(t, models.ReasonMissingAccess, adaChange.Reason, "Ada came in with the baseline: current staff")
+		require.Contains(t, b.get("/team-updates?tab=update").Text("kind-badge"), "Missing access")
+
+		// Ada's page: the account as GitHub reported it, admin beyond the rules.
+		pp := b.get(fmt.Sprintf("/people/%d", srv.personID(t, "E001")))
+		pp.requireStatus(http.StatusOK)
+		require.Contains(t, pp.TestID("accounts").Text(), "u-1")
+		require.Contains(t, pp.TestID("accounts").Text(), "matched by")
+		require.Equal(t, 1, pp.TestID("grant-beyond").Length(), "admin: no rule gives it")
+		require.Contains(t, pp.TestID("accounts").Text(), "admin")
 		graceChange, err := srv.Store.OpenChangeOf(ctx, srv.personID(t, "E002"))
 		require.NoError(t, err)
 		require.Equal(t, models.ChangeLeave, graceChange.Kind, "the leaver's account that predates Roster is proposed in To Terminate")
