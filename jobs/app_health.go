@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/rosterhq/roster/jobs/app/webhook"
+	"github.com/rosterhq/roster/jobs/app/connector"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/email"
 )
@@ -40,7 +39,7 @@ type callRecorder struct {
 
 // record stores one call's result; a failure to store it is logged, not
 // returned: the call happened, and its action's outcome matters more.
-func (r *callRecorder) record(ctx context.Context, app *models.App, actionID *int64, res webhook.Result, at time.Time) *models.AppCall {
+func (r *callRecorder) record(ctx context.Context, app *models.App, actionID *int64, res connector.Outcome, at time.Time) *models.AppCall {
 	call := newCall(app, actionID, false, res, at)
 	if err := r.store.WithTx(ctx, func(tx *models.Store) error { return r.recordTx(ctx, tx, app, call) }); err != nil {
 		r.logger.Error("recording a call to an app failed", "app_id", app.ID, "error", err)
@@ -48,7 +47,7 @@ func (r *callRecorder) record(ctx context.Context, app *models.App, actionID *in
 	return call
 }
 
-func newCall(app *models.App, actionID *int64, test bool, res webhook.Result, at time.Time) *models.AppCall {
+func newCall(app *models.App, actionID *int64, test bool, res connector.Outcome, at time.Time) *models.AppCall {
 	call := &models.AppCall{AppID: app.ID, ActionID: actionID, Test: test, OK: res.Err == nil, Status: res.Status,
 		Excerpt: res.Excerpt, At: at}
 	if res.Err != nil {
@@ -103,23 +102,24 @@ func (r *callRecorder) queueAlert(ctx context.Context, tx *models.Store, app *mo
 	return err
 }
 
-// AppTests sends "Test connection" calls: a signed webhook with op test
-// through the same client, URL checks and secrets as actions, recorded
-// among the app's calls and audited.
+// AppTests sends "Test connection" calls through the app's connector
+// (for a webhook app, a signed webhook with op test through the same
+// client, URL checks and secrets as actions), recorded among the app's
+// calls and audited.
 type AppTests struct {
-	store   *models.Store
-	sealer  *models.Sealer
-	webhook *webhook.Client
-	calls   *callRecorder
+	store *models.Store
+	kinds *connector.Registry
+	env   connector.Env
+	calls *callRecorder
 }
 
 // NewAppTests returns the tester main wires into the web server; opts are
-// the job client's (its HTTP client and sealer).
+// the job client's (its HTTP client, sealer and app kinds).
 func NewAppTests(store *models.Store, opts Options) *AppTests {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &AppTests{store: store, sealer: opts.Sealer, webhook: webhookClient(opts),
+	return &AppTests{store: store, kinds: kindsOf(opts), env: connectorEnv(store, opts),
 		calls: newCallRecorder(store, opts)}
 }
 
@@ -128,27 +128,28 @@ func newCallRecorder(store *models.Store, opts Options) *callRecorder {
 		baseURL: opts.BaseURL, policy: appFailing, logger: opts.Logger}
 }
 
-// Test calls the app once and returns what it answered. An app that is
-// not a webhook app, or has no usable connection, is not called: the
-// returned call (not recorded, ID 0) says why.
+// Test calls the app once and returns what it answered. An app of a kind
+// Roster does not call, or without a usable connection, is not called:
+// the returned call (not recorded, ID 0) says why.
 func (t *AppTests) Test(ctx context.Context, actor models.Actor, appID int64) (*models.AppCall, error) {
 	app, err := t.store.AppByID(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
-	if app.Kind != models.AppWebhook {
-		return &models.AppCall{AppID: app.ID, Test: true, Error: fmt.Sprintf("%s is a %s app: Roster does not call it", app.Name, app.Kind)}, nil
+	kind, ok := t.kinds.Lookup(app.Kind)
+	if !ok {
+		return &models.AppCall{AppID: app.ID, Test: true, Error: fmt.Sprintf("%s is a %s app: Roster has no connector for it", app.Name, app.Kind)}, nil
 	}
-	cfg, err := webhookConfigOf(t.sealer, app)
+	conn, err := kind.Open(t.env, app)
 	if err != nil {
 		return &models.AppCall{AppID: app.ID, Test: true, Error: err.Error()}, nil
 	}
 	now := time.Now()
-	p := webhook.Payload{ID: newTestID(), Op: webhook.OpTest, OccurredAt: now,
-		App:    webhook.App{ID: app.ID, Name: app.Name},
-		Person: webhook.Person{FirstName: "Test", LastName: "Connection", WorkEmail: "test.connection@example.invalid"}}
-	res := t.webhook.Send(ctx, cfg, p, now)
+	res := conn.Test(ctx)
 	call := newCall(app, nil, true, res, now)
+	if !kind.CallsApp { // nothing was called: nothing to record
+		return call, nil
+	}
 	err = t.store.WithTx(ctx, func(tx *models.Store) error {
 		if err := t.calls.recordTx(ctx, tx, app, call); err != nil {
 			return err
@@ -158,9 +159,6 @@ func (t *AppTests) Test(ctx context.Context, actor models.Actor, appID int64) (*
 	})
 	return call, err
 }
-
-// newTestID is a test call's idempotency key: random, like an action's.
-func newTestID() string { return "test_" + strings.ToLower(rand.Text()) }
 
 // PruneAppCallsArgs deletes app calls older than 30 days. It runs hourly
 // and at start.

@@ -17,8 +17,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/rosterhq/roster/jobs/app/connector"
+	"github.com/rosterhq/roster/jobs/app/kinds"
 	"github.com/rosterhq/roster/jobs/app/outbound"
-	"github.com/rosterhq/roster/jobs/app/webhook"
 	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/models"
 )
@@ -40,6 +41,8 @@ type Options struct {
 	FetchCooldown time.Duration
 	// Sealer opens apps' encrypted settings (webhook URLs and secrets).
 	Sealer *models.Sealer
+	// Connectors are the app kinds Roster can act on (nil: kinds.All()).
+	Connectors *connector.Registry
 	// HTTPClient makes connectors' outbound calls (nil: one dialling
 	// through Outbound).
 	HTTPClient *http.Client
@@ -261,12 +264,21 @@ func newDriver(ctx context.Context, db *models.DB) (riverdriver.Driver[*sql.Tx],
 	return riverdatabasesql.NewWithPgxListener(db.SQL, pool), pool.Close, nil
 }
 
-// webhookClient is the client of webhook apps' calls, for actions and Test
-// connection alike.
-func webhookClient(opts Options) *webhook.Client {
+// connectorEnv is what app connectors are opened with, for actions and
+// Test connection alike: one outbound HTTP client (so connections are
+// reused), the sealer of apps' settings, the store and the logger.
+func connectorEnv(store *models.Store, opts Options) connector.Env {
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Transport: opts.Outbound.Transport()}
 	}
-	return webhook.NewClient(hc)
+	return connector.Env{HTTP: hc, Sealer: opts.Sealer, Store: store, Logger: opts.Logger}
+}
+
+// kindsOf is the app kinds of opts, every kind Roster has by default.
+func kindsOf(opts Options) *connector.Registry {
+	if opts.Connectors != nil {
+		return opts.Connectors
+	}
+	return kinds.All()
 }

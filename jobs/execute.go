@@ -2,34 +2,36 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 
-	"github.com/rosterhq/roster/jobs/app/webhook"
+	"github.com/rosterhq/roster/jobs/app/connector"
 	"github.com/rosterhq/roster/models"
+	"github.com/rosterhq/roster/rules"
 )
 
 // runner is the actor the audit trail shows for executed actions.
 var runner = models.Actor{Email: "roster"}
 
-// ExecuteActionWorker carries out an action through its app: a signed
-// webhook call, or a task for IT. It is idempotent: an action already done
+// ExecuteActionWorker carries out an action through its app's connector
+// (jobs/app/connector): a signed webhook call, a task for IT, whatever the
+// app's kind does. It is idempotent: an action already done
 // (a duplicated job, or a retry after a crash between the call and its
 // recording) is skipped, and the receiver deduplicates calls on the
 // action's idempotency key.
 type ExecuteActionWorker struct {
 	river.WorkerDefaults[ExecuteActionArgs]
-	store   *models.Store
-	sealer  *models.Sealer
-	webhook *webhook.Client
-	logger  *slog.Logger
+	store  *models.Store
+	logger *slog.Logger
+	// kinds are the app kinds Roster can act on, and env what their
+	// connectors are opened with.
+	kinds *connector.Registry
+	env   connector.Env
 	// slots keeps a slow app from taking every worker (zero value ready).
 	slots appSlots
 	// retryDelay is the wait before retry n.
@@ -38,7 +40,7 @@ type ExecuteActionWorker struct {
 	bound retryBound
 	// orderWait is the wait after the nth look found earlier steps not done.
 	orderWait func(look int) time.Duration
-	// calls records every webhook call for the app's health and alert.
+	// calls records every call to an app for its health and alert.
 	calls *callRecorder
 	// reader, starter and completer share statements across workers:
 	// reading what a job needs, starting its attempt, and recording
@@ -47,18 +49,18 @@ type ExecuteActionWorker struct {
 	starter   *batcher[int64, *models.Action]
 	completer *batcher[completion, struct{}]
 	// nextRetry holds, by job ID, when a failed call is tried again:
-	// callWebhook decides it (and shows it on the action), NextRetry
+	// callApp decides it (and shows it on the action), NextRetry
 	// hands it to River.
 	nextRetry sync.Map
 }
 
-// Timeout bounds one attempt; webhook calls have their own, shorter one.
+// Timeout bounds one attempt; calls to apps have their own, shorter one.
 func (w *ExecuteActionWorker) Timeout(*river.Job[ExecuteActionArgs]) time.Duration {
 	return time.Minute
 }
 
 // NextRetry backs off exponentially with jitter, capped at an hour: the
-// time callWebhook recorded on the action, when it did.
+// time callApp recorded on the action, when it did.
 func (w *ExecuteActionWorker) NextRetry(job *river.Job[ExecuteActionArgs]) time.Time {
 	if at, ok := w.nextRetry.LoadAndDelete(job.ID); ok {
 		if t := at.(time.Time); t.After(time.Now()) {
@@ -123,7 +125,8 @@ func (w *ExecuteActionWorker) work(ctx context.Context, job *river.Job[ExecuteAc
 		return river.JobSnooze(w.orderWait(look)) // snoozing does not use up attempts
 	}
 	app := in.App
-	if app.Kind == models.AppWebhook { // manual apps only open tasks: not limited
+	kind, known := w.kinds.Lookup(app.Kind)
+	if known && kind.CallsApp { // apps Roster does not call (manual tasks) are not limited
 		release, ok := w.slots.acquire(ctx, app.ID, app.MaxConcurrency, slotPatience)
 		if !ok {
 			return river.JobSnooze(slotWait) // free this worker for other apps
@@ -142,14 +145,52 @@ func (w *ExecuteActionWorker) work(ctx context.Context, job *river.Job[ExecuteAc
 		}
 		return nil
 	}
-	act := &actionInput{app: app, person: in.Person, ent: in.Entitlement, op: a.Op, params: a.Params, prev: a.Previous}
-	switch app.Kind {
-	case models.AppManual:
-		return w.openTask(ctx, a, act)
-	case models.AppWebhook:
-		return w.callWebhook(ctx, job, a, act)
+	return w.act(ctx, job, a, in, kind, known)
+}
+
+// act carries out a started action through its kind's connector. An
+// unknown kind, an operation the kind does not support and an app its
+// connector cannot open (settings not set yet) fail the action: an admin
+// has to act.
+func (w *ExecuteActionWorker) act(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action,
+	in *models.ActionToRun, kind connector.Kind, known bool) error {
+	app := in.App
+	if !known {
+		return w.fail(ctx, a, models.AttemptResult{Error: fmt.Sprintf("Roster cannot act on %s: no connector for %s apps", app.Name, app.Kind)})
 	}
-	return w.fail(ctx, a, models.AttemptResult{Error: fmt.Sprintf("Roster cannot act on %s apps yet", app.Kind)})
+	req := request(a, in)
+	if msg := unsupported(kind, req); msg != "" {
+		return w.fail(ctx, a, models.AttemptResult{Error: msg})
+	}
+	conn, err := kind.Open(w.env, app)
+	if err != nil {
+		return w.fail(ctx, a, models.AttemptResult{Error: err.Error()})
+	}
+	if !kind.CallsApp {
+		return w.settle(ctx, a, conn.Do(ctx, req))
+	}
+	return w.callApp(ctx, job, a, app, conn, req)
+}
+
+// unsupported says why kind cannot carry out r, or "" when it can.
+func unsupported(kind connector.Kind, r connector.Request) string {
+	var ent models.EntitlementKind
+	if r.Entitlement != nil {
+		ent = r.Entitlement.Kind
+	}
+	switch {
+	case kind.Supports(r.Op, ent):
+		return ""
+	case ent != "":
+		return fmt.Sprintf("%s apps cannot %s %s entitlements", kind.Label, r.Op, ent)
+	}
+	return fmt.Sprintf("%s apps cannot %s", kind.Label, r.Op)
+}
+
+// request is an action in connector terms.
+func request(a *models.Action, in *models.ActionToRun) connector.Request {
+	return connector.Request{ActionID: a.ID, Op: rules.Op(a.Op), IdempotencyKey: a.IdempotencyKey, RunAt: a.RunAt,
+		Person: in.Person, Entitlement: in.Entitlement, Params: a.Params, Previous: a.Previous}
 }
 
 // fail records a permanent failure and stops River from retrying.
@@ -161,37 +202,28 @@ func (w *ExecuteActionWorker) fail(ctx context.Context, a *models.Action, r mode
 	return river.JobCancel(errors.New(r.Error))
 }
 
-// openTask turns a manual app's action into a task for the app's task
-// assignee; the action completes when someone marks the task done. The
-// assignee is mailed in the transaction that creates the task, so a
-// retried job finds the task and mails nobody again.
-func (w *ExecuteActionWorker) openTask(ctx context.Context, a *models.Action, in *actionInput) error {
-	app := in.app
-	t := &models.Task{ActionID: a.ID, Title: in.title(), Details: in.details(), DueAt: a.RunAt,
-		AssigneeAdminID: app.TaskAssigneeAdminID, AssigneeEmail: app.TaskAssigneeEmail}
-	created, err := w.store.EnsureTask(ctx, t)
-	if err != nil {
-		return err
+// settle acts on the outcome of a kind that does not call the app: a
+// pending outcome (a task opened) completes later, when a person marks
+// the task done; a failure worth retrying is Roster's own and goes back to
+// River; any other failure fails the action.
+func (w *ExecuteActionWorker) settle(ctx context.Context, a *models.Action, out connector.Outcome) error {
+	switch {
+	case out.Pending:
+		return nil
+	case out.Err == nil:
+		return w.store.CompleteAction(ctx, runner, a.ID, models.AttemptResult{ResponseStatus: out.Status, ResponseExcerpt: out.Excerpt}, time.Now())
+	case out.Retry:
+		return out.Err
 	}
-	if created {
-		w.logger.Info("task opened", "task_id", t.ID, "action_id", a.ID, "app", app.Name, "assigned", !t.Assignee().IsZero())
-	}
-	return nil
+	return w.fail(ctx, a, models.AttemptResult{ResponseStatus: out.Status, ResponseExcerpt: out.Excerpt, Error: out.Err.Error()})
 }
 
-// webhookConfig is what a webhook app stores, sealed.
-type webhookConfig struct {
-	URL            string `json:"url"`
-	Secret         string `json:"secret"`
-	PreviousSecret string `json:"previous_secret"`
-}
-
-func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action, in *actionInput) error {
-	app := in.app
-	cfg, err := webhookConfigOf(w.sealer, app)
-	if err != nil {
-		return w.fail(ctx, a, models.AttemptResult{Error: err.Error()})
-	}
+// callApp makes one call to an app that Roster calls over the network,
+// records it for the app's health, and completes, retries (with backoff,
+// or exactly the app's Retry-After) or fails the action, within the
+// action's retry bound.
+func (w *ExecuteActionWorker) callApp(ctx context.Context, job *river.Job[ExecuteActionArgs], a *models.Action, app *models.App,
+	conn connector.Connector, req connector.Request) error {
 	counts := countsOf(job)
 	sentAt := time.Now()
 	if counts.Calls == 0 {
@@ -200,7 +232,7 @@ func (w *ExecuteActionWorker) callWebhook(ctx context.Context, job *river.Job[Ex
 	}
 	counts.Calls++
 	setMeta(ctx, metaCalls, counts.Calls)
-	res := w.webhook.Send(ctx, cfg, in.payload(a), sentAt)
+	res := conn.Do(ctx, req)
 	r := models.AttemptResult{ResponseStatus: res.Status, ResponseExcerpt: res.Excerpt}
 	if res.Err == nil {
 		return w.complete(ctx, app, a, res, sentAt, r)
@@ -250,7 +282,7 @@ const (
 // returned: River would run the job again and the app would be called a
 // second time for an effect it already had (the receiver deduplicates on
 // the idempotency key, but it should not have to).
-func (w *ExecuteActionWorker) complete(ctx context.Context, app *models.App, a *models.Action, res webhook.Result,
+func (w *ExecuteActionWorker) complete(ctx context.Context, app *models.App, a *models.Action, res connector.Outcome,
 	sentAt time.Time, r models.AttemptResult) error {
 	call := newCall(app, &a.ID, false, res, sentAt)
 	_, err := w.completer.do(ctx, completion{call: call, done: models.Completion{ActionID: a.ID, Result: r}})
@@ -278,80 +310,4 @@ func (w *ExecuteActionWorker) complete(ctx context.Context, app *models.App, a *
 		wait *= 2
 	}
 	return err
-}
-
-// webhookConfigOf opens a webhook app's stored connection.
-func webhookConfigOf(sealer *models.Sealer, app *models.App) (webhook.Config, error) {
-	if app.Config == "" || sealer == nil {
-		return webhook.Config{}, fmt.Errorf("%s has no webhook URL and secret yet: set them on the app's page", app.Name)
-	}
-	plain, err := sealer.Open(app.Config)
-	if err != nil {
-		return webhook.Config{}, fmt.Errorf("%s: its stored settings cannot be decrypted with this ROSTER_SECRET_KEY", app.Name)
-	}
-	var c webhookConfig
-	if err := json.Unmarshal([]byte(plain), &c); err != nil {
-		return webhook.Config{}, fmt.Errorf("%s: its stored settings are unreadable", app.Name)
-	}
-	// While a rotated-out secret is kept, calls carry both signatures so
-	// receivers not yet updated keep accepting them.
-	cfg := webhook.Config{URL: c.URL, Secret: c.Secret, PreviousSecret: c.PreviousSecret}
-	if err := cfg.Validate(); err != nil {
-		return webhook.Config{}, fmt.Errorf("%s: %w", app.Name, err)
-	}
-	return cfg, nil
-}
-
-// actionInput is everything an action needs said about it.
-type actionInput struct {
-	app    *models.App
-	person *models.Person
-	ent    *models.Entitlement
-	op     string
-	params map[string]string
-	prev   map[string]string
-}
-
-var opWords = map[string]string{
-	"create_account": "Set up", "grant": "Give", "update": "Change", "revoke": "Take back",
-	"disable": "Disable", "delete": "Remove",
-}
-
-func (in *actionInput) title() string {
-	what := in.app.Name
-	if in.ent != nil {
-		what += ": " + in.ent.Name
-	}
-	return fmt.Sprintf("%s %s for %s", opWords[in.op], what, in.person.DisplayName())
-}
-
-func (in *actionInput) details() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s), %s", in.person.DisplayName(), in.person.WorkEmail, in.person.Title)
-	if in.person.Location != "" {
-		fmt.Fprintf(&b, ", %s", in.person.Location)
-	}
-	for k, v := range in.params {
-		fmt.Fprintf(&b, "\n%s: %s", k, v)
-	}
-	return b.String()
-}
-
-func (in *actionInput) payload(a *models.Action) webhook.Payload {
-	p := in.person
-	out := webhook.Payload{
-		ID: a.IdempotencyKey, Op: a.Op, OccurredAt: a.RunAt,
-		App: webhook.App{ID: in.app.ID, Name: in.app.Name},
-		Person: webhook.Person{ID: p.ID, EmployeeID: p.ExternalID, FirstName: p.FirstName, LastName: p.LastName,
-			PreferredName: p.PreferredName, WorkEmail: p.WorkEmail, PersonalEmail: p.PersonalEmail, Phone: p.Phone,
-			Title: p.Title, Department: p.Department, Team: p.Team, Division: p.Division, CostCenter: p.CostCenter,
-			ManagerID: p.ManagerID, Location: p.Location, Country: p.Country, Timezone: p.Timezone,
-			EmploymentType: p.EmploymentType, Status: string(p.Status), StartDate: p.StartDate,
-			TerminationDate: p.TerminationDate, Groups: p.Groups, Custom: p.Custom},
-		Params: in.params, Previous: in.prev,
-	}
-	if in.ent != nil {
-		out.Entitlement = &webhook.Entitlement{ID: in.ent.ID, Kind: string(in.ent.Kind), Key: in.ent.Key, Name: in.ent.Name}
-	}
-	return out
 }

@@ -8,17 +8,17 @@ import (
 	"time"
 )
 
-// AppKind is how Roster acts on an app.
+// AppKind is how Roster acts on an app: the name of its connector. Which
+// kinds exist, and what each supports, is the connector registry's
+// (jobs/app/kinds); the store only checks a kind is a plain name.
 type AppKind string
 
-// App kinds. Their connectors come with execution.
+// The kinds whose own settings the store keeps (a webhook's connection,
+// a manual app's task assignee).
 const (
 	AppWebhook AppKind = "webhook" // signed JSON calls to the app's endpoint
 	AppManual  AppKind = "manual"  // tasks for IT: equipment, manual set-up
 )
-
-// AppKinds lists the kinds an admin can choose.
-var AppKinds = []AppKind{AppWebhook, AppManual}
 
 // Deprovision modes: what happens to a leaver's account.
 const (
@@ -129,8 +129,8 @@ func (in *AppInput) Validate() map[string]string {
 	if in.Name == "" || len([]rune(in.Name)) > 100 {
 		errs["name"] = "Give the app a name of up to 100 characters."
 	}
-	if in.Kind != AppWebhook && in.Kind != AppManual {
-		errs["kind"] = "Choose webhook or manual."
+	if !identifier.MatchString(string(in.Kind)) { // which kinds exist is the connector registry's
+		errs["kind"] = "Choose the kind of app."
 	}
 	if in.DeprovisionMode != DeprovisionDisable && in.DeprovisionMode != DeprovisionDelete {
 		errs["deprovision_mode"] = "Choose disable or delete."

@@ -14,14 +14,15 @@ import (
 // appHealthWindow is how far back an app's error rate looks.
 const appHealthWindow = 24 * time.Hour
 
-// appTest sends a webhook app a signed test call and says in a flash what
-// it answered (admins; the tester audits it).
+// appTest sends an app Roster calls a test call through its connector
+// (a webhook app: a signed one) and says in a flash what it answered
+// (admins; the tester audits it).
 func (s *Server) appTest(c echo.Context) error {
 	app, err := s.loadApp(c)
 	if err != nil {
 		return err
 	}
-	if app.Kind != models.AppWebhook || s.appTester == nil {
+	if !s.capabilities(app).CallsApp || s.appTester == nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	call, err := s.appTester.Test(c.Request().Context(), actor(c), app.ID)
@@ -39,9 +40,10 @@ func (s *Server) appTest(c echo.Context) error {
 	return s.redirectWithFlash(c, back, "success", msg)
 }
 
-// appHealthView is a webhook app's last call and recent error rate.
+// appHealthView is the last call and recent error rate of an app Roster
+// calls.
 func (s *Server) appHealthView(c echo.Context, app *models.App, now time.Time) (*apps.Health, error) {
-	if app.Kind != models.AppWebhook {
+	if !s.capabilities(app).CallsApp {
 		return nil, nil
 	}
 	h, err := s.store.AppHealthSince(c.Request().Context(), app.ID, now.Add(-appHealthWindow))

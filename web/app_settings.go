@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/rosterhq/roster/jobs/app/connector"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/apps"
 	"github.com/rosterhq/roster/views/tasks"
@@ -22,7 +23,7 @@ func (s *Server) appWebhookSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if app.Kind != models.AppWebhook {
+	if !s.capabilities(app).Shows(connector.SettingWebhook) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	ctx := c.Request().Context()
@@ -55,14 +56,14 @@ func (s *Server) appWebhookSave(c echo.Context) error {
 	return s.redirectWithFlash(c, appPath(app.ID)+"#connection", "success", msg)
 }
 
-// appConcurrencySave sets how many of a webhook app's actions run at
-// once.
+// appConcurrencySave sets how many of an app's actions run at once, for
+// kinds that call the app.
 func (s *Server) appConcurrencySave(c echo.Context) error {
 	app, err := s.loadApp(c)
 	if err != nil {
 		return err
 	}
-	if app.Kind != models.AppWebhook {
+	if !s.capabilities(app).Shows(connector.SettingConcurrency) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	form := apps.ConcurrencyForm{Value: strings.TrimSpace(c.FormValue("max_concurrency"))}
@@ -86,7 +87,7 @@ func (s *Server) appConcurrencySave(c echo.Context) error {
 // webhookView is a webhook app's connection for its page: admins see the
 // secrets, viewers only the URL. form is the user's input after an error.
 func (s *Server) webhookView(c echo.Context, app *models.App, form *apps.WebhookForm) (*apps.Webhook, error) {
-	if app.Kind != models.AppWebhook {
+	if !s.capabilities(app).Shows(connector.SettingWebhook) {
 		return nil, nil
 	}
 	v := &apps.Webhook{}
@@ -107,11 +108,23 @@ func (s *Server) webhookView(c echo.Context, app *models.App, form *apps.Webhook
 	return v, nil
 }
 
-// webhookConnected reports whether a webhook app has a URL; other kinds
-// need none. Settings the key cannot open count as not connected, since
-// the job runner cannot use them either.
-func (s *Server) webhookConnected(app *models.App) bool {
-	if app.Kind != models.AppWebhook {
+// concurrencyView is the calls-at-once form of a kind that calls the
+// app, or nil; form is the user's input after an error.
+func (s *Server) concurrencyView(app *models.App, form *apps.ConcurrencyForm) *apps.ConcurrencyForm {
+	if !s.capabilities(app).Shows(connector.SettingConcurrency) {
+		return nil
+	}
+	if form != nil {
+		return form
+	}
+	return &apps.ConcurrencyForm{Value: strconv.Itoa(app.MaxConcurrency)}
+}
+
+// connected reports whether an app with a webhook setting has a URL;
+// other kinds need none. Settings the key cannot open count as not
+// connected, since the job runner cannot use them either.
+func (s *Server) connected(app *models.App) bool {
+	if !s.capabilities(app).Shows(connector.SettingWebhook) {
 		return true
 	}
 	u, err := app.WebhookURL(s.sealer)
@@ -125,7 +138,7 @@ func (s *Server) appTasksSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if app.Kind != models.AppManual {
+	if !s.capabilities(app).Shows(connector.SettingTaskAssignee) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	ctx := c.Request().Context()
@@ -162,7 +175,7 @@ func (s *Server) appTasksSave(c echo.Context) error {
 // taskSettingsView is a manual app's "Tasks go to" setting for its page;
 // form is the user's input after an error.
 func (s *Server) taskSettingsView(c echo.Context, app *models.App, form *tasks.AssigneeForm) (*apps.TaskSettings, error) {
-	if app.Kind != models.AppManual {
+	if !s.capabilities(app).Shows(connector.SettingTaskAssignee) {
 		return nil, nil
 	}
 	admins, err := s.adminsByID(c.Request().Context())

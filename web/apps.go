@@ -17,12 +17,6 @@ import (
 	"github.com/rosterhq/roster/views/tasks"
 )
 
-// appKindOptions are the app kinds an admin can choose, in words.
-var appKindOptions = []apps.Option{
-	{Value: string(models.AppWebhook), Label: "webhook", Description: "Roster calls the app's endpoint with signed JSON for every change."},
-	{Value: string(models.AppManual), Label: "manual", Description: "Roster creates a task for IT to do by hand, like ordering a laptop."},
-}
-
 // deprovisionOptions are what may happen to a leaver's account.
 var deprovisionOptions = []apps.Option{
 	{Value: models.DeprovisionDisable, Label: "Disable account", Description: "the account is kept but switched off, so it can be restored."},
@@ -63,7 +57,7 @@ const (
 
 // appsPage lists the apps; admins also get the new-app form.
 func (s *Server) appsPage(c echo.Context) error {
-	return s.renderApps(c, http.StatusOK, apps.AppForm{Kind: string(models.AppWebhook), DeprovisionMode: models.DeprovisionDisable})
+	return s.renderApps(c, http.StatusOK, apps.AppForm{Kind: s.defaultKind(), DeprovisionMode: models.DeprovisionDisable})
 }
 
 func (s *Server) renderApps(c echo.Context, status int, form apps.AppForm) error {
@@ -78,11 +72,11 @@ func (s *Server) renderApps(c echo.Context, status int, form apps.AppForm) error
 	}
 	v := apps.ListView{
 		CanManage: currentAdmin(c).Role.AtLeast(models.RoleAdmin),
-		Kinds:     appKindOptions, DeprovisionModes: deprovisionOptions, Form: form,
+		Kinds:     s.kindOptions(), DeprovisionModes: deprovisionOptions, Form: form,
 	}
 	for _, a := range list {
 		v.Apps = append(v.Apps, apps.AppRow{ID: a.ID, Name: a.Name, Kind: string(a.Kind), DeprovisionMode: a.DeprovisionMode,
-			Description: a.Description, Entitlements: counts[a.ID], NotConnected: !s.webhookConnected(&a)})
+			Description: a.Description, Entitlements: counts[a.ID], NotConnected: !s.connected(&a)})
 	}
 	return render(c, status, apps.List(s.page(c, "Apps", "apps"), v))
 }
@@ -90,7 +84,9 @@ func (s *Server) renderApps(c echo.Context, status int, form apps.AppForm) error
 // appCreate adds an app and opens its page, where its catalogue is filled.
 func (s *Server) appCreate(c echo.Context) error {
 	in, form := readAppForm(c)
-	if form.Errors = validateApp(&in); len(form.Errors) > 0 {
+	form.Errors = validateApp(&in)
+	s.checkKind(in.Kind, form.Errors)
+	if len(form.Errors) > 0 {
 		return s.renderApps(c, http.StatusUnprocessableEntity, form)
 	}
 	a, err := s.store.CreateApp(c.Request().Context(), actor(c), in)
@@ -149,7 +145,7 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 		return err
 	}
 	v := apps.DetailView{
-		App: apps.App{ID: app.ID, Name: app.Name, Kind: string(app.Kind), KindDescription: appOption(appKindOptions, string(app.Kind)).Description,
+		App: apps.App{ID: app.ID, Name: app.Name, Kind: string(app.Kind), KindDescription: appOption(s.kindOptions(), string(app.Kind)).Description,
 			DeprovisionMode: app.DeprovisionMode, Description: app.Description, Created: formatTime(app.CreatedAt)},
 		CanManage:        currentAdmin(c).Role.AtLeast(models.RoleAdmin),
 		Edit:             apps.AppForm{Name: app.Name, Kind: string(app.Kind), DeprovisionMode: app.DeprovisionMode, Description: app.Description},
@@ -159,12 +155,9 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 		New:              apps.EntitlementForm{Kind: string(models.EntitlementRole), Params: padParamRows(nil)},
 		Editing:          st.editEnt,
 		Webhook:          webhook,
-		Concurrency:      apps.ConcurrencyForm{Value: strconv.Itoa(app.MaxConcurrency)},
+		Concurrency:      s.concurrencyView(app, st.concurrency),
 		Tasks:            taskSettings,
 		Health:           health,
-	}
-	if st.concurrency != nil {
-		v.Concurrency = *st.concurrency
 	}
 	if st.edit != nil {
 		v.Edit, v.EditOpen = *st.edit, true

@@ -15,6 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rosterhq/roster/jobs/app/connector"
+	"github.com/rosterhq/roster/jobs/app/kinds"
 	"github.com/rosterhq/roster/jobs/reconcile"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/static"
@@ -82,6 +84,9 @@ type Deps struct {
 	// Sealer encrypts the secrets admins set on apps, like a webhook's
 	// signing secret.
 	Sealer *models.Sealer
+	// Connectors are the app kinds Roster can act on: the new-app form's
+	// choices and what each app's page shows (nil: kinds.All()).
+	Connectors *connector.Registry
 	// Accounts matches and records apps' accounts (the Accounts tab's
 	// uploads); nil records them without planning anyone.
 	Accounts *reconcile.Reconciler
@@ -104,6 +109,7 @@ type Server struct {
 	replanner      Replanner
 	decider        Decider
 	appTester      AppTester
+	kinds          *connector.Registry
 	accounts       *reconcile.Reconciler
 	mailConfigured bool
 	sealer         *models.Sealer
@@ -126,6 +132,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "10M"
 	}
+	if deps.Connectors == nil {
+		deps.Connectors = kinds.All()
+	}
 	if deps.Accounts == nil {
 		deps.Accounts = &reconcile.Reconciler{Store: deps.Store}
 	}
@@ -143,6 +152,7 @@ func New(cfg Config, deps Deps) *Server {
 		replanner:      deps.Replanner,
 		decider:        deps.Decider,
 		appTester:      deps.AppTester,
+		kinds:          deps.Connectors,
 		accounts:       deps.Accounts,
 		mailConfigured: deps.MailConfigured,
 		sealer:         deps.Sealer,

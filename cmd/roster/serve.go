@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/rosterhq/roster/jobs"
+	"github.com/rosterhq/roster/jobs/app/kinds"
 	"github.com/rosterhq/roster/jobs/hrsync"
 	"github.com/rosterhq/roster/jobs/mail"
 	"github.com/rosterhq/roster/jobs/planner"
@@ -68,8 +69,9 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 	} else {
 		logger.Info("mail: not configured; messages stay in the Outbox")
 	}
-	jobOpts := jobs.Options{Logger: logger, Sealer: sealer, Mail: sender, BaseURL: cfg.baseURL.String(), RescueAfter: cfg.RescueAfter, Reclaim: true,
-		Outbound: cfg.outbound(ctx)}
+	connectors := kinds.All() // the app kinds Roster can act on, for the job runner and the app pages alike
+	jobOpts := jobs.Options{Logger: logger, Sealer: sealer, Connectors: connectors, Mail: sender, BaseURL: cfg.baseURL.String(),
+		RescueAfter: cfg.RescueAfter, Reclaim: true, Outbound: cfg.outbound(ctx)}
 	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobOpts)
 	if err != nil {
 		return err
@@ -92,6 +94,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Accounts:       &reconcile.Reconciler{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanAccounts},
 		MailConfigured: cfg.mail != nil,
 		Sealer:         sealer,
+		Connectors:     connectors,
 	}
 	if provider != nil {
 		deps.OIDC = provider

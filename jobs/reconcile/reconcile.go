@@ -18,20 +18,15 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rosterhq/roster/jobs/app/connector"
 	"github.com/rosterhq/roster/jobs/app/match"
 	"github.com/rosterhq/roster/models"
 )
 
-// Account is one of an app's accounts as the app reports it.
-type Account struct {
-	ID             string
-	Email          string
-	Phone          string
-	EmployeeNumber string
-	Name           string
-	Status         string // models.AccountActive or models.AccountDisabled
-	Entitlements   []string
-}
+// Account is one of an app's accounts as the app reports it: the
+// connectors' RemoteAccount, so a kind that lists accounts feeds
+// reconciling as an upload does.
+type Account = connector.RemoteAccount
 
 // Reconciler matches and records an app's accounts.
 type Reconciler struct {

@@ -38,7 +38,7 @@ type DetailView struct {
 	New              EntitlementForm
 	Editing          *EntitlementForm // the entitlement being edited, if any
 	Webhook          *Webhook         // a webhook app's connection; nil for other kinds
-	Concurrency      ConcurrencyForm  // a webhook app's calls at once
+	Concurrency      *ConcurrencyForm // calls at once, for kinds that call the app; nil for other kinds
 	Tasks            *TaskSettings    // a manual app's task assignee; nil for other kinds
 	Health           *Health          // a webhook app's recent calls; nil for other kinds
 }

@@ -14,6 +14,11 @@
 // failure. The job runner (River) does the retrying, waiting for as long
 // as Backoff says, which honours the receiver's Retry-After.
 //
+// Kind describes webhook apps to Roster's connector registry
+// (jobs/app/connector, listed in jobs/app/kinds): its Open reads the app's
+// sealed URL and secrets (OpenConfig), its connector's Do is one Send of
+// the action, and its Test one Send with OpTest.
+//
 // The signing secret never leaves the package: it is not logged, and no
 // Result field or error text contains it.
 package webhook
