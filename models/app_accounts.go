@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -18,9 +19,16 @@ const (
 )
 
 // Grant origins: who put the grant there.
+// An app-origin grant is kept beyond the rules (the planner revokes it
+// only from a leaver); a Roster-origin grant is the rules' to decide.
 const (
-	GrantByRoster = "roster" // an action Roster carried out
-	GrantByApp    = "app"    // the app reported it (an accounts upload or listing)
+	// GrantByRoster: an action Roster carried out, or an entitlement added
+	// outside Roster to an account Roster already knew (drift): the rules
+	// govern it, so one no rule gives is proposed for revoking.
+	GrantByRoster = "roster"
+	// GrantByApp: the app reported it when Roster first saw the account
+	// (a baseline's access beyond the rules, shown as such).
+	GrantByApp = "app"
 )
 
 // ActionAccountsReconciled records one reconciliation of an app's accounts.
@@ -69,6 +77,10 @@ type Reconciliation struct {
 	// catalogue does not have, sorted; they are kept on the account but
 	// grant nothing.
 	Unknown []string
+	// Drifted lists the people one of whose known accounts was changed
+	// outside Roster (an entitlement added or removed, disabled,
+	// deleted): each has an EventOutsideChange saying how.
+	Drifted []int64
 }
 
 // RecordAccounts records the full list of an app's accounts, each with
@@ -92,7 +104,7 @@ func (s *Store) RecordAccounts(ctx context.Context, actor Actor, appID int64, se
 		if err != nil {
 			return err
 		}
-		r := &recorder{tx: tx, ctx: ctx, app: app, now: now, out: out, changed: map[int64]bool{}}
+		r := &recorder{tx: tx, ctx: ctx, app: app, now: now, out: out, changed: map[int64]bool{}, drift: map[int64][]FieldChange{}}
 		if err := r.load(); err != nil {
 			return err
 		}
@@ -109,9 +121,13 @@ func (s *Store) RecordAccounts(ctx context.Context, actor Actor, appID int64, se
 			out.Changed = append(out.Changed, id)
 		}
 		slices.Sort(out.Changed)
+		if err := r.recordDrift(); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAccountsReconciled, SubjectType: "app", SubjectID: app.ID, SubjectLabel: app.Name,
 			After: map[string]any{"seen": out.Seen, "matched": out.Matched, "ambiguous": out.Ambiguous, "not_in_hr": out.NotInHR,
-				"gone": out.Gone, "people_changed": len(out.Changed), "unknown_entitlements": out.Unknown}})
+				"gone": out.Gone, "people_changed": len(out.Changed), "changed_outside_roster": len(out.Drifted),
+				"unknown_entitlements": out.Unknown}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: record accounts of app %d: %w", appID, err)
@@ -133,6 +149,7 @@ type recorder struct {
 	before       map[string]AppAccount // remote id → as last seen
 	accounts     map[int64]Account     // person → their account in the app
 	grants       map[int64]map[int64]bool
+	drift        map[int64][]FieldChange // person → what changed outside Roster
 }
 
 func (r *recorder) load() error {
@@ -270,6 +287,7 @@ func (r *recorder) markGone(seen []AppAccount) error {
 		if err := r.setAccount(acc.ID, map[string]any{"status": AccountDeleted}); err != nil {
 			return err
 		}
+		r.drifted(person, FieldChange{Field: r.app.Name + " account", Old: acc.Status, New: "deleted"})
 		if err := db.Where("account_id = ?", acc.ID).Delete(&Grant{}).Error; err != nil {
 			return translate(err)
 		}
@@ -302,6 +320,9 @@ func (r *recorder) link(seen []AppAccount) error {
 				return err
 			}
 			r.changed[*a.PersonID] = true
+			if r.known(a) && acc.Status != status {
+				r.drifted(*a.PersonID, FieldChange{Field: r.app.Name + " account", Old: acc.Status, New: status})
+			}
 		}
 	}
 	if len(created) > 0 {
@@ -328,9 +349,18 @@ func (r *recorder) link(seen []AppAccount) error {
 			}
 		}
 		held := r.grants[acc.ID]
+		known := r.known(a)
 		for id := range want {
 			if !held[id] {
-				add = append(add, Grant{AccountID: acc.ID, EntitlementID: id, Params: map[string]string{}, Origin: GrantByApp,
+				// On an account Roster knew, an entitlement that appears
+				// was given outside Roster: the rules decide whether it
+				// stays. On an account first seen, it is the app's.
+				origin := GrantByApp
+				if known {
+					origin = GrantByRoster
+					r.drifted(*a.PersonID, FieldChange{Field: r.app.Name + " · " + r.keyOf(id), Old: "", New: "added"})
+				}
+				add = append(add, Grant{AccountID: acc.ID, EntitlementID: id, Params: map[string]string{}, Origin: origin,
 					CreatedAt: r.now, UpdatedAt: r.now})
 				r.changed[*a.PersonID] = true
 			}
@@ -339,6 +369,9 @@ func (r *recorder) link(seen []AppAccount) error {
 			if !want[id] {
 				drop = append(drop, acc.ID, id)
 				r.changed[*a.PersonID] = true
+				if known && a.Status != AccountDeleted {
+					r.drifted(*a.PersonID, FieldChange{Field: r.app.Name + " · " + r.keyOf(id), Old: "held", New: "removed"})
+				}
 			}
 		}
 	}
@@ -353,6 +386,47 @@ func (r *recorder) link(seen []AppAccount) error {
 		}
 	}
 	return nil
+}
+
+// known reports whether a reported account is one Roster already knew as
+// this person's: seen before, matched to them and not gone. Only then is
+// a difference a change made outside Roster; an account seen for the
+// first time (a baseline, a new match) is taken as it is.
+func (r *recorder) known(a AppAccount) bool {
+	old, ok := r.before[a.RemoteID]
+	return ok && old.Verdict == VerdictMatched && old.PersonID != nil && a.PersonID != nil &&
+		*old.PersonID == *a.PersonID && old.Status != AccountDeleted
+}
+
+func (r *recorder) keyOf(entitlementID int64) string {
+	for k, id := range r.entitlements {
+		if id == entitlementID {
+			return k
+		}
+	}
+	return fmt.Sprintf("entitlement %d", entitlementID)
+}
+
+func (r *recorder) drifted(person int64, fc FieldChange) {
+	r.drift[person] = append(r.drift[person], fc)
+}
+
+// recordDrift writes one EventOutsideChange per person whose known
+// account changed outside Roster, on their history: the planner then
+// proposes putting it back as the rules say ("changed outside Roster").
+func (r *recorder) recordDrift() error {
+	if len(r.drift) == 0 {
+		return nil
+	}
+	events := make([]PersonEvent, 0, len(r.drift))
+	for person, diff := range r.drift {
+		slices.SortFunc(diff, func(a, b FieldChange) int { return cmp.Compare(a.Field, b.Field) })
+		events = append(events, PersonEvent{PersonID: person, Kind: EventOutsideChange, Diff: diff, CreatedAt: r.now})
+		r.out.Drifted = append(r.out.Drifted, person)
+	}
+	slices.Sort(r.out.Drifted)
+	slices.SortFunc(events, func(a, b PersonEvent) int { return cmp.Compare(a.PersonID, b.PersonID) })
+	return translate(r.tx.db.WithContext(r.ctx).CreateInBatches(events, 200).Error)
 }
 
 func (r *recorder) setAccount(id int64, fields map[string]any) error {

@@ -237,7 +237,7 @@ func planOne(w *world, person *models.Person, acc *models.Access, running []mode
 	if reason != "" {
 		why.Trigger = reason
 	}
-	if hasEvent && reason == "" { // a baseline's diff is every field: not news
+	if hasEvent && reason != models.ReasonMissingAccess { // a baseline's diff is every field: not news
 		for _, d := range ev.Diff {
 			why.Diff = append(why.Diff, rules.FieldChange{Field: d.Field, Old: d.Old, New: d.New})
 		}
@@ -286,6 +286,8 @@ func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent
 		return rules.KindRehire
 	case person.BaselineAt != nil:
 		return rules.KindMove // current staff since the baseline: never a joiner
+	case hasEvent && ev.Kind == models.EventOutsideChange && person.StartDate < today:
+		return rules.KindMove // their account was changed outside Roster: putting it back is not joining
 	case !live, person.StartDate >= today:
 		return rules.KindJoin
 	}
@@ -295,10 +297,18 @@ func changeKind(person *models.Person, acc *models.Access, ev models.PersonEvent
 // reasonOf says why a change exists where its kind does not: what a
 // baseline person lacks under the rules, planned from the baseline
 // itself (their latest event) or from their accounts coming in since, is
-// "missing access".
+// "missing access"; putting back what reconciliation found changed
+// outside Roster is "changed outside Roster".
 func reasonOf(person *models.Person, kind rules.ChangeKind, ev models.PersonEvent, hasEvent bool) string {
-	if kind == rules.KindMove && person.BaselineAt != nil && hasEvent && ev.Kind == models.EventBaseline {
+	switch {
+	case kind != rules.KindMove || !hasEvent:
+		return ""
+	case person.BaselineAt != nil && ev.Kind == models.EventBaseline:
 		return models.ReasonMissingAccess
+	case ev.Kind == models.EventOutsideChange:
+		// Reconciliation found an account changed outside Roster: the
+		// change puts it back as the rules say.
+		return models.ReasonOutsideChange
 	}
 	return ""
 }

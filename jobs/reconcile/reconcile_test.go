@@ -164,6 +164,49 @@ func TestReconcileFromAnUpload(t *testing.T) {
 	})
 }
 
+// TestReconcileDrift: an account Roster knows that changed outside
+// Roster (disabled, an entitlement removed, one added) is recorded on the
+// person's history and the planner proposes putting it back as the rules
+// say: re-enable, grant eng again, revoke the admin role no rule gives.
+// An account seen for the first time is taken as it is: no drift.
+func TestReconcileDrift(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, _ *models.DB, store *models.Store) {
+		f := newFixture(t, store)
+		ids := f.people(staff("E1", "Ada", "ada@example.com", "Engineering"))
+		ada := ids["E1"]
+		sum := f.apply("account_id,email,status,entitlements\nu-1,ada@example.com,active,eng\n")
+		require.Empty(t, sum.Drifted, "a first sight is not a change outside Roster")
+		require.NoError(t, f.plan.PlanPeople(f.ctx, f.queued))
+		_, err := store.OpenChangeOf(f.ctx, ada)
+		require.ErrorIs(t, err, models.ErrNotFound, "Ada has what the rules say")
+
+		sum = f.apply("account_id,email,status,entitlements\nu-1,ada@example.com,disabled,admin\n")
+		require.Equal(t, []int64{ada}, sum.Drifted)
+		events, err := store.PersonEvents(f.ctx, ada)
+		require.NoError(t, err)
+		require.Equal(t, models.EventOutsideChange, events[0].Kind, "newest first")
+		require.Equal(t, []models.FieldChange{
+			{Field: "GitHub account", Old: "active", New: "disabled"},
+			{Field: "GitHub · admin", Old: "", New: "added"},
+			{Field: "GitHub · eng", Old: "held", New: "removed"},
+		}, events[0].Diff)
+		access, err := store.AccessOf(f.ctx, []int64{ada})
+		require.NoError(t, err)
+		require.Len(t, access[ada].Grants, 1)
+		require.Equal(t, models.GrantByRoster, access[ada].Grants[0].Origin, "added outside Roster: the rules decide")
+
+		require.NoError(t, f.plan.PlanPeople(f.ctx, f.queued))
+		c, err := store.OpenChangeOf(f.ctx, ada)
+		require.NoError(t, err)
+		require.Equal(t, models.ChangeMove, c.Kind)
+		require.Equal(t, models.ReasonOutsideChange, c.Reason)
+		require.Equal(t, []string{"create_account", "grant", "revoke"}, ops(c))
+		require.False(t, c.AutoApproved, "revoking what no rule gave waits for an admin")
+		require.Contains(t, c.Summary, "Changed outside Roster")
+	})
+}
+
 // TestReconcileNothingHappensToAmbiguousAccounts: two accounts that
 // match the same person are both ambiguous, and neither is linked.
 func TestReconcileNothingHappensToAmbiguousAccounts(t *testing.T) {
