@@ -34,6 +34,26 @@ const (
 // ActionAccountsReconciled records one reconciliation of an app's accounts.
 const ActionAccountsReconciled = "app.accounts_reconciled"
 
+// Decisions an admin takes on an app's account (AppAccount.Decision).
+const (
+	// DecisionLinked: linked to a person by hand (an ambiguous account
+	// resolved, or one not in HR); every later reconciliation keeps the
+	// link over what matching says, while the person exists.
+	DecisionLinked = "linked"
+	// DecisionService: a service account, not a person's: kept, ignored
+	// by planning (it is linked to nobody), and audited.
+	DecisionService = "service"
+)
+
+// Audit actions of those decisions.
+const (
+	ActionAppAccountLinked  = "app_account.linked"
+	ActionAppAccountService = "app_account.service"
+)
+
+// MatchedByAdmin is AppAccount.MatchedBy of an account an admin linked.
+const MatchedByAdmin = "admin"
+
 // AppAccount is one of an app's accounts as the app last reported it, and
 // how it matched. A matched account is linked to its person's Account,
 // whose grants are then the entitlements reported here that the app's
@@ -53,10 +73,15 @@ type AppAccount struct {
 	PersonID       *int64  // set when matched
 	Candidates     []int64 `gorm:"serializer:json"` // the people an ambiguous account fits
 	Reason         string  // why ambiguous, in words
-	FirstSeenAt    time.Time
-	LastSeenAt     time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Decision is what an admin decided (DecisionLinked, DecisionService);
+	// "" when matching alone decides. Reconciliation keeps it.
+	Decision    string
+	DecidedBy   string
+	DecidedAt   *time.Time
+	FirstSeenAt time.Time
+	LastSeenAt  time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // TableName implements gorm's Tabler.
@@ -217,6 +242,10 @@ func (r *recorder) store(seen []AppAccount) error {
 		}
 		if a.Candidates == nil {
 			a.Candidates = []int64{}
+		}
+		if old, ok := r.before[a.RemoteID]; ok && old.Decision == DecisionLinked && old.PersonID != nil {
+			// An admin linked it: that holds over matching.
+			a.Verdict, a.PersonID, a.MatchedBy, a.Candidates, a.Reason = VerdictMatched, old.PersonID, MatchedByAdmin, []int64{}, ""
 		}
 		if a.Verdict != VerdictMatched {
 			a.PersonID = nil
@@ -445,6 +474,7 @@ type AppAccountsFilter struct {
 // gone from the app.
 type AppAccountCounts struct {
 	Matched, Ambiguous, NotInHR, Gone int
+	Service                           int // not in HR, marked as service accounts
 }
 
 // AppAccounts lists an app's accounts as last seen, ambiguous and not in
@@ -469,12 +499,13 @@ func (s *Store) AppAccounts(ctx context.Context, appID int64, f AppAccountsFilte
 // CountAppAccounts counts an app's accounts by verdict.
 func (s *Store) CountAppAccounts(ctx context.Context, appID int64) (AppAccountCounts, error) {
 	var rows []struct {
-		Verdict string
-		Status  string
-		N       int
+		Verdict  string
+		Status   string
+		Decision string
+		N        int
 	}
-	err := s.db.WithContext(ctx).Model(&AppAccount{}).Select("verdict, status, COUNT(*) AS n").
-		Where("app_id = ?", appID).Group("verdict, status").Scan(&rows).Error
+	err := s.db.WithContext(ctx).Model(&AppAccount{}).Select("verdict, status, decision, COUNT(*) AS n").
+		Where("app_id = ?", appID).Group("verdict, status, decision").Scan(&rows).Error
 	if err != nil {
 		return AppAccountCounts{}, fmt.Errorf("store: count accounts of app %d: %w", appID, translate(err))
 	}
@@ -487,6 +518,8 @@ func (s *Store) CountAppAccounts(ctx context.Context, appID int64) (AppAccountCo
 			c.Matched += r.N
 		case r.Verdict == VerdictAmbiguous:
 			c.Ambiguous += r.N
+		case r.Decision == DecisionService:
+			c.Service += r.N
 		default:
 			c.NotInHR += r.N
 		}
@@ -631,4 +664,118 @@ func (s *Store) DeleteAccountUpload(ctx context.Context, id int64) error {
 		return fmt.Errorf("store: delete accounts upload %d: %w", id, translate(err))
 	}
 	return nil
+}
+
+// LinkAppAccount links one of an app's accounts to a person by hand (an
+// ambiguous account resolved, or one not in HR; a matched account is
+// refused with ErrConflict): it is matched to them
+// from now on, over what matching says, and their account in the app is
+// what it reported (its entitlements the app's, as at a first sight).
+// A person who has another account of the app matched already is
+// refused with ErrConflict. It returns the people to plan again.
+func (s *Store) LinkAppAccount(ctx context.Context, actor Actor, appID, accountID, personID int64, now time.Time) ([]int64, error) {
+	now = now.UTC()
+	var changed []int64
+	err := s.WithTx(ctx, func(tx *Store) error {
+		a, app, err := tx.appAccountForDecision(ctx, appID, accountID)
+		if err != nil {
+			return err
+		}
+		if a.Verdict == VerdictMatched {
+			return fmt.Errorf("%w: the account is matched already", ErrConflict)
+		}
+		p, err := tx.PersonByID(ctx, personID)
+		if err != nil {
+			return err
+		}
+		var other int64
+		if err := tx.db.WithContext(ctx).Model(&AppAccount{}).Where("app_id = ? AND person_id = ? AND verdict = ? AND id <> ? AND status <> ?",
+			appID, personID, VerdictMatched, accountID, AccountDeleted).Count(&other).Error; err != nil {
+			return translate(err)
+		}
+		if other > 0 {
+			return fmt.Errorf("%w: %s already has an account in %s matched to them", ErrConflict, p.DisplayName(), app.Name)
+		}
+		before := *a
+		a.Verdict, a.PersonID, a.MatchedBy, a.Candidates, a.Reason = VerdictMatched, &p.ID, MatchedByAdmin, []int64{}, ""
+		a.Decision, a.DecidedBy, a.DecidedAt, a.UpdatedAt = DecisionLinked, actor.Email, &now, now
+		if err := tx.db.WithContext(ctx).Model(&AppAccount{}).Where("id = ?", a.ID).Updates(map[string]any{
+			"verdict": a.Verdict, "person_id": p.ID, "matched_by": a.MatchedBy, "candidates": "[]", "reason": "",
+			"decision": a.Decision, "decided_by": a.DecidedBy, "decided_at": now, "updated_at": now}).Error; err != nil {
+			return translate(err)
+		}
+		r := &recorder{tx: tx, ctx: ctx, app: app, now: now, out: &Reconciliation{}, changed: map[int64]bool{}, drift: map[int64][]FieldChange{}}
+		if err := r.load(); err != nil {
+			return err
+		}
+		r.before[a.RemoteID] = before // as it was: this is a first sight of the link
+		if err := r.link([]AppAccount{*a}); err != nil {
+			return err
+		}
+		for id := range r.changed {
+			changed = append(changed, id)
+		}
+		slices.Sort(changed)
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAppAccountLinked, SubjectType: "app", SubjectID: app.ID, SubjectLabel: app.Name,
+			Before: map[string]any{"account": a.RemoteID, "verdict": before.Verdict},
+			After:  map[string]any{"account": a.RemoteID, "person_id": p.ID, "person": p.DisplayName()}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: link account %d of app %d: %w", accountID, appID, err)
+	}
+	return changed, nil
+}
+
+// MarkServiceAccount marks an account not in HR as a service account
+// (kept, ignored, audited), or with service false takes the mark off.
+func (s *Store) MarkServiceAccount(ctx context.Context, actor Actor, appID, accountID int64, service bool, now time.Time) error {
+	now = now.UTC()
+	return s.WithTx(ctx, func(tx *Store) error {
+		a, app, err := tx.appAccountForDecision(ctx, appID, accountID)
+		if err != nil {
+			return err
+		}
+		if a.Verdict != VerdictNotInHR {
+			return fmt.Errorf("%w: only an account not in HR can be a service account", ErrConflict)
+		}
+		fields := map[string]any{"decision": "", "decided_by": actor.Email, "decided_at": now, "updated_at": now}
+		if service {
+			fields["decision"] = DecisionService
+		}
+		if err := tx.db.WithContext(ctx).Model(&AppAccount{}).Where("id = ?", a.ID).Updates(fields).Error; err != nil {
+			return translate(err)
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAppAccountService, SubjectType: "app", SubjectID: app.ID, SubjectLabel: app.Name,
+			Before: map[string]any{"account": a.RemoteID, "service": a.Decision == DecisionService},
+			After:  map[string]any{"account": a.RemoteID, "service": service}})
+	})
+}
+
+// appAccountForDecision reads one of an app's accounts still in it, with
+// its app.
+func (s *Store) appAccountForDecision(ctx context.Context, appID, accountID int64) (*AppAccount, *App, error) {
+	app, err := s.AppByID(ctx, appID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var a AppAccount
+	err = s.db.WithContext(ctx).Where("id = ? AND app_id = ? AND status <> ?", accountID, appID, AccountDeleted).First(&a).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("account %d: %w", accountID, translate(err))
+	}
+	return &a, app, nil
+}
+
+// PersonByKey finds the one person with this work email (any case) or
+// employee id, for an admin linking an account by hand.
+func (s *Store) PersonByKey(ctx context.Context, key string) (*Person, error) {
+	var found []Person
+	err := s.db.WithContext(ctx).Where("lower(work_email) = lower(?) OR external_id = ?", key, key).Order("id").Limit(2).Find(&found).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: person %q: %w", key, translate(err))
+	}
+	if len(found) != 1 {
+		return nil, fmt.Errorf("store: person %q: %w", key, ErrNotFound)
+	}
+	return &found[0], nil
 }

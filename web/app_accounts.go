@@ -51,15 +51,16 @@ func (s *Server) renderAccounts(c echo.Context, status int, app *models.App, v a
 	if err != nil {
 		return err
 	}
-	v.Counts = apps.AccountCounts{Matched: counts.Matched, Ambiguous: counts.Ambiguous, NotInHR: counts.NotInHR, Gone: counts.Gone}
+	v.Counts = apps.AccountCounts{Matched: counts.Matched, Ambiguous: counts.Ambiguous, NotInHR: counts.NotInHR + counts.Service,
+		Gone: counts.Gone, Service: counts.Service}
 	base := string(apps.AccountsURL(app.ID))
 	for _, f := range []struct {
 		key, label string
 		n          int
 	}{
-		{"", "All", counts.Matched + counts.Ambiguous + counts.NotInHR + counts.Gone},
+		{"", "All", counts.Matched + counts.Ambiguous + counts.NotInHR + counts.Service + counts.Gone},
 		{models.VerdictAmbiguous, "Ambiguous", counts.Ambiguous},
-		{models.VerdictNotInHR, "Not in HR", counts.NotInHR},
+		{models.VerdictNotInHR, "Not in HR", counts.NotInHR + counts.Service},
 		{models.VerdictMatched, "Matched", counts.Matched},
 	} {
 		u := base
@@ -86,6 +87,11 @@ func (s *Server) renderAccounts(c echo.Context, status int, app *models.App, v a
 	}
 	if v.Rows, err = s.accountRows(c, list, true); err != nil {
 		return err
+	}
+	for i := range v.Rows {
+		if v.Rows[i].ID == v.LinkFailed {
+			v.Rows[i].LinkError = v.LinkError
+		}
 	}
 	return render(c, status, apps.Accounts(s.page(c, app.Name+": accounts", "apps"), v))
 }
@@ -117,11 +123,17 @@ func (s *Server) accountRows(c echo.Context, list []models.AppAccount, seen bool
 	}
 	out := make([]apps.AccountRow, len(list))
 	for i, a := range list {
-		r := apps.AccountRow{RemoteID: a.RemoteID, Name: a.Name, Email: a.Email, Phone: a.Phone, Employee: a.EmployeeNumber,
+		r := apps.AccountRow{ID: a.ID, RemoteID: a.RemoteID, Service: a.Decision == models.DecisionService, Name: a.Name, Email: a.Email, Phone: a.Phone, Employee: a.EmployeeNumber,
 			Status: a.Status, Verdict: a.Verdict, MatchedBy: matchKeyWords[a.MatchedBy], Reason: a.Reason,
 			Entitlements: strings.Join(a.Entitlements, ", ")}
 		if a.Status == models.AccountDeleted {
 			r.Status = "gone from the app"
+		}
+		if a.Decision == models.DecisionLinked {
+			r.LinkedBy = a.DecidedBy
+		}
+		if !seen {
+			r.ID = 0 // a preview's rows are not recorded yet
 		}
 		if seen {
 			r.LastSeen = formatTime(a.LastSeenAt)
@@ -296,4 +308,108 @@ func (s *Server) accountsDiscard(c echo.Context) error {
 		return err
 	}
 	return s.redirectWithFlash(c, string(apps.AccountsURL(app.ID)), "info", up.FileName+" was discarded; nothing was recorded.")
+}
+
+// accountLink links an ambiguous or not-in-HR account to a person: a
+// candidate's id, or a work email or employee id typed in. Their access
+// is then planned again, in the same transaction.
+func (s *Server) accountLink(c echo.Context) error {
+	app, accountID, err := s.accountParams(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	back := string(apps.AccountsURL(app.ID))
+	fail := func(msg string) error {
+		v := apps.AccountsView{}
+		v.LinkFailed, v.LinkError = accountID, msg
+		return s.renderAccounts(c, http.StatusUnprocessableEntity, app, v)
+	}
+	var personID int64
+	if raw := c.FormValue("person_id"); raw != "" {
+		if personID, err = strconv.ParseInt(raw, 10, 64); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "The person could not be read.")
+		}
+	} else {
+		key := strings.TrimSpace(c.FormValue("person"))
+		if key == "" {
+			return fail("Type the person's work email or employee id.")
+		}
+		p, err := s.store.PersonByKey(ctx, key)
+		if errors.Is(err, models.ErrNotFound) {
+			return fail(fmt.Sprintf("Nobody in HR has the work email or employee id %q.", key))
+		}
+		if err != nil {
+			return err
+		}
+		personID = p.ID
+	}
+	err = s.store.WithTx(ctx, func(tx *models.Store) error {
+		changed, err := tx.LinkAppAccount(ctx, actor(c), app.ID, accountID, personID, time.Now())
+		if err != nil {
+			return err
+		}
+		if s.accounts.PlanLater == nil || len(changed) == 0 {
+			return nil
+		}
+		_, err = s.accounts.PlanLater(ctx, tx, changed)
+		return err
+	})
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		msg := err.Error()
+		if i := strings.LastIndex(msg, "conflict: "); i >= 0 {
+			msg = msg[i+len("conflict: "):]
+		}
+		return fail(upperFirst(msg) + ".")
+	case errors.Is(err, models.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound)
+	case err != nil:
+		return err
+	}
+	return s.redirectWithFlash(c, back, "success", "The account was linked. Team Updates lists what the rules now propose for its person.")
+}
+
+// accountService marks an account not in HR as a service account, or
+// takes the mark off.
+func (s *Server) accountService(c echo.Context) error {
+	app, accountID, err := s.accountParams(c)
+	if err != nil {
+		return err
+	}
+	service := c.FormValue("service") == "1"
+	err = s.store.MarkServiceAccount(c.Request().Context(), actor(c), app.ID, accountID, service, time.Now())
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound)
+	case errors.Is(err, models.ErrConflict):
+		return s.redirectWithFlash(c, string(apps.AccountsURL(app.ID)), "error", "Only an account not in HR can be a service account.")
+	case err != nil:
+		return err
+	}
+	msg := "Marked as a service account: kept, and ignored by planning."
+	if !service {
+		msg = "No longer marked as a service account."
+	}
+	return s.redirectWithFlash(c, string(apps.AccountsURL(app.ID)), "success", msg)
+}
+
+// accountParams loads the :id app and reads the :account id.
+func (s *Server) accountParams(c echo.Context) (*models.App, int64, error) {
+	app, err := s.loadApp(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := strconv.ParseInt(c.Param("account"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, 0, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return app, id, nil
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

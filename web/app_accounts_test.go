@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterhq/roster/models"
@@ -103,5 +105,85 @@ func TestAccountsTabUploadPreviewApply(t *testing.T) {
 		vp.requireStatus(http.StatusOK)
 		require.Zero(t, vp.TestID("accounts-upload").Length())
 		viewer.uploadCSV(base+"/upload", "github.csv", "account_id\nu-9\n").requireStatus(http.StatusForbidden)
+	})
+}
+
+// TestAccountsTabDecisions: an admin settles what matching could not:
+// an ambiguous account is linked to the person it is, one not in HR is
+// linked by employee id or marked a service account, a key nobody has is
+// refused next to the field, and the next reconciliation keeps every
+// decision.
+func TestAccountsTabDecisions(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		ctx := context.Background()
+		srv := newServer(t, dialect)
+		b := srv.browser(t)
+		b.signInAs(models.RoleAdmin)
+		src := srv.newSource(t, "HR")
+		b.importPeople(src, csvFile([]csvPerson{
+			{ID: "E001", First: "Ada", Last: "Lovelace", Department: "Engineering"},
+			{ID: "E003", First: "Bob", Last: "Builder", Department: "Engineering"},
+			{ID: "E004", First: "Max", Last: "Mustermann", Department: "Sales"},
+		}))
+		app, err := srv.Store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
+		require.NoError(t, err)
+		base := fmt.Sprintf("/apps/%d/accounts", app.ID)
+		file := "account_id,email,employee_number,status\n" +
+			"u-1,ada.lovelace@example.com,,active\n" +
+			"u-2,bobby@home.example,,active\n" +
+			"u-3,ci-bot@example.com,,active\n" +
+			"u-4,max.mustermann@example.com,,active\n" +
+			"u-5,,E004,active\n"
+		apply := func() {
+			up := b.uploadCSV(base+"/upload", "github.csv", file)
+			require.Equal(t, http.StatusSeeOther, up.Status, up.Body)
+			b.post(up.Location()+"/apply", nil).requireRedirect(http.StatusSeeOther, base)
+		}
+		apply()
+		rowOf := func(p *page, remote string) *goquery.Selection {
+			return p.TestID("account-row").FilterFunction(func(_ int, s *goquery.Selection) bool {
+				return s.Find(`[data-testid="account-id"]`).Text() == remote
+			})
+		}
+		formOf := func(row *goquery.Selection, testID string) string {
+			return row.Find(fmt.Sprintf(`[data-testid=%q]`, testID)).Closest("form").AttrOr("action", "")
+		}
+		p := b.get(base)
+		require.Equal(t, "ambiguous", rowOf(p, "u-4").AttrOr("data-verdict", ""), "Max has two accounts")
+
+		// A key nobody has: refused next to the field, nothing changes.
+		link2 := formOf(rowOf(p, "u-2"), "account-link")
+		require.NotEmpty(t, link2)
+		bad := b.post(link2, url.Values{"person": {"E999"}})
+		bad.requireStatus(http.StatusUnprocessableEntity)
+		require.Contains(t, rowOf(bad, "u-2").Find(".field-error").Text(), `Nobody in HR has the work email or employee id "E999"`)
+
+		b.post(link2, url.Values{"person": {"E003"}}).requireRedirect(http.StatusSeeOther, base)
+		b.post(formOf(rowOf(p, "u-3"), "account-service-mark"), url.Values{"service": {"1"}}).requireRedirect(http.StatusSeeOther, base)
+		maxID := srv.personID(t, "E004")
+		b.post(formOf(rowOf(p, "u-4"), "account-link-candidate"), url.Values{"person_id": {fmt.Sprint(maxID)}}).requireRedirect(http.StatusSeeOther, base)
+
+		check := func(when string) {
+			p := b.get(base)
+			require.Equal(t, "matched", rowOf(p, "u-2").AttrOr("data-verdict", ""), when)
+			require.Contains(t, rowOf(p, "u-2").Text(), "Bob Builder", when)
+			require.Contains(t, rowOf(p, "u-2").Find(`[data-testid="account-linked-by"]`).Text(), "linked by", when)
+			require.Equal(t, 1, rowOf(p, "u-3").Find(`[data-testid="account-service"]`).Length(), when)
+			require.Equal(t, "matched", rowOf(p, "u-4").AttrOr("data-verdict", ""), when)
+			require.Equal(t, "ambiguous", rowOf(p, "u-5").AttrOr("data-verdict", ""), "%s: Max's second account waits", when)
+			access, err := srv.Store.AccessOf(ctx, []int64{srv.personID(t, "E003")})
+			require.NoError(t, err)
+			require.Len(t, access[srv.personID(t, "E003")].Accounts, 1, when)
+			require.Equal(t, "u-2", access[srv.personID(t, "E003")].Accounts[0].RemoteID, when)
+		}
+		check("after the decisions")
+		apply()
+		check("after the next reconciliation")
+
+		viewer := srv.browser(t)
+		viewer.signInAs(models.RoleViewer)
+		require.Zero(t, viewer.get(base).TestID("account-actions").Length(), "viewers decide nothing")
+		viewer.post(link2, url.Values{"person": {"E003"}}).requireStatus(http.StatusForbidden)
 	})
 }
