@@ -37,6 +37,11 @@ type App struct {
 	// MaxConcurrency is how many of the app's actions one Roster process
 	// carries out at once (see jobs' appSlots); 4 unless set.
 	MaxConcurrency int `gorm:"default:4"`
+	// MatchOrder is the keys (MatchKeys) its accounts are matched by,
+	// first first, comma-separated; "" for DefaultMatchOrder.
+	// MatchPlusAddressing folds "ada+github@" into "ada@".
+	MatchOrder          string
+	MatchPlusAddressing bool
 	// TaskAssigneeAdminID or TaskAssigneeEmail is who a manual app's
 	// tasks go to (Store.SetAppTaskAssignee); neither: nobody.
 	TaskAssigneeAdminID *int64

@@ -41,6 +41,11 @@ func (s *Server) renderAccounts(c echo.Context, status int, app *models.App, v a
 	ctx := c.Request().Context()
 	v.App = apps.App{ID: app.ID, Name: app.Name, Kind: string(app.Kind)}
 	v.CanManage = currentAdmin(c).Role.AtLeast(models.RoleAdmin)
+	if v.Matching.Keys == nil {
+		order, plus := app.Matching()
+		v.Matching = apps.MatchingForm{Keys: padKeys(order), Plus: plus}
+	}
+	v.Matching.Options = matchKeyOptions()
 	v.Filter = c.QueryParam("verdict")
 	if !slices.Contains([]string{"", models.VerdictMatched, models.VerdictAmbiguous, models.VerdictNotInHR}, v.Filter) {
 		v.Filter = ""
@@ -412,4 +417,53 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// matchKeyOptions are the match keys in words, in the default order.
+func matchKeyOptions() []apps.Option {
+	out := make([]apps.Option, len(models.MatchKeys))
+	for i, k := range models.MatchKeys {
+		out[i] = apps.Option{Value: k, Label: matchKeyWords[k]}
+	}
+	return out
+}
+
+// padKeys is an order as the form's selects show it: one per key, the
+// unused ones empty.
+func padKeys(order []string) []string {
+	out := make([]string, len(models.MatchKeys))
+	copy(out, order)
+	return out
+}
+
+// accountsMatching saves how the app's accounts are matched.
+func (s *Server) accountsMatching(c echo.Context) error {
+	app, err := s.loadApp(c)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	var order []string
+	for _, k := range form["key"] {
+		if k = strings.TrimSpace(k); k != "" {
+			order = append(order, k)
+		}
+	}
+	plus := c.FormValue("plus") == "on"
+	if msg := models.ValidateMatchOrder(order); msg != "" {
+		keys := form["key"]
+		if len(keys) > len(models.MatchKeys) {
+			keys = keys[:len(models.MatchKeys)]
+		}
+		return s.renderAccounts(c, http.StatusUnprocessableEntity, app,
+			apps.AccountsView{Matching: apps.MatchingForm{Keys: padKeys(keys), Plus: plus, Error: msg}})
+	}
+	if err := s.store.SetAppMatching(c.Request().Context(), actor(c), app.ID, order, plus); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, string(apps.AccountsURL(app.ID))+"#matching", "success",
+		"Matching saved. It applies from the next reconciliation of "+app.Name+".")
 }

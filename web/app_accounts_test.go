@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -185,5 +186,45 @@ func TestAccountsTabDecisions(t *testing.T) {
 		viewer.signInAs(models.RoleViewer)
 		require.Zero(t, viewer.get(base).TestID("account-actions").Length(), "viewers decide nothing")
 		viewer.post(link2, url.Values{"person": {"E003"}}).requireStatus(http.StatusForbidden)
+	})
+}
+
+// TestAccountsTabMatching: an admin sets the keys and their order; a key
+// chosen twice re-renders the form with the message next to it and
+// changes nothing; viewers see the order but cannot change it.
+func TestAccountsTabMatching(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		ctx := context.Background()
+		srv := newServer(t, dialect)
+		b := srv.browser(t)
+		b.signInAs(models.RoleAdmin)
+		app, err := srv.Store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppWebhook, Name: "GitHub", DeprovisionMode: models.DeprovisionDisable})
+		require.NoError(t, err)
+		base := fmt.Sprintf("/apps/%d/accounts", app.ID)
+		p := b.get(base)
+		require.Equal(t, "work_email", p.TestID("match-key-1").Find("option[selected]").AttrOr("value", ""), "the default order")
+
+		bad := b.post(base+"/matching", url.Values{"key": {"phone", "phone", "", ""}})
+		bad.requireStatus(http.StatusUnprocessableEntity)
+		require.Contains(t, bad.TestID("matching-form").Find(".field-error").Text(), "Each key can be used once.")
+		got, err := srv.Store.AppByID(ctx, app.ID)
+		require.NoError(t, err)
+		require.Empty(t, got.MatchOrder, "nothing changed")
+
+		b.post(base+"/matching", url.Values{"key": {"employee_number", "work_email", "", ""}, "plus": {"on"}}).
+			requireRedirect(http.StatusSeeOther, base+"#matching")
+		got, err = srv.Store.AppByID(ctx, app.ID)
+		require.NoError(t, err)
+		order, plus := got.Matching()
+		require.Equal(t, []string{"employee_number", "work_email"}, order)
+		require.True(t, plus)
+
+		viewer := srv.browser(t)
+		viewer.signInAs(models.RoleViewer)
+		vp := viewer.get(base)
+		require.Zero(t, vp.TestID("matching-form").Length())
+		require.Equal(t, "Tried in this order: employee number, then work email; plus addresses folded.", strings.Join(strings.Fields(vp.Text("matching-order")), " "))
+		viewer.post(base+"/matching", url.Values{"key": {"phone"}}).requireStatus(http.StatusForbidden)
 	})
 }

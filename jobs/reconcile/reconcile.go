@@ -60,7 +60,7 @@ func (s *Summary) Line() string {
 // terminated people with an active account) queued for planning, in one
 // transaction.
 func (r *Reconciler) Apply(ctx context.Context, actor models.Actor, app *models.App, accounts []Account, now time.Time) (*Summary, error) {
-	m, err := r.match(ctx, accounts)
+	m, err := r.match(ctx, app, accounts)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)
 	}
@@ -97,7 +97,7 @@ type Preview struct {
 // Preview matches a list as Apply would and says what it would record:
 // the verdicts, and how many accounts seen before the list leaves out.
 func (r *Reconciler) Preview(ctx context.Context, app *models.App, accounts []Account) (*Preview, error) {
-	m, err := r.match(ctx, accounts)
+	m, err := r.match(ctx, app, accounts)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)
 	}
@@ -133,8 +133,13 @@ type matched struct {
 	terminatedActive []int64 // people terminated in HR whose matched account is active
 }
 
-func (r *Reconciler) match(ctx context.Context, accounts []Account) (*matched, error) {
-	ix := match.NewIndex(nil, match.Options{Region: r.Region})
+func (r *Reconciler) match(ctx context.Context, app *models.App, accounts []Account) (*matched, error) {
+	keys, plus := app.Matching()
+	order := make([]match.Key, len(keys))
+	for i, k := range keys {
+		order[i] = match.Key(k)
+	}
+	ix := match.NewIndex(nil, match.Options{Order: order, PlusAddressing: plus, Region: r.Region})
 	terminated := map[int64]bool{}
 	err := r.Store.PeopleToMatch(ctx, func(batch []models.MatchFields) error {
 		for _, p := range batch {
@@ -149,11 +154,11 @@ func (r *Reconciler) match(ctx context.Context, accounts []Account) (*matched, e
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]match.Account, len(accounts))
+	list := make([]match.Account, len(accounts))
 	for i, a := range accounts {
-		keys[i] = match.Account{ID: a.ID, Email: a.Email, Phone: a.Phone, EmployeeNumber: a.EmployeeNumber}
+		list[i] = match.Account{ID: a.ID, Email: a.Email, Phone: a.Phone, EmployeeNumber: a.EmployeeNumber}
 	}
-	results := ix.Reconcile(keys)
+	results := ix.Reconcile(list)
 	out := &matched{rows: make([]models.AppAccount, len(accounts))}
 	for i, a := range accounts {
 		res := results[i]

@@ -207,6 +207,41 @@ func TestReconcileDrift(t *testing.T) {
 	})
 }
 
+// TestReconcileFollowsTheAppsMatching: the keys an admin sets, in their
+// order, are the only ones tried, and plus addressing folds only when on.
+func TestReconcileFollowsTheAppsMatching(t *testing.T) {
+	t.Parallel()
+	modelstest.Each(t, func(t *testing.T, _ *models.DB, store *models.Store) {
+		f := newFixture(t, store)
+		f.people(staff("E1", "Ada", "ada@example.com", "Engineering"), staff("E2", "Grace", "grace@example.com", "Engineering"))
+		file := "account_id,email,employee_number\nu-1,ada+github@example.com,\nu-2,grace@example.com,\nu-3,,E1\n"
+		reload := func() {
+			var err error
+			f.app, err = store.AppByID(f.ctx, f.app.ID)
+			require.NoError(t, err)
+		}
+		require.Equal(t, "matched=2 ambiguous=0 not_in_hr=1 terminated_active=0", f.apply(file).Line(),
+			"by default a plus address is another mailbox: u-1 is nobody's")
+
+		require.NoError(t, store.SetAppMatching(f.ctx, admin, f.app.ID, []string{"work_email"}, true))
+		reload()
+		require.Equal(t, "matched=2 ambiguous=0 not_in_hr=1 terminated_active=0", f.apply(file).Line(),
+			"plus addressing folded: u-1 is Ada; employee numbers are not used: u-3 is nobody's")
+		listed, err := store.AppAccounts(f.ctx, f.app.ID, models.AppAccountsFilter{Verdict: models.VerdictNotInHR})
+		require.NoError(t, err)
+		require.Len(t, listed, 1)
+		require.Equal(t, "u-3", listed[0].RemoteID)
+
+		require.Error(t, store.SetAppMatching(f.ctx, admin, f.app.ID, []string{"phone", "phone"}, false), "a key twice")
+		require.Error(t, store.SetAppMatching(f.ctx, admin, f.app.ID, nil, false), "no key")
+		require.Error(t, store.SetAppMatching(f.ctx, admin, f.app.ID, []string{"shoe_size"}, false))
+		reload()
+		order, plus := f.app.Matching()
+		require.Equal(t, []string{"work_email"}, order, "a refused order changes nothing")
+		require.True(t, plus)
+	})
+}
+
 // TestReconcileNothingHappensToAmbiguousAccounts: two accounts that
 // match the same person are both ambiguous, and neither is linked.
 func TestReconcileNothingHappensToAmbiguousAccounts(t *testing.T) {
