@@ -92,8 +92,8 @@ type Env struct {
 	// it before calling (SCIM refuses plain http:// to a public address).
 	Outbound outbound.Policy
 	Sealer   *models.Sealer
-	Store  *models.Store
-	Logger *slog.Logger
+	Store    *models.Store
+	Logger   *slog.Logger
 }
 
 // Setting is something an admin sets on an app's page.
