@@ -41,7 +41,7 @@ func groupRequest(op rules.Op, key string) connector.Request {
 	return connector.Request{Op: op, Person: adaPerson, Entitlement: &models.Entitlement{Kind: models.EntitlementGroup, Key: key, Name: key}}
 }
 
-func TestConnectorOpen(t *testing.T) {
+func TestSCIMConnectorOpen(t *testing.T) {
 	t.Parallel()
 	app := &models.App{ID: 1, Kind: models.AppSCIM, Name: "Slack"}
 	sealer, err := models.NewSealer(make([]byte, models.SecretKeySize))
@@ -57,7 +57,7 @@ func TestConnectorOpen(t *testing.T) {
 	require.ErrorContains(t, err, "cannot be decrypted with this ROSTER_SECRET_KEY")
 }
 
-func TestConnectorCreateLinksAnExistingUser(t *testing.T) {
+func TestSCIMConnectorCreateLinksAnExistingUser(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, scimtest.Options{})
 	id := srv.AddUser(scimtest.User{UserName: "ada@example.com", Email: "ada@example.com"})
@@ -79,7 +79,7 @@ func TestConnectorCreateLinksAnExistingUser(t *testing.T) {
 	require.Equal(t, "E2", u["externalId"])
 }
 
-func TestConnectorGroupGrantAndRevoke(t *testing.T) {
+func TestSCIMConnectorGroupGrantAndRevoke(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, scimtest.Options{})
 	id := srv.AddUser(scimtest.User{UserName: "ada@example.com"})
@@ -106,7 +106,7 @@ func TestConnectorGroupGrantAndRevoke(t *testing.T) {
 	require.ErrorIs(t, out.Err, connector.ErrUnsupported)
 }
 
-func TestConnectorDisableUpdateDelete(t *testing.T) {
+func TestSCIMConnectorDisableUpdateDelete(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, scimtest.Options{})
 	id := srv.AddUser(scimtest.User{UserName: "ada@example.com", ExternalID: "E1"})
@@ -140,7 +140,7 @@ func TestConnectorDisableUpdateDelete(t *testing.T) {
 	require.Equal(t, 1, srv.UserCount())
 }
 
-func TestConnectorFailures(t *testing.T) {
+func TestSCIMConnectorFailures(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, scimtest.Options{})
 	conn := openConnector(t, srv, "")
@@ -162,7 +162,7 @@ func TestConnectorFailures(t *testing.T) {
 	require.Zero(t, srv.UserCount())
 }
 
-func TestConnectorListAccountsAndTest(t *testing.T) {
+func TestSCIMConnectorListAccountsAndTest(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, scimtest.Options{})
 	adaID := srv.AddUser(scimtest.User{UserName: "ada", GivenName: "Ada", FamilyName: "Lovelace", Email: "ada@example.com"})
