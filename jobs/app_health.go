@@ -119,7 +119,7 @@ func NewAppTests(store *models.Store, opts Options) *AppTests {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &AppTests{store: store, kinds: kindsOf(opts), env: connectorEnv(store, opts),
+	return &AppTests{store: store, kinds: kindsOf(opts), env: ConnectorEnv(store, opts),
 		calls: newCallRecorder(store, opts)}
 }
 

@@ -264,15 +264,16 @@ func newDriver(ctx context.Context, db *models.DB) (riverdriver.Driver[*sql.Tx],
 	return riverdatabasesql.NewWithPgxListener(db.SQL, pool), pool.Close, nil
 }
 
-// connectorEnv is what app connectors are opened with, for actions and
-// Test connection alike: one outbound HTTP client (so connections are
-// reused), the sealer of apps' settings, the store and the logger.
-func connectorEnv(store *models.Store, opts Options) connector.Env {
+// ConnectorEnv is what app connectors are opened with, for actions, Test
+// connection and `roster reconcile` alike: one outbound HTTP client (so
+// connections are reused) and its policy, the sealer of apps' settings,
+// the store and the logger.
+func ConnectorEnv(store *models.Store, opts Options) connector.Env {
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Transport: opts.Outbound.Transport()}
 	}
-	return connector.Env{HTTP: hc, Sealer: opts.Sealer, Store: store, Logger: opts.Logger}
+	return connector.Env{HTTP: hc, Outbound: opts.Outbound, Sealer: opts.Sealer, Store: store, Logger: opts.Logger}
 }
 
 // kindsOf is the app kinds of opts, every kind Roster has by default.

@@ -14,10 +14,11 @@ import (
 type AppKind string
 
 // The kinds whose own settings the store keeps (a webhook's connection,
-// a manual app's task assignee).
+// a manual app's task assignee, a SCIM app's connection).
 const (
 	AppWebhook AppKind = "webhook" // signed JSON calls to the app's endpoint
 	AppManual  AppKind = "manual"  // tasks for IT: equipment, manual set-up
+	AppSCIM    AppKind = "scim"    // SCIM 2.0 /Users and /Groups
 )
 
 // Deprovision modes: what happens to a leaver's account.

@@ -27,7 +27,7 @@ func (s *Server) defaultKind() string {
 }
 
 // checkKind adds the kind field's error to errs when kind is not one
-// Roster can act on ("Choose webhook or manual.").
+// Roster can act on ("Choose webhook, manual or SCIM 2.0.").
 func (s *Server) checkKind(kind models.AppKind, errs map[string]string) {
 	if _, ok := s.kinds.Lookup(kind); ok {
 		return

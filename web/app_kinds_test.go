@@ -19,6 +19,7 @@ func TestAppPageFollowsTheKind(t *testing.T) {
 		srv := newServer(t, dialect)
 		hook := srv.createApp(t, "GitHub", models.AppWebhook)
 		laptop := srv.createApp(t, "Laptop", models.AppManual)
+		slack := srv.createApp(t, "Slack", models.AppSCIM)
 		b := srv.browser(t)
 		b.signInAs(models.RoleAdmin)
 
@@ -45,6 +46,18 @@ func TestAppPageFollowsTheKind(t *testing.T) {
 		}
 		require.Contains(t, p.Text("app-details"), "Roster creates a task for IT")
 
+		// A SCIM app calls the app (calls at once, health, Test
+		// connection); its connection is set from the command line.
+		p = b.get(appPath(slack.ID))
+		p.requireStatus(http.StatusOK)
+		for _, id := range []string{"scim-connection", "concurrency-form", "app-health", "test-connection"} {
+			require.Equal(t, 1, p.TestID(id).Length(), "a SCIM app's page has %s", id)
+		}
+		for _, id := range append([]string{"webhook-form"}, manualOnly...) {
+			require.Empty(t, p.TestID(id).Nodes, "a SCIM app's page has no %s", id)
+		}
+		require.Contains(t, p.Text("scim-connection"), "Set its connection with roster app add")
+
 		b.post(appPath(laptop.ID)+"/webhook", url.Values{"url": {"https://example.com/hooks"}}).requireStatus(http.StatusNotFound)
 		b.post(appPath(laptop.ID)+"/concurrency", url.Values{"max_concurrency": {"2"}}).requireStatus(http.StatusNotFound)
 		b.post(appPath(laptop.ID)+"/test", nil).requireStatus(http.StatusNotFound)
@@ -65,5 +78,5 @@ func TestNewAppFormOffersRegisteredKinds(t *testing.T) {
 	p.Doc().Find(`#new-app-kind option`).Each(func(_ int, s *goquery.Selection) {
 		values = append(values, s.AttrOr("value", ""))
 	})
-	require.Equal(t, []string{"webhook", "manual"}, values)
+	require.Equal(t, []string{"webhook", "manual", "scim"}, values)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/rosterhq/roster/jobs/app/connector"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/views/apps"
 	"github.com/rosterhq/roster/views/tasks"
@@ -158,6 +159,7 @@ func (s *Server) renderApp(c echo.Context, status int, app *models.App, st appPa
 		Concurrency:      s.concurrencyView(app, st.concurrency),
 		Tasks:            taskSettings,
 		Health:           health,
+		SCIM:             s.capabilities(app).Shows(connector.SettingSCIM),
 	}
 	if st.edit != nil {
 		v.Edit, v.EditOpen = *st.edit, true

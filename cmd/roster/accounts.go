@@ -67,6 +67,16 @@ func accounts(ctx context.Context, cfg *config, logger *slog.Logger, args []stri
 	if err != nil {
 		return err
 	}
+	return recordAccounts(ctx, db, store, logger, app, list, stdout, stderr)
+}
+
+// recordAccounts applies an app's full list of accounts with
+// reconcile.Reconciler, plans the people whose access changed, and
+// prints the summary, its last line matched=N ambiguous=N not_in_hr=N
+// terminated_active=N. roster accounts import and roster reconcile share
+// it.
+func recordAccounts(ctx context.Context, db *models.DB, store *models.Store, logger *slog.Logger, app *models.App,
+	list []reconcile.Account, stdout, stderr io.Writer) error {
 	client, closeJobs, err := jobs.NewClient(ctx, db, store, jobs.Options{Logger: logger, PlanOnly: true})
 	if err != nil {
 		return err

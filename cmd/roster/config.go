@@ -87,7 +87,7 @@ var settingsHelp = [][2]string{
 	{"ROSTER_SHUTDOWN_TIMEOUT", "time to finish requests and jobs on SIGINT/SIGTERM (default 30s)"},
 	{"ROSTER_RESCUE_AFTER", "a job still running after this long is taken for hung and runs again (jobs of a killed process run again at once) (default 10m)"},
 	{"ROSTER_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (optional)"},
-	{"ROSTER_ALLOW_PRIVATE_TARGETS", "comma-separated CIDRs of private networks webhook apps may call, e.g. 10.0.0.0/8,fd00::/8;\n      loopback, private, link-local and other inside addresses are refused otherwise (Roster's own address is allowed for the sample receiver)"},
+	{"ROSTER_ALLOW_PRIVATE_TARGETS", "comma-separated CIDRs of private networks webhook and SCIM apps may call, e.g. 10.0.0.0/8,fd00::/8;\n      loopback, private, link-local and other inside addresses are refused otherwise (Roster's own address is allowed for the sample receiver)"},
 	{"ROSTER_METRICS_TOKEN", "bearer token required on /metrics (optional; open when unset)"},
 	{"ROSTER_BODY_LIMIT", "largest request body accepted, uploads included, e.g. 10M or 50M (default 10M); larger ones get 413"},
 	{"ROSTER_SIGNIN_RATE", "sign-in requests per second allowed from one client address, per replica (default 2)"},

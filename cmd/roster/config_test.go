@@ -32,7 +32,7 @@ type runResult struct {
 func runCommand(t *testing.T, ctx context.Context, env map[string]string, args ...string) runResult {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(ctx, args, env, &stdout, &stderr)
+	code := run(ctx, args, env, nil, &stdout, &stderr)
 	return runResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 

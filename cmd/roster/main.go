@@ -32,7 +32,7 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], environ(), os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], environ(), os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -48,8 +48,9 @@ func environ() map[string]string {
 }
 
 // run is the whole program, callable from tests: it returns the exit
-// code. ctx ends the server (SIGINT/SIGTERM in main).
-func run(ctx context.Context, args []string, env map[string]string, stdout, stderr io.Writer) int {
+// code. ctx ends the server (SIGINT/SIGTERM in main). stdin is only read
+// by app add, for a secret; it may be nil.
+func run(ctx context.Context, args []string, env map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -79,6 +80,10 @@ func run(ctx context.Context, args []string, env map[string]string, stdout, stde
 		err = importFile(ctx, cfg, logger, args, stdout, stderr)
 	case "accounts":
 		err = accounts(ctx, cfg, logger, args, stdout, stderr)
+	case "app":
+		err = appCommand(ctx, cfg, logger, args, env, stdin, stdout)
+	case "reconcile":
+		err = reconcileApp(ctx, cfg, logger, args, stdout, stderr)
 	case "sample-data":
 		err = sampleData(ctx, cfg, logger, args, stdout)
 	case "backup":
@@ -126,6 +131,16 @@ Usage:
                                      account_id, email, phone, employee_number, name, status,
                                      entitlements), match them to people and plan what changed; the
                                      last line is matched=N ambiguous=N not_in_hr=N terminated_active=N
+  roster app add --kind scim --name NAME --base-url URL [--oauth-token-url URL --oauth-client-id ID
+                 [--scopes a,b]] [--deprovision disable|delete] [--on-not-found gone|recreate]
+                                     add a SCIM 2.0 app and its connection, sealed; the bearer token
+                                     (or OAuth client secret) is read from ROSTER_SCIM_TOKEN (or
+                                     ROSTER_SCIM_CLIENT_SECRET) or one line of standard input, never a
+                                     flag; the last line is app=NAME id=N kind=scim
+  roster reconcile --app NAME        read app NAME's accounts from the app itself (kinds that list
+                                     accounts: scim), match them to people and plan what changed, as
+                                     accounts import does; the last line is matched=N ambiguous=N
+                                     not_in_hr=N terminated_active=N
   roster sample-data                 load a made-up company into an empty Roster (50 people, a
                                      webhook app calling the built-in sample receiver, a Laptop app,
                                      three rules); the last line is the summary

@@ -75,7 +75,7 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{URL: "http://" + env["ROSTER_ADDR"], Log: &syncBuffer{}, cancel: cancel, done: make(chan int, 1)}
-	go func() { s.done <- run(ctx, nil, env, s.Log, s.Log) }()
+	go func() { s.done <- run(ctx, nil, env, nil, s.Log, s.Log) }()
 	t.Cleanup(func() {
 		s.Stop(t, time.Minute)
 		if t.Failed() {

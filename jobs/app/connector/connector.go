@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/models"
 	"github.com/rosterhq/roster/rules"
 )
@@ -86,10 +87,13 @@ type RemoteAccount struct {
 // Env is what kinds may need to open a connector; the job client and
 // "Test connection" build it.
 type Env struct {
-	HTTP   *http.Client // outbound calls, through Roster's outbound policy
-	Sealer *models.Sealer
-	Store  *models.Store
-	Logger *slog.Logger
+	HTTP *http.Client // outbound calls, through Roster's outbound policy
+	// Outbound is that policy, for kinds that check an app's URL against
+	// it before calling (SCIM refuses plain http:// to a public address).
+	Outbound outbound.Policy
+	Sealer   *models.Sealer
+	Store    *models.Store
+	Logger   *slog.Logger
 }
 
 // Setting is something an admin sets on an app's page.
@@ -100,6 +104,7 @@ const (
 	SettingWebhook      Setting = "webhook"       // URL and signing secret
 	SettingConcurrency  Setting = "concurrency"   // calls at once
 	SettingTaskAssignee Setting = "task_assignee" // who the app's tasks go to
+	SettingSCIM         Setting = "scim"          // base URL and credentials, set with roster app add
 )
 
 // Capabilities are what a kind supports.

@@ -1,5 +1,5 @@
 // Package connector is the one interface between Roster and an app (issue
-// 11): every kind of app (webhook, manual, and later SCIM) is a package
+// 11): every kind of app (webhook, manual, SCIM) is a package
 // under jobs/app/<kind> that describes itself as a Kind — its name, its
 // words for the UI, its Capabilities and how to Open a Connector for one
 // app — and is listed once in jobs/app/kinds.

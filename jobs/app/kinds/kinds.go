@@ -6,6 +6,7 @@ package kinds
 import (
 	"github.com/rosterhq/roster/jobs/app/connector"
 	"github.com/rosterhq/roster/jobs/app/manual"
+	"github.com/rosterhq/roster/jobs/app/scim"
 	"github.com/rosterhq/roster/jobs/app/webhook"
 )
 
@@ -15,5 +16,6 @@ func All() *connector.Registry {
 	return connector.NewRegistry(
 		webhook.Kind(),
 		manual.Kind(),
+		scim.Kind(),
 	)
 }

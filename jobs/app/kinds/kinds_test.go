@@ -27,10 +27,10 @@ func TestEveryKindIsComplete(t *testing.T) {
 		t.Run(string(k.Name), func(t *testing.T) {
 			require.NotEmpty(t, k.Label)
 			require.NotEmpty(t, k.Description)
-			for _, ent := range models.EntitlementKinds {
-				for _, op := range []rules.Op{rules.OpGrant, rules.OpUpdate, rules.OpRevoke} {
-					require.True(t, k.Supports(op, ent), "%s apps %s %s entitlements: the planner asks every kind for them", k.Name, op, ent)
-				}
+			// The planner asks every kind for grants of every entitlement
+			// kind; what a kind lacks, the worker fails as unsupported.
+			for _, op := range []rules.Op{rules.OpGrant, rules.OpUpdate, rules.OpRevoke} {
+				require.True(t, k.Supports(op, models.EntitlementGroup), "%s apps %s group entitlements", k.Name, op)
 			}
 			for _, op := range []rules.Op{rules.OpCreateAccount, rules.OpDisable, rules.OpDelete} {
 				require.True(t, k.Supports(op, ""), "%s apps %s accounts", k.Name, op)
@@ -54,7 +54,7 @@ func TestRegistryOrderAndLookup(t *testing.T) {
 	for _, k := range r.Kinds() {
 		names = append(names, k.Name)
 	}
-	require.Equal(t, []models.AppKind{models.AppWebhook, models.AppManual}, names, "the new-app form's order")
+	require.Equal(t, []models.AppKind{models.AppWebhook, models.AppManual, models.AppSCIM}, names, "the new-app form's order")
 
 	k, ok := r.Lookup(models.AppWebhook)
 	require.True(t, ok)
@@ -68,12 +68,18 @@ func TestRegistryOrderAndLookup(t *testing.T) {
 	require.False(t, k.CallsApp, "Roster does not call manual apps")
 	require.Equal(t, []connector.Setting{connector.SettingTaskAssignee}, k.Settings)
 
-	_, ok = r.Lookup("scim")
-	require.False(t, ok, "not written yet")
+	k, ok = r.Lookup(models.AppSCIM)
+	require.True(t, ok)
+	require.True(t, k.CallsApp)
+	require.True(t, k.ListsAccounts)
+	require.Equal(t, []connector.Setting{connector.SettingSCIM, connector.SettingConcurrency}, k.Settings)
+	require.True(t, k.Supports(rules.OpGrant, models.EntitlementGroup))
+	require.False(t, k.Supports(rules.OpGrant, models.EntitlementRole), "only what the connector carries out")
+
 	_, ok = r.Lookup("")
 	require.False(t, ok)
 
 	require.Panics(t, func() { r.Register(k) }, "a kind registered twice")
 	require.Panics(t, func() { r.Register(connector.Kind{Name: "half"}) }, "a kind without words or Open")
-	require.Len(t, r.Kinds(), 2)
+	require.Len(t, r.Kinds(), 3)
 }

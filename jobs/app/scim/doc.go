@@ -22,6 +22,14 @@
 // Mapping and Build turn a Person (Roster's HR fields) into a User, so the
 // same code previews the JSON for an admin and sends it.
 //
+// Kind (connector.go) is the "scim" app kind for the registry in
+// jobs/app/kinds: it opens the Config that models.Store.SetSCIMSettings
+// sealed in the app's settings and carries out actions with this client:
+// accounts are created (or linked), updated, disabled and deleted, group
+// entitlements are Groups memberships (the entitlement's key is the
+// group's displayName), and ListAccounts feeds reconciliation. Role,
+// licence and attribute entitlements are not supported.
+//
 // The token and the client secret never leave the package: no error,
 // excerpt or formatted Config contains them.
 package scim
