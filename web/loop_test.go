@@ -200,14 +200,26 @@ func (l *loop) createSource(name string, people, percent int) string {
 	return l.path()
 }
 
-// upload sends people as a CSV file through the source page's form and
+// upload sends people as a CSV file through the source page's form, as
+// joiners (the baseline box unticked: this loop is about new hires), and
 // returns the run page's path, on the preview.
 func (l *loop) upload(source, fileName string, people []csvPerson) string {
 	l.t.Helper()
+	return l.uploadAs(source, fileName, people, false)
+}
+
+// uploadAs is upload with the baseline box ticked or not.
+func (l *loop) uploadAs(source, fileName string, people []csvPerson, baseline bool) string {
+	l.t.Helper()
 	file := filepath.Join(l.t.TempDir(), fileName)
 	require.NoError(l.t, os.WriteFile(file, []byte(csvFile(people)), 0o644))
+	l.do("open "+source, chromedp.Navigate(l.srv.URL+source), chromedp.WaitVisible(chromedp.CSS(`[data-testid=upload-baseline]`)))
+	checked, err := chromedp.Run(l.ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid=upload-baseline]').checked`))
+	require.NoError(l.t, err)
+	if checked != baseline {
+		l.do("tick the baseline box", chromedp.Click(chromedp.CSS(`[data-testid=upload-baseline]`)))
+	}
 	l.do("upload "+fileName,
-		chromedp.Navigate(l.srv.URL+source),
 		chromedp.SetUploadFiles(chromedp.CSS(`#upload-file`), []string{file}),
 		chromedp.Click(chromedp.CSS(`[data-testid=upload-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=run-preview]`)),
