@@ -33,6 +33,8 @@ func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 		logger: opts.Logger, retryDelay: retryDelay, bound: bound, orderWait: wait, calls: newCallRecorder(store, opts),
 		reader: newReader(store), starter: newStarter(store), completer: newCompleter(store)})
 	river.AddWorker(w, &PruneAppCallsWorker{store: store})
+	river.AddWorker(w, &ReconcileAppWorker{store: store, kinds: kindsOf(opts), env: ConnectorEnv(store, opts), logger: opts.Logger})
+	river.AddWorker(w, &ScheduleReconcilesWorker{store: store, kinds: kindsOf(opts)})
 	river.AddWorker(w, &SettleLostActionsWorker{store: store, logger: opts.Logger})
 	river.AddWorker(w, &SendEmailWorker{store: store, sender: opts.Mail, logger: opts.Logger})
 	river.AddWorker(w, &FlushOutboxWorker{store: store, configured: opts.Mail != nil})
@@ -60,6 +62,9 @@ func periodicJobs(opts Options) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PruneAppCallsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "prune_app_calls"}),
+		river.NewPeriodicJob(river.PeriodicInterval(reconcileScheduleInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return ScheduleReconcilesArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "schedule_reconciles"}),
 		river.NewPeriodicJob(river.PeriodicInterval(digestInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return ScheduleDigestsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "schedule_digests"}),

@@ -43,6 +43,14 @@ type App struct {
 	// MatchPlusAddressing folds "ada+github@" into "ada@".
 	MatchOrder          string
 	MatchPlusAddressing bool
+	// ReconcileEveryMinutes is how often Roster lists the accounts of an
+	// app whose kind can (0: only when asked; 60 unless set);
+	// ReconciledAt, ReconcileSummary and ReconcileError are the last
+	// listing's time, summary line, and why it failed ("" when it did not).
+	ReconcileEveryMinutes int `gorm:"default:60"`
+	ReconciledAt          *time.Time
+	ReconcileSummary      string
+	ReconcileError        string
 	// TaskAssigneeAdminID or TaskAssigneeEmail is who a manual app's
 	// tasks go to (Store.SetAppTaskAssignee); neither: nobody.
 	TaskAssigneeAdminID *int64

@@ -124,6 +124,22 @@ func TestBrowserAccountsLoop(t *testing.T) {
 		u, _ := app.User(adaID)
 		assert.NotEqual(t, false, u["active"], "Ada keeps her account")
 		assert.Contains(t, app.Members(engGroup), adaID)
+		// Reconcile now lists the app's own users: Grace's account is
+		// disabled there now, and out of eng.
+		l.do("reconcile now",
+			chromedp.Navigate(accounts),
+			chromedp.Click(chromedp.CSS(`[data-testid=reconcile-now]`), chromedp.NodeVisible),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash-success]`)),
+		)
+		l.waitFor("the reconciliation from the app", 30*time.Second, func() bool {
+			got, err := srv.Store.AppByID(bg, a.ID)
+			require.NoError(t, err)
+			require.Empty(t, got.ReconcileError)
+			return got.ReconciledAt != nil
+		})
+		l.do("accounts tab", chromedp.Navigate(accounts), chromedp.WaitVisible(chromedp.CSS(`[data-testid=reconcile-last]`)))
+		assert.Contains(t, browsertest.TextOf(t, ctx, `[data-testid=reconcile-last]`), "matched=2 ambiguous=0 not_in_hr=1 terminated_active=0")
+		l.shot("3-from-the-app.png")
 		assert.Empty(t, console.Problems(), "console errors, exceptions or CSP violations")
 	})
 }

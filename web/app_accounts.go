@@ -46,6 +46,15 @@ func (s *Server) renderAccounts(c echo.Context, status int, app *models.App, v a
 		v.Matching = apps.MatchingForm{Keys: padKeys(order), Plus: plus}
 	}
 	v.Matching.Options = matchKeyOptions()
+	if s.capabilities(app).ListsAccounts {
+		if v.FromApp == nil {
+			v.FromApp = &apps.FromApp{Every: strconv.Itoa(app.ReconcileEveryMinutes)}
+		}
+		if app.ReconciledAt != nil {
+			v.FromApp.Last = formatTime(*app.ReconciledAt)
+		}
+		v.FromApp.Summary, v.FromApp.Error, v.FromApp.CanNow = app.ReconcileSummary, app.ReconcileError, s.reconciles != nil
+	}
 	v.Filter = c.QueryParam("verdict")
 	if !slices.Contains([]string{"", models.VerdictMatched, models.VerdictAmbiguous, models.VerdictNotInHR}, v.Filter) {
 		v.Filter = ""
@@ -466,4 +475,49 @@ func (s *Server) accountsMatching(c echo.Context) error {
 	}
 	return s.redirectWithFlash(c, string(apps.AccountsURL(app.ID))+"#matching", "success",
 		"Matching saved. It applies from the next reconciliation of "+app.Name+".")
+}
+
+// accountsReconcileNow queues a reconciliation of the app from the app
+// itself.
+func (s *Server) accountsReconcileNow(c echo.Context) error {
+	app, err := s.loadApp(c)
+	if err != nil {
+		return err
+	}
+	if s.reconciles == nil || !s.capabilities(app).ListsAccounts {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err := s.reconciles.ReconcileNow(c.Request().Context(), actor(c), app); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, string(apps.AccountsURL(app.ID))+"#from-app", "success",
+		"Roster is listing "+app.Name+"'s accounts. Reload this page in a moment to see what it found.")
+}
+
+// accountsSchedule sets how often the app's accounts are listed.
+func (s *Server) accountsSchedule(c echo.Context) error {
+	app, err := s.loadApp(c)
+	if err != nil {
+		return err
+	}
+	if !s.capabilities(app).ListsAccounts {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	raw := strings.TrimSpace(c.FormValue("every"))
+	n, err := strconv.Atoi(raw)
+	msg := models.ValidateReconcileEvery(n)
+	if err != nil {
+		msg = models.ValidateReconcileEvery(-1)
+	}
+	if msg != "" {
+		return s.renderAccounts(c, http.StatusUnprocessableEntity, app, apps.AccountsView{FromApp: &apps.FromApp{Every: raw, EveryError: msg}})
+	}
+	if err := s.store.SetAppReconcileEvery(c.Request().Context(), actor(c), app.ID, n); err != nil {
+		return err
+	}
+	say := fmt.Sprintf("%s's accounts are listed every %d minutes.", app.Name, n)
+	if n == 0 {
+		say = app.Name + "'s accounts are listed only when you ask."
+	}
+	return s.redirectWithFlash(c, string(apps.AccountsURL(app.ID))+"#from-app", "success", say)
 }

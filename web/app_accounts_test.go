@@ -228,3 +228,37 @@ func TestAccountsTabMatching(t *testing.T) {
 		viewer.post(base+"/matching", url.Values{"key": {"phone"}}).requireStatus(http.StatusForbidden)
 	})
 }
+
+// TestAccountsTabSchedule: an app that lists its own accounts takes how
+// often it is listed (a bad number re-renders next to the field and
+// changes nothing); an app that cannot list them has no such setting.
+func TestAccountsTabSchedule(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, dialect models.Dialect) {
+		ctx := context.Background()
+		srv := newServer(t, dialect)
+		b := srv.browser(t)
+		b.signInAs(models.RoleAdmin)
+		scimApp, err := srv.Store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppSCIM, Name: "Okta app", DeprovisionMode: models.DeprovisionDisable})
+		require.NoError(t, err)
+		base := fmt.Sprintf("/apps/%d/accounts", scimApp.ID)
+		p := b.get(base)
+		require.Contains(t, p.Text("reconcile-last"), "has not listed")
+		require.Equal(t, "60", p.TestID("reconcile-every").AttrOr("value", ""), "hourly unless set")
+
+		bad := b.post(base+"/schedule", url.Values{"every": {"soon"}})
+		bad.requireStatus(http.StatusUnprocessableEntity)
+		require.Contains(t, bad.TestID("accounts-from-app").Find(".field-error").Text(), "Enter a number of minutes")
+		b.post(base+"/schedule", url.Values{"every": {"30"}}).requireRedirect(http.StatusSeeOther, base+"#from-app")
+		got, err := srv.Store.AppByID(ctx, scimApp.ID)
+		require.NoError(t, err)
+		require.Equal(t, 30, got.ReconcileEveryMinutes)
+
+		hook, err := srv.Store.CreateApp(ctx, models.CLIActor, models.AppInput{Kind: models.AppWebhook, Name: "Hook", DeprovisionMode: models.DeprovisionDisable})
+		require.NoError(t, err)
+		hp := b.get(fmt.Sprintf("/apps/%d/accounts", hook.ID))
+		require.Zero(t, hp.TestID("accounts-from-app").Length())
+		b.post(fmt.Sprintf("/apps/%d/accounts/schedule", hook.ID), url.Values{"every": {"30"}}).requireStatus(http.StatusNotFound)
+		b.post(base+"/reconcile", nil).requireStatus(http.StatusNotFound) // no job runner in this server
+	})
+}

@@ -52,6 +52,7 @@ func withJobRunner(t *testing.T, opts jobs.Options) serverOption {
 		s.deps.Planner = plan
 		s.deps.Importer = &jobs.Imports{Syncer: &hrsync.Syncer{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanSyncRun}}
 		s.deps.Decider = decisions
+		s.deps.Reconciles = &jobs.Reconciles{Store: store}
 		s.deps.MailConfigured = opts.Mail != nil
 		require.NoError(t, client.Start(ctx))
 		t.Cleanup(func() {

@@ -108,6 +108,8 @@ func (s *Server) routes() {
 	admin.POST("/apps/:id/accounts/uploads/:upload/apply", s.accountsApply)
 	admin.POST("/apps/:id/accounts/uploads/:upload/discard", s.accountsDiscard)
 	admin.POST("/apps/:id/accounts/matching", s.accountsMatching)
+	admin.POST("/apps/:id/accounts/reconcile", s.accountsReconcileNow)
+	admin.POST("/apps/:id/accounts/schedule", s.accountsSchedule)
 	admin.POST("/apps/:id/accounts/:account/link", s.accountLink)
 	admin.POST("/apps/:id/accounts/:account/service", s.accountService)
 	admin.POST("/apps/:id/entitlements", s.entitlementCreate)

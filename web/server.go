@@ -90,6 +90,14 @@ type Deps struct {
 	// Accounts matches and records apps' accounts (the Accounts tab's
 	// uploads); nil records them without planning anyone.
 	Accounts *reconcile.Reconciler
+	// Reconciles queues "Reconcile now" for apps that list their own
+	// accounts (*jobs.Reconciles); nil hides the button.
+	Reconciles Reconciler
+}
+
+// Reconciler queues the reconciliation of an app from the app itself.
+type Reconciler interface {
+	ReconcileNow(ctx context.Context, actor models.Actor, app *models.App) error
 }
 
 // Server is Roster's HTTP server.
@@ -111,6 +119,7 @@ type Server struct {
 	appTester      AppTester
 	kinds          *connector.Registry
 	accounts       *reconcile.Reconciler
+	reconciles     Reconciler
 	mailConfigured bool
 	sealer         *models.Sealer
 	version        string
@@ -154,6 +163,7 @@ func New(cfg Config, deps Deps) *Server {
 		appTester:      deps.AppTester,
 		kinds:          deps.Connectors,
 		accounts:       deps.Accounts,
+		reconciles:     deps.Reconciles,
 		mailConfigured: deps.MailConfigured,
 		sealer:         deps.Sealer,
 		version:        static.Version(),

@@ -92,6 +92,7 @@ func serve(ctx context.Context, cfg *config, logger *slog.Logger) error {
 		Replanner:      &jobs.Planning{Store: store},
 		AppTester:      jobs.NewAppTests(store, jobOpts),
 		Accounts:       &reconcile.Reconciler{Store: store, PlanLater: (&jobs.Planning{Store: store}).PlanAccounts},
+		Reconciles:     &jobs.Reconciles{Store: store, Kinds: connectors},
 		MailConfigured: cfg.mail != nil,
 		Sealer:         sealer,
 		Connectors:     connectors,
