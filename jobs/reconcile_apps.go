@@ -47,7 +47,9 @@ type ReconcileAppWorker struct {
 }
 
 // Timeout bounds one listing of a large app.
-func (w *ReconcileAppWorker) Timeout(*river.Job[ReconcileAppArgs]) time.Duration { return 15 * time.Minute }
+func (w *ReconcileAppWorker) Timeout(*river.Job[ReconcileAppArgs]) time.Duration {
+	return 15 * time.Minute
+}
 
 // Work implements river.Worker.
 func (w *ReconcileAppWorker) Work(ctx context.Context, job *river.Job[ReconcileAppArgs]) error {
