@@ -14,6 +14,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -55,11 +56,28 @@ func (s *Summary) Line() string {
 	return fmt.Sprintf("matched=%d ambiguous=%d not_in_hr=%d terminated_active=%d", s.Matched, s.Ambiguous, s.NotInHR, s.TerminatedActive)
 }
 
+// ErrEmptyList refuses an empty list of accounts for an app that had
+// some: nothing is recorded.
+var ErrEmptyList = errors.New("the app listed no accounts")
+
 // Apply records the full list of an app's accounts: matched against
 // everyone HR knows, recorded, and the people whose access changed (and
 // terminated people with an active account) queued for planning, in one
 // transaction.
 func (r *Reconciler) Apply(ctx context.Context, actor models.Actor, app *models.App, accounts []Account, now time.Time) (*Summary, error) {
+	if len(accounts) == 0 {
+		known, err := r.Store.AppAccountIDs(ctx, app.ID)
+		if err != nil {
+			return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)
+		}
+		if len(known) > 0 {
+			// An app that suddenly reports nobody is far likelier broken
+			// (a wrong filter, an expired scope) than empty: reading it
+			// as every account gone would also stop leavers' accounts
+			// from being taken away.
+			return nil, fmt.Errorf("reconcile %s: %w (it had %d before); nothing was recorded", app.Name, ErrEmptyList, len(known))
+		}
+	}
 	m, err := r.match(ctx, app, accounts)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: %w", app.Name, err)

@@ -204,6 +204,13 @@ func TestReconcileDrift(t *testing.T) {
 		require.Equal(t, []string{"create_account", "grant", "revoke"}, ops(c))
 		require.False(t, c.AutoApproved, "revoking what no rule gave waits for an admin")
 		require.Contains(t, c.Summary, "Changed outside Roster")
+
+		// An app that suddenly lists nobody is not read as everyone gone.
+		_, err = f.rec.Apply(f.ctx, admin, f.app, nil, time.Now())
+		require.ErrorIs(t, err, reconcile.ErrEmptyList)
+		access, err = store.AccessOf(f.ctx, []int64{ada})
+		require.NoError(t, err)
+		require.Equal(t, models.AccountDisabled, access[ada].Accounts[0].Status, "nothing was recorded")
 	})
 }
 
