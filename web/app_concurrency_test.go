@@ -58,6 +58,13 @@ func TestAppConcurrency(t *testing.T) {
 		b.post(concurrencyPath(app.ID), url.Values{"max_concurrency": {"16"}}).requireStatus(http.StatusSeeOther)
 		require.Len(t, srv.auditEvents(t, models.ActionAppConcurrency), 1, "saving the same number audits nothing")
 		b.post(concurrencyPath(manual.ID), url.Values{"max_concurrency": {"2"}}).requireStatus(http.StatusNotFound)
+		scimApp, err := srv.Store.CreateApp(context.Background(), models.CLIActor, models.AppInput{Kind: models.AppSCIM, Name: "Okta app",
+			DeprovisionMode: models.DeprovisionDisable})
+		require.NoError(t, err)
+		b.post(concurrencyPath(scimApp.ID), url.Values{"max_concurrency": {"2"}}).requireRedirect(http.StatusSeeOther, appPath(scimApp.ID)+"#connection")
+		got, err := srv.Store.AppByID(context.Background(), scimApp.ID)
+		require.NoError(t, err)
+		require.Equal(t, 2, got.MaxConcurrency, "a SCIM app calls its app: its calls at once are its own to set")
 
 		for _, role := range []models.Role{models.RoleViewer, models.RoleApprover} {
 			other := srv.browser(t)
