@@ -98,7 +98,8 @@ type Step struct {
 //
 // For the other kinds: create_account for each app with desired grants and
 // no active account (a rehire's disabled account included), grant for
-// missing entitlements, update when parameters differ, and revoke for
+// missing entitlements, update when parameters differ (a grant the app
+// reported without its parameters is not updated), and revoke for
 // entitlements no longer desired that Roster granted (FromApp grants are
 // left for an admin); accounts stay. Grants recorded on a
 // deleted account count as gone: they are granted again, never revoked.
@@ -168,6 +169,9 @@ func planAccess(desired Desired, status map[int64]string, grants []ActualGrant) 
 		switch {
 		case !held:
 			steps = append(steps, Step{Op: OpGrant, AppID: g.AppID, EntitlementID: g.EntitlementID, Params: cloneParams(g.Params), Rules: slices.Clone(g.Rules)})
+		case actual.FromApp && len(actual.Params) == 0:
+			// The app reported the entitlement but not its parameters:
+			// unknown is not different, and nothing is lacking.
 		case !sameParams(actual.Params, g.Params):
 			steps = append(steps, Step{Op: OpUpdate, AppID: g.AppID, EntitlementID: g.EntitlementID, Params: cloneParams(g.Params), Previous: cloneParams(actual.Params), Rules: slices.Clone(g.Rules)})
 		}

@@ -147,6 +147,20 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
+			name: "an entitlement the app reported without its parameters is not updated; one with other parameters is",
+			kind: KindMove,
+			desired: Desired{Grants: []DesiredGrant{{AppID: 1, EntitlementID: 11, Params: params("model", "MacBook Air"), Rules: []int64{3}},
+				{AppID: 1, EntitlementID: 12, Params: params("seat", "pro"), Rules: []int64{3}}}},
+			accounts: []ActualAccount{{AppID: 1, Status: AccountActive}},
+			grants: []ActualGrant{
+				{AppID: 1, EntitlementID: 11, FromApp: true},                                  // parameters unknown
+				{AppID: 1, EntitlementID: 12, FromApp: true, Params: params("seat", "basic")}, // reported, different
+			},
+			want: []Step{
+				{Op: OpUpdate, AppID: 1, EntitlementID: 12, Params: params("seat", "pro"), Previous: params("seat", "basic"), Rules: []int64{3}},
+			},
+		},
+		{
 			name:     "a leaver loses access the app reported too",
 			kind:     KindLeave,
 			accounts: []ActualAccount{{AppID: 1, Status: AccountActive}},

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rosterhq/roster/jobs/reconcile"
+	"github.com/rosterhq/roster/models"
 )
 
 // office is one of the sample company's locations.
@@ -119,4 +122,44 @@ func CSV(now time.Time) []byte {
 func emailLocal(s string) string {
 	r := strings.NewReplacer("ã", "a", "ç", "c", "á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ô", "o", "ê", "e")
 	return r.Replace(strings.ToLower(s))
+}
+
+// Accounts are the accounts the sample company's apps have before Roster:
+// the Sample app's and the laptops IT handed out. Most active staff have
+// both; every seventh has no Sample app account and every eleventh no
+// laptop yet (missing access for Team Updates to propose), one Berlin
+// engineer has no admin role, and the Sample app also lists a CI bot and
+// a contractor who left, neither in HR. Pending joiners have nothing.
+func Accounts(people []Person) (hook, laptops []reconcile.Account) {
+	berlinEngineers := 0
+	for i, p := range people {
+		if p.Status != "active" {
+			continue
+		}
+		if i%7 != 3 {
+			var ents []string
+			if p.Department == "Engineering" {
+				ents = append(ents, "eng")
+				if p.Location == "Berlin" {
+					if berlinEngineers != 1 {
+						ents = append(ents, "admin")
+					}
+					berlinEngineers++
+				}
+			} else {
+				ents = append(ents, "member")
+			}
+			hook = append(hook, reconcile.Account{ID: "u-" + strings.ToLower(p.EmployeeID), Email: p.WorkEmail,
+				Name: p.FirstName + " " + p.LastName, Status: models.AccountActive, Entitlements: ents})
+		}
+		if i%11 != 5 {
+			laptops = append(laptops, reconcile.Account{ID: "laptop-" + strings.ToLower(p.EmployeeID), Email: p.WorkEmail,
+				Name: p.FirstName + " " + p.LastName, Status: models.AccountActive, Entitlements: []string{"laptop"}})
+		}
+	}
+	hook = append(hook,
+		reconcile.Account{ID: "u-ci-bot", Email: "ci-bot@example.com", Name: "CI bot", Status: models.AccountActive, Entitlements: []string{"admin"}},
+		reconcile.Account{ID: "u-old-contractor", Email: "sam.taylor@contractor.example", Name: "Sam Taylor", Status: models.AccountActive,
+			Entitlements: []string{"eng"}})
+	return hook, laptops
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/jobs/hrsync"
+	"github.com/rosterhq/roster/jobs/reconcile"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -168,6 +169,16 @@ func Load(ctx context.Context, d Deps, baseURL string, actor models.Actor) (Summ
 			return sum, err
 		}
 		sum.Rules++
+	}
+	// The company's apps have their accounts already: record them, so
+	// Team Updates proposes only what the staff really lack.
+	rec := &reconcile.Reconciler{Store: d.Store}
+	hookAccounts, laptops := Accounts(people)
+	if _, err := rec.Apply(ctx, actor, hook, hookAccounts, now); err != nil {
+		return sum, err
+	}
+	if _, err := rec.Apply(ctx, actor, laptop, laptops, now); err != nil {
+		return sum, err
 	}
 	if err := d.PlanEveryone(ctx); err != nil {
 		return sum, err

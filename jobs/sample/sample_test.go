@@ -99,6 +99,11 @@ func TestLoad(t *testing.T) {
 		updates, _, err := store.ListChanges(ctx, models.ChangeFilter{Queue: models.QueueUpdate, Limit: 500})
 		require.NoError(t, err)
 		require.NotEmpty(t, updates, "the rules' access the staff lack is proposed")
+		require.Less(t, len(updates), 50-sum.Pending, "the apps' accounts are in: only real gaps are proposed")
+		hookCounts, err := store.CountAppAccounts(ctx, hook.ID)
+		require.NoError(t, err)
+		require.Equal(t, 2, hookCounts.NotInHR, "a CI bot and a contractor who left")
+		require.Positive(t, hookCounts.Matched)
 		for _, r := range updates {
 			require.Equal(t, models.ReasonMissingAccess, r.Change.Reason, r.Person.DisplayName())
 			require.NotNil(t, r.Person.BaselineAt)
