@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -112,4 +113,79 @@ func TestAppConcurrencyLimitLeavesRoomForOtherApps(t *testing.T) {
 		require.Equal(t, 1, slow.most, "the slow app never had two calls at once")
 		require.True(t, fastDone.Before(slow.lastEnd), "the other app's action completed meanwhile")
 	})
+}
+
+// Two replicas on one PostgreSQL share an app's calls per second: the
+// window is the database's, not each process's. (Calls at once are still
+// per process.)
+func TestAppCallRateHoldsAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	db := modelstest.Open(t, models.Postgres)
+	store := models.NewStore(db)
+	ctx := context.Background()
+	sealer, err := models.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
+	rcv := &slowReceiver{}
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	app, err := store.CreateApp(ctx, approver, models.AppInput{Kind: models.AppWebhook, Name: "Rated", DeprovisionMode: models.DeprovisionDelete})
+	require.NoError(t, err)
+	sealed, err := sealer.Seal(`{"url":"` + srv.URL + `","secret":"` + hookSecret + `"}`)
+	require.NoError(t, err)
+	require.NoError(t, db.Gorm.Exec("UPDATE apps SET config = ?, max_concurrency = 8, max_calls_per_second = 3 WHERE id = ?", sealed, app.ID).Error)
+
+	src, err := store.EnsureCSVSource(ctx, approver, "HR")
+	require.NoError(t, err)
+	run := &models.SyncRun{SourceID: src.ID, Status: models.SyncRunning}
+	require.NoError(t, store.CreateSyncRun(ctx, run, nil))
+	const n = 7
+	var joiners []models.PersonChange
+	for i := range n {
+		id := fmt.Sprintf("P%02d", i)
+		joiners = append(joiners, models.PersonChange{Kind: models.EventJoined, Fields: models.PersonFields{ExternalID: id,
+			FirstName: id, LastName: "Person", WorkEmail: id + "@example.com", Status: models.StatusActive}})
+	}
+	people, err := store.ApplySyncRun(ctx, approver, run, models.SyncRunning, models.SyncCounts{Joiners: n}, joiners)
+	require.NoError(t, err)
+	var changeIDs []int64
+	for _, p := range people {
+		c, err := store.ReplaceOpenChange(ctx, p, &models.Change{Kind: models.ChangeJoin, Why: "{}",
+			EffectiveAt: time.Now().Add(-time.Hour), Plan: []models.PlanStep{{Op: "create_account", AppID: app.ID}}})
+		require.NoError(t, err)
+		changeIDs = append(changeIDs, c.ID)
+	}
+	var first *models.Store
+	for range 2 {
+		replica := models.NewStore(db)
+		if first == nil {
+			first = replica
+		}
+		client, closeClient, err := jobs.NewClient(ctx, db, replica, jobs.Options{Sealer: sealer, Outbound: outbound.Loopback(),
+			FetchPollInterval: 100 * time.Millisecond, MaxWorkers: 4})
+		require.NoError(t, err)
+		t.Cleanup(closeClient)
+		require.NoError(t, client.Start(ctx))
+		t.Cleanup(func() { _ = client.Stop(context.Background()) })
+	}
+	start := time.Now()
+	_, _, err = (&jobs.Decisions{Store: first}).Approve(ctx, approver, models.Decision{ChangeIDs: changeIDs})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		for _, id := range changeIDs {
+			c, err := store.ChangeByID(ctx, id)
+			require.NoError(t, err)
+			if c.Status != models.ChangeDone {
+				return false
+			}
+		}
+		return true
+	}, 90*time.Second, 50*time.Millisecond)
+
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	require.Equal(t, n, rcv.calls)
+	// Three calls per second for seven calls, whichever replica makes
+	// them: the last cannot be made before the third window opens (a
+	// bound the limit guarantees, not a timing).
+	require.GreaterOrEqual(t, rcv.lastEnd.Sub(start), 2*time.Second, "calls per second held across both replicas")
 }

@@ -32,8 +32,9 @@ type ExecuteActionWorker struct {
 	// connectors are opened with.
 	kinds *connector.Registry
 	env   connector.Env
-	// slots keeps a slow app from taking every worker (zero value ready).
-	slots appSlots
+	// limits keep a slow app from taking every worker, and each app to
+	// its calls at once (per process) and calls per second (installation).
+	limits *appLimits
 	// retryDelay is the wait before retry n.
 	retryDelay func(attempt int) time.Duration
 	// bound ends the tries of an action, whatever the app answers.
@@ -127,9 +128,12 @@ func (w *ExecuteActionWorker) work(ctx context.Context, job *river.Job[ExecuteAc
 	app := in.App
 	kind, known := w.kinds.Lookup(app.Kind)
 	if known && kind.CallsApp { // apps Roster does not call (manual tasks) are not limited
-		release, ok := w.slots.acquire(ctx, app.ID, app.MaxConcurrency, slotPatience)
-		if !ok {
-			return river.JobSnooze(slotWait) // free this worker for other apps
+		release, wait, err := w.limits.acquire(ctx, app)
+		if err != nil {
+			return err
+		}
+		if release == nil {
+			return river.JobSnooze(wait) // free this worker for other apps
 		}
 		defer release()
 	}

@@ -29,7 +29,7 @@ func registerWorkers(w *river.Workers, store *models.Store, opts Options) {
 		wait = orderWait
 	}
 	bound := retryBound{maxCalls: cmp.Or(opts.MaxCalls, executeMaxCalls), window: cmp.Or(opts.RetryWindow, executeRetryWindow)}
-	river.AddWorker(w, &ExecuteActionWorker{store: store, kinds: kindsOf(opts), env: ConnectorEnv(store, opts),
+	river.AddWorker(w, &ExecuteActionWorker{store: store, kinds: kindsOf(opts), env: ConnectorEnv(store, opts), limits: &appLimits{store: store},
 		logger: opts.Logger, retryDelay: retryDelay, bound: bound, orderWait: wait, calls: newCallRecorder(store, opts),
 		reader: newReader(store), starter: newStarter(store), completer: newCompleter(store)})
 	river.AddWorker(w, &PruneAppCallsWorker{store: store})

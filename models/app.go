@@ -36,8 +36,11 @@ type App struct {
 	Config          string // sealed JSON
 	DeprovisionMode string
 	// MaxConcurrency is how many of the app's actions one Roster process
-	// carries out at once (see jobs' appSlots); 4 unless set.
+	// carries out at once (see jobs' appLimits); 4 unless set.
 	MaxConcurrency int `gorm:"default:4"`
+	// MaxCallsPerSecond bounds the calls the whole installation makes to
+	// the app in any second (0: no limit).
+	MaxCallsPerSecond int
 	// MatchOrder is the keys (MatchKeys) its accounts are matched by,
 	// first first, comma-separated; "" for DefaultMatchOrder.
 	// MatchPlusAddressing folds "ada+github@" into "ada@".

@@ -58,11 +58,26 @@ func TestAppConcurrency(t *testing.T) {
 		b.post(concurrencyPath(app.ID), url.Values{"max_concurrency": {"16"}}).requireStatus(http.StatusSeeOther)
 		require.Len(t, srv.auditEvents(t, models.ActionAppConcurrency), 1, "saving the same number audits nothing")
 		b.post(concurrencyPath(manual.ID), url.Values{"max_concurrency": {"2"}}).requireStatus(http.StatusNotFound)
+
+		// Calls per second: a bad number is refused next to its field and
+		// changes nothing; a good one is saved.
+		p = b.post(concurrencyPath(app.ID), url.Values{"max_concurrency": {"8"}, "max_calls_per_second": {"-3"}})
+		p.requireStatus(http.StatusUnprocessableEntity)
+		require.Contains(t, p.Doc().Find("#rate").Parent().Find(".field-error").Text(), "Enter a number from 0 (no limit) to 1000.")
+		got, err := srv.Store.AppByID(context.Background(), app.ID)
+		require.NoError(t, err)
+		require.Equal(t, 16, got.MaxConcurrency, "a refused form changes nothing")
+		b.post(concurrencyPath(app.ID), url.Values{"max_concurrency": {"16"}, "max_calls_per_second": {"20"}}).
+			requireRedirect(http.StatusSeeOther, appPath(app.ID)+"#connection")
+		require.Contains(t, b.get(appPath(app.ID)).Flash("success"), "and at most 20 a second from all of them")
+		got, err = srv.Store.AppByID(context.Background(), app.ID)
+		require.NoError(t, err)
+		require.Equal(t, 20, got.MaxCallsPerSecond)
 		scimApp, err := srv.Store.CreateApp(context.Background(), models.CLIActor, models.AppInput{Kind: models.AppSCIM, Name: "Okta app",
 			DeprovisionMode: models.DeprovisionDisable})
 		require.NoError(t, err)
 		b.post(concurrencyPath(scimApp.ID), url.Values{"max_concurrency": {"2"}}).requireRedirect(http.StatusSeeOther, appPath(scimApp.ID)+"#connection")
-		got, err := srv.Store.AppByID(context.Background(), scimApp.ID)
+		got, err = srv.Store.AppByID(context.Background(), scimApp.ID)
 		require.NoError(t, err)
 		require.Equal(t, 2, got.MaxConcurrency, "a SCIM app calls its app: its calls at once are its own to set")
 
@@ -72,6 +87,7 @@ func TestAppConcurrency(t *testing.T) {
 			p := other.get(appPath(app.ID))
 			p.requireStatus(http.StatusOK)
 			require.Equal(t, "16", p.Text("concurrency-value"))
+			require.Equal(t, "20", p.Text("rate-value"))
 			require.Empty(t, p.TestID("concurrency-form").Nodes)
 			other.post(concurrencyPath(app.ID), url.Values{"max_concurrency": {"1"}}).requireStatus(http.StatusForbidden)
 		}

@@ -66,22 +66,39 @@ func (s *Server) appConcurrencySave(c echo.Context) error {
 	if !s.capabilities(app).Shows(connector.SettingConcurrency) {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	form := apps.ConcurrencyForm{Value: strings.TrimSpace(c.FormValue("max_concurrency"))}
+	form := apps.ConcurrencyForm{Value: strings.TrimSpace(c.FormValue("max_concurrency")), Rate: strconv.Itoa(app.MaxCallsPerSecond)}
+	_, rateSent := c.Request().PostForm["max_calls_per_second"]
+	if rateSent { // a form without the field keeps the rate
+		form.Rate = strings.TrimSpace(c.FormValue("max_calls_per_second"))
+	}
 	n, err := strconv.Atoi(form.Value)
 	if err != nil {
 		n = 0
 	}
-	if form.Error = models.ValidateConcurrency(n); form.Error != "" {
+	rate, err := strconv.Atoi(form.Rate)
+	if err != nil {
+		rate = -1
+	}
+	form.Error, form.RateError = models.ValidateConcurrency(n), models.ValidateCallRate(rate)
+	if form.Error != "" || form.RateError != "" {
 		return s.renderApp(c, http.StatusUnprocessableEntity, app, appPageState{concurrency: &form})
 	}
-	if err := s.store.SetAppConcurrency(c.Request().Context(), actor(c), app.ID, n); err != nil {
-		if errors.Is(err, models.ErrNotFound) {
-			return echo.NewHTTPError(http.StatusNotFound)
-		}
+	ctx := c.Request().Context()
+	err = s.store.SetAppConcurrency(ctx, actor(c), app.ID, n)
+	if err == nil {
+		err = s.store.SetAppCallRate(ctx, actor(c), app.ID, rate)
+	}
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
 		return err
 	}
-	return s.redirectWithFlash(c, appPath(app.ID)+"#connection", "success",
-		fmt.Sprintf("%s now gets at most %d calls at once from each Roster process.", app.Name, n))
+	msg := fmt.Sprintf("%s now gets at most %d calls at once from each Roster process", app.Name, n)
+	if rate > 0 {
+		msg += fmt.Sprintf(", and at most %d a second from all of them", rate)
+	}
+	return s.redirectWithFlash(c, appPath(app.ID)+"#connection", "success", msg+".")
 }
 
 // webhookView is a webhook app's connection for its page: admins see the
@@ -117,7 +134,7 @@ func (s *Server) concurrencyView(app *models.App, form *apps.ConcurrencyForm) *a
 	if form != nil {
 		return form
 	}
-	return &apps.ConcurrencyForm{Value: strconv.Itoa(app.MaxConcurrency)}
+	return &apps.ConcurrencyForm{Value: strconv.Itoa(app.MaxConcurrency), Rate: strconv.Itoa(app.MaxCallsPerSecond)}
 }
 
 // connected reports whether an app with a webhook setting has a URL;
