@@ -21,6 +21,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/rosterhq/roster/jobs/app/outbound"
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 // Wire constants.
@@ -157,7 +158,7 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 				return nil
 			}
 			if err := json.Unmarshal(raw, out); err != nil {
-				return &Error{Op: r.method + " " + displayURL(r.url(c.base)), msg: "the answer is not SCIM JSON", Excerpt: excerpt(raw, c.knownSecrets()), cause: err}
+				return &Error{Op: r.method + " " + redact.DisplayURL(r.url(c.base)), msg: "the answer is not SCIM JSON", Excerpt: excerpt(raw, c.knownSecrets()), cause: err}
 			}
 			return nil
 		}
@@ -181,7 +182,7 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 // attempt makes one request and returns the body of a 2xx answer.
 func (c *Client) attempt(ctx context.Context, r call, body []byte) ([]byte, error) {
 	target := r.url(c.base)
-	op := r.method + " " + displayURL(target)
+	op := r.method + " " + redact.DisplayURL(target)
 	attemptCtx, cancel := context.WithTimeout(ctx, c.cfg.timeout())
 	defer cancel()
 
@@ -259,7 +260,7 @@ func (c *Client) knownSecrets() []string {
 // tokenError describes a failed token fetch without the body the
 // oauth2 package puts in its message, which may echo credentials.
 func (c *Client) tokenError(ctx context.Context, err error) error {
-	op := "POST " + displayURL(c.cfg.OAuth.TokenURL)
+	op := "POST " + redact.DisplayURL(c.cfg.OAuth.TokenURL)
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		e := &Error{Op: op, msg: "no OAuth token", Excerpt: excerpt(re.Body, c.knownSecrets())}
@@ -267,10 +268,10 @@ func (c *Client) tokenError(ctx context.Context, err error) error {
 			e.Status = re.Response.StatusCode
 			e.msg += ": " + statusText(e.Status)
 			e.Retry = e.Status == http.StatusTooManyRequests || e.Status >= 500
-			e.RetryAfter = parseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+			e.RetryAfter = outbound.RetryAfter(re.Response.Header.Get("Retry-After"), time.Now(), MaxRetryAfter)
 		}
 		if re.ErrorCode != "" {
-			e.msg += ": " + sanitize(re.ErrorCode, 64)
+			e.msg += ": " + redact.Sanitize(re.ErrorCode, 64)
 		}
 		if re.ErrorDescription != "" {
 			e.Detail = excerpt([]byte(re.ErrorDescription), c.knownSecrets())

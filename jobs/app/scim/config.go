@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/jobs/app/outbound"
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 // Limits of a SCIM app's configuration.
@@ -64,7 +65,7 @@ func (c Config) String() string {
 	case c.OAuth != nil:
 		auth = c.OAuth.String()
 	}
-	return fmt.Sprintf("SCIM %s with %s", displayURL(c.BaseURL), auth)
+	return fmt.Sprintf("SCIM %s with %s", redact.DisplayURL(c.BaseURL), auth)
 }
 
 // GoString keeps %#v from printing the secrets.
@@ -75,7 +76,7 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // String shows the client credentials without the secret.
 func (o OAuth) String() string {
-	return fmt.Sprintf("OAuth client %q at %s", o.ClientID, displayURL(o.TokenURL))
+	return fmt.Sprintf("OAuth client %q at %s", o.ClientID, redact.DisplayURL(o.TokenURL))
 }
 
 // GoString keeps %#v from printing the secret.

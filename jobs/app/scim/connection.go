@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 // Connection is what TestConnection found.
@@ -91,7 +93,7 @@ func (c *Client) TestConnection(ctx context.Context) (Connection, error) {
 			if name == "" {
 				name = s.Type
 			}
-			if name = sanitize(name, 100); name != "" {
+			if name = redact.Sanitize(name, 100); name != "" {
 				conn.AuthSchemes = append(conn.AuthSchemes, name)
 			}
 		}

@@ -4,13 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/rosterhq/roster/jobs/app/outbound"
 	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
@@ -97,7 +94,7 @@ func statusError(op string, resp *http.Response, body []byte, answeredAt time.Ti
 	var se scimError
 	if json.Unmarshal(body, &se) == nil {
 		e.Detail = excerpt([]byte(se.Detail), secrets)
-		e.SCIMType = sanitize(se.SCIMType, 64)
+		e.SCIMType = redact.Sanitize(se.SCIMType, 64)
 	}
 	switch {
 	case code >= 300 && code < 400:
@@ -106,7 +103,7 @@ func statusError(op string, resp *http.Response, body []byte, answeredAt time.Ti
 		e.msg += ": check the app's token or client credentials"
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || (code >= 500 && code != http.StatusNotImplemented):
 		e.Retry = true
-		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), answeredAt)
+		e.RetryAfter = outbound.RetryAfter(resp.Header.Get("Retry-After"), answeredAt, MaxRetryAfter)
 	}
 	return e
 }
@@ -120,98 +117,8 @@ func statusText(code int) string {
 	return strconv.Itoa(code)
 }
 
-// parseRetryAfter reads delay-seconds or an HTTP date (relative to
-// answeredAt), capped at MaxRetryAfter. Absent, malformed or past values
-// give 0. (The same rules as the webhook client's.)
-func parseRetryAfter(v string, answeredAt time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if isDigits(v) {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n > int64(MaxRetryAfter/time.Second) {
-			return MaxRetryAfter
-		}
-		return time.Duration(n) * time.Second
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0
-	}
-	return min(max(t.Sub(answeredAt), 0), MaxRetryAfter)
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// excerpt is text from a server as admins may see it: the known secrets
-// and anything that looks like a credential (redact.Secrets) replaced,
-// whitespace collapsed, control characters removed, at most ExcerptLimit
-// bytes. Redaction runs before the cut, so a cut cannot hide a secret's
-// shape.
+// excerpt is text from a server as admins may see it (redact.Excerpt),
+// with the client's secrets replaced.
 func excerpt(raw []byte, secrets []string) string {
-	s := redactKnown(string(raw), secrets)
-	s = redactKnown(sanitize(s, len(s)), secrets)
-	return truncate(redact.Secrets(s), ExcerptLimit)
-}
-
-func redactKnown(s string, secrets []string) string {
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, redact.Mark)
-		}
-	}
-	return s
-}
-
-// sanitize makes text from a server safe to show and log, and cuts it to
-// limit bytes.
-func sanitize(s string, limit int) string {
-	var b strings.Builder
-	space := false
-	for _, r := range strings.ToValidUTF8(s, "") {
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return truncate(b.String(), limit)
-}
-
-// truncate cuts s to at most limit bytes without splitting a character.
-func truncate(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	i := limit
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
-
-// displayURL is a URL as messages show it: without user info, query or
-// fragment, which may carry credentials or personal data.
-func displayURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "the app's URL"
-	}
-	shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return sanitize(shown.String(), 200)
+	return redact.Excerpt(raw, ExcerptLimit, secrets...)
 }

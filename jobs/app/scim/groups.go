@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 // FindGroup returns the group whose displayName is name, or ErrNotFound.
@@ -47,7 +49,7 @@ func (c *Client) RemoveMember(ctx context.Context, groupID, userID string) error
 
 func (c *Client) patchGroup(ctx context.Context, groupID string, op patchOp) error {
 	if c.patchSupport(ctx) == patchNo {
-		return fmt.Errorf("scim: PATCH %s%s: group members need PATCH, which the app's ServiceProviderConfig says it lacks: %w", displayURL(c.base), groupPath(groupID), ErrPatchUnsupported)
+		return fmt.Errorf("scim: PATCH %s%s: group members need PATCH, which the app's ServiceProviderConfig says it lacks: %w", redact.DisplayURL(c.base), groupPath(groupID), ErrPatchUnsupported)
 	}
 	err := c.do(ctx, call{method: http.MethodPatch, path: groupPath(groupID), body: newPatch(op)}, nil)
 	if patchRefused(err) {

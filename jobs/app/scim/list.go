@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 // DefaultPageSize is the count asked for when a caller passes 0.
@@ -44,7 +46,7 @@ func list[T any](ctx context.Context, c *Client, path string, pageSize int, id f
 		}
 		first := id(page.Resources[0])
 		if start > 1 && first != "" && first == lastFirst {
-			return fmt.Errorf("scim: GET %s%s: the server sent the same page again for startIndex %d; it may not support paging", displayURL(c.base), path, start)
+			return fmt.Errorf("scim: GET %s%s: the server sent the same page again for startIndex %d; it may not support paging", redact.DisplayURL(c.base), path, start)
 		}
 		lastFirst = first
 		if err := fn(page.Resources); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 // Created says what Create did.
@@ -72,7 +74,7 @@ func (c *Client) Create(ctx context.Context, u User) (Created, error) {
 		return Created{}, err
 	}
 	if made.ID == "" {
-		return Created{}, fmt.Errorf("scim: POST %s/Users: the answer has no id", displayURL(c.base))
+		return Created{}, fmt.Errorf("scim: POST %s/Users: the answer has no id", redact.DisplayURL(c.base))
 	}
 	return Created{ID: made.ID}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/jobs/app/outbound"
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 // UserAgent identifies Roster's requests; the number is the payload
@@ -78,7 +79,7 @@ func (c *Client) Send(ctx context.Context, cfg Config, p Payload, now time.Time)
 	if err != nil {
 		return Result{Err: err}
 	}
-	target := displayURL(cfg.URL)
+	target := redact.DisplayURL(cfg.URL)
 
 	// The attempt's time runs from before its deadline is set, so an
 	// attempt that timed out never reports less than the timeout.
@@ -124,7 +125,7 @@ func classify(r *Result, resp *http.Response, target string, answeredAt time.Tim
 		r.Err = fmt.Errorf("POST %s: %s: %s", target, statusText(code), redirectAdvice(resp))
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || (code >= 500 && code < 600):
 		r.Retry = true
-		r.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), answeredAt)
+		r.RetryAfter = outbound.RetryAfter(resp.Header.Get("Retry-After"), answeredAt, MaxWait)
 		r.Err = fmt.Errorf("POST %s: %s", target, statusText(code))
 	default:
 		r.Err = fmt.Errorf("POST %s: %s", target, statusText(code))
@@ -137,7 +138,7 @@ func redirectAdvice(resp *http.Response) string {
 	if err != nil {
 		return "webhooks are not redirected; check the app's URL"
 	}
-	return "webhooks are not redirected; if the endpoint moved, set the app's URL to " + displayURL(loc.String())
+	return "webhooks are not redirected; if the endpoint moved, set the app's URL to " + redact.DisplayURL(loc.String())
 }
 
 // failedAttempt describes an attempt that got no response. Everything is
@@ -199,44 +200,4 @@ func statusText(code int) string {
 		return strconv.Itoa(code) + " " + text
 	}
 	return strconv.Itoa(code)
-}
-
-// displayURL is the URL as messages show it: without user info, query or
-// fragment, which may carry credentials.
-func displayURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "the app's URL"
-	}
-	shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return sanitize(shown.String(), 200)
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date (relative to
-// answeredAt), capped at MaxWait. Absent, malformed or past values give 0.
-func parseRetryAfter(v string, answeredAt time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if isDigits(v) {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n > int64(MaxWait/time.Second) {
-			return MaxWait // only overflow fails on digits: a very long wait
-		}
-		return time.Duration(n) * time.Second
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0
-	}
-	return min(max(t.Sub(answeredAt), 0), MaxWait)
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

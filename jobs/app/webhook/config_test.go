@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/rosterhq/roster/jobs/app/redact"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -60,6 +62,6 @@ func TestConfigURLWithCredentialsIsNotRepeated(t *testing.T) {
 	err := Config{URL: "ftp://admin:pa55word@example.com", Secret: "0123456789abcdef"}.Validate()
 	assert.Error(t, err)
 	assert.NotContains(t, err.Error(), "pa55word")
-	assert.Equal(t, "https://example.com/hooks", displayURL("https://admin:pa55word@example.com/hooks?key=k#frag"))
-	assert.Equal(t, "the app's URL", displayURL("::"))
+	assert.Equal(t, "https://example.com/hooks", redact.DisplayURL("https://admin:pa55word@example.com/hooks?key=k#frag"))
+	assert.Equal(t, "the app's URL", redact.DisplayURL("::"))
 }
