@@ -82,6 +82,18 @@ func (w *ReconcileAppWorker) Work(ctx context.Context, job *river.Job[ReconcileA
 // transaction. Nothing is recorded unless the whole list was read.
 func ReconcileApp(ctx context.Context, store *models.Store, kinds *connector.Registry, env connector.Env, app *models.App,
 	actor models.Actor) (*reconcile.Summary, error) {
+	list, err := ListAppAccounts(ctx, kinds, env, app)
+	if err != nil {
+		return nil, err
+	}
+	rec := &reconcile.Reconciler{Store: store, PlanLater: (&Planning{Store: store}).PlanAccounts}
+	return rec.Apply(ctx, actor, app, list, time.Now())
+}
+
+// ListAppAccounts reads an app's whole list of accounts through its
+// connector; a kind that cannot list them is refused with
+// connector.ErrUnsupported.
+func ListAppAccounts(ctx context.Context, kinds *connector.Registry, env connector.Env, app *models.App) ([]reconcile.Account, error) {
 	kind, ok := kinds.Lookup(app.Kind)
 	if !ok || !kind.ListsAccounts {
 		return nil, fmt.Errorf("%s is a %s app, which cannot list its accounts: upload them on its Accounts tab: %w",
@@ -98,8 +110,7 @@ func ReconcileApp(ctx context.Context, store *models.Store, kinds *connector.Reg
 	}); err != nil {
 		return nil, fmt.Errorf("list the accounts of %s: %w", app.Name, err)
 	}
-	rec := &reconcile.Reconciler{Store: store, PlanLater: (&Planning{Store: store}).PlanAccounts}
-	return rec.Apply(ctx, actor, app, list, time.Now())
+	return list, nil
 }
 
 // ScheduleReconcilesArgs queues the reconciliation of every app whose

@@ -10,9 +10,7 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster/jobs"
-	"github.com/rosterhq/roster/jobs/app/connector"
 	"github.com/rosterhq/roster/jobs/app/kinds"
-	"github.com/rosterhq/roster/jobs/reconcile"
 	"github.com/rosterhq/roster/models"
 )
 
@@ -54,17 +52,10 @@ func reconcileApp(ctx context.Context, cfg *config, logger *slog.Logger, args []
 	if err != nil {
 		return err
 	}
-	conn, err := kind.Open(jobs.ConnectorEnv(store, jobs.Options{Logger: logger, Sealer: sealer, Outbound: cfg.outbound(ctx)}), app)
+	env := jobs.ConnectorEnv(store, jobs.Options{Logger: logger, Sealer: sealer, Outbound: cfg.outbound(ctx)})
+	list, err := jobs.ListAppAccounts(ctx, kinds.All(), env, app)
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
-	}
-	var list []reconcile.Account
-	err = conn.ListAccounts(ctx, func(page []connector.RemoteAccount) error {
-		list = append(list, page...)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("reconcile: list the accounts of %s: %w", app.Name, err)
 	}
 	return recordAccounts(ctx, db, store, logger, app, list, stdout, stderr)
 }
