@@ -27,22 +27,8 @@ func (s *Store) SetAppCallRate(ctx context.Context, actor Actor, appID int64, n 
 	if msg := ValidateCallRate(n); msg != "" {
 		return fmt.Errorf("store: call rate of app %d: %s", appID, msg)
 	}
-	return s.WithTx(ctx, func(tx *Store) error {
-		a, err := tx.AppByID(ctx, appID)
-		if err != nil {
-			return err
-		}
-		if a.MaxCallsPerSecond == n {
-			return nil
-		}
-		err = tx.db.WithContext(ctx).Model(&App{}).Where("id = ?", appID).
-			Updates(map[string]any{"max_calls_per_second": n, "updated_at": time.Now().UTC()}).Error
-		if err != nil {
-			return fmt.Errorf("store: call rate of app %d: %w", appID, translate(err))
-		}
-		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAppCallRate, SubjectType: "app", SubjectID: appID, SubjectLabel: a.Name,
-			Before: map[string]any{"max_calls_per_second": a.MaxCallsPerSecond}, After: map[string]any{"max_calls_per_second": n}})
-	})
+	return s.setAppNumber(ctx, actor, appID, "max_calls_per_second", ActionAppCallRate, n,
+		func(a *App) (int, error) { return a.MaxCallsPerSecond, nil })
 }
 
 // TakeAppCall counts one call to an app in its current one-second

@@ -28,22 +28,8 @@ func (s *Store) SetAppReconcileEvery(ctx context.Context, actor Actor, appID int
 	if msg := ValidateReconcileEvery(minutes); msg != "" {
 		return fmt.Errorf("store: reconcile interval of app %d: %s", appID, msg)
 	}
-	return s.WithTx(ctx, func(tx *Store) error {
-		a, err := tx.AppByID(ctx, appID)
-		if err != nil {
-			return err
-		}
-		if a.ReconcileEveryMinutes == minutes {
-			return nil
-		}
-		err = tx.db.WithContext(ctx).Model(&App{}).Where("id = ?", appID).
-			Updates(map[string]any{"reconcile_every_minutes": minutes, "updated_at": time.Now().UTC()}).Error
-		if err != nil {
-			return fmt.Errorf("store: reconcile interval of app %d: %w", appID, translate(err))
-		}
-		return tx.Audit(ctx, actor, AuditEntry{Action: ActionAppReconcileEvery, SubjectType: "app", SubjectID: appID, SubjectLabel: a.Name,
-			Before: map[string]any{"minutes": a.ReconcileEveryMinutes}, After: map[string]any{"minutes": minutes}})
-	})
+	return s.setAppNumber(ctx, actor, appID, "reconcile_every_minutes", ActionAppReconcileEvery, minutes,
+		func(a *App) (int, error) { return a.ReconcileEveryMinutes, nil })
 }
 
 // SetAppReconciled records how an app's last listing went: its summary
