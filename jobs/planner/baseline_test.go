@@ -14,19 +14,7 @@ import (
 
 // baseline stores people as a baseline run took them: current staff.
 func (f *fixture) baseline(fields ...models.PersonFields) map[string]int64 {
-	run := &models.SyncRun{SourceID: f.src.ID, Status: models.SyncRunning, Baseline: true}
-	require.NoError(f.t, f.store.CreateSyncRun(f.ctx, run, nil))
-	changes := make([]models.PersonChange, len(fields))
-	for i, p := range fields {
-		changes[i] = models.PersonChange{Kind: models.EventBaseline, Fields: p}
-	}
-	ids, err := f.store.ApplySyncRun(f.ctx, admin, run, models.SyncRunning, models.SyncCounts{Existing: len(fields)}, changes)
-	require.NoError(f.t, err)
-	out := map[string]int64{}
-	for i, id := range ids {
-		out[fields[i].ExternalID] = id
-	}
-	return out
+	return f.storePeople(models.EventBaseline, fields)
 }
 
 // Someone employed before Roster is never a joiner: what they lack under

@@ -55,13 +55,23 @@ func newFixture(t testing.TB, store *models.Store) *fixture {
 
 // people stores people as one sync run and returns their ids by external id.
 func (f *fixture) people(fields ...models.PersonFields) map[string]int64 {
-	run := &models.SyncRun{SourceID: f.src.ID, Status: models.SyncRunning}
+	return f.storePeople(models.EventJoined, fields)
+}
+
+// storePeople stores people as one sync run, each with the event kind, and
+// returns their ids by external id.
+func (f *fixture) storePeople(kind models.EventKind, fields []models.PersonFields) map[string]int64 {
+	run := &models.SyncRun{SourceID: f.src.ID, Status: models.SyncRunning, Baseline: kind == models.EventBaseline}
 	require.NoError(f.t, f.store.CreateSyncRun(f.ctx, run, nil))
 	changes := make([]models.PersonChange, len(fields))
 	for i, p := range fields {
-		changes[i] = models.PersonChange{Kind: models.EventJoined, Fields: p}
+		changes[i] = models.PersonChange{Kind: kind, Fields: p}
 	}
-	ids, err := f.store.ApplySyncRun(f.ctx, admin, run, models.SyncRunning, models.SyncCounts{Joiners: len(fields)}, changes)
+	counts := models.SyncCounts{Joiners: len(fields)}
+	if kind == models.EventBaseline {
+		counts = models.SyncCounts{Existing: len(fields)}
+	}
+	ids, err := f.store.ApplySyncRun(f.ctx, admin, run, models.SyncRunning, counts, changes)
 	require.NoError(f.t, err)
 	out := map[string]int64{}
 	for i, id := range ids {
